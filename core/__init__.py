@@ -1,0 +1,92 @@
+"""rlmodules: the RLModule API for PyTorch, as a plugin ecosystem.
+
+Importing ``rlmodules`` is cheap: nothing is discovered and torch is not imported until a
+name that needs it is used (``from rlmodules import TorchRLModule`` imports torch).
+
+Example::
+
+    from rlmodules import RLModuleSpec, compute_actions
+
+    module = RLModuleSpec(module_class="ppo", observation_space=obs_space,
+                          action_space=act_space).build()
+    out = compute_actions(module, {"obs": obs}, explore=True)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .columns import Columns
+from .errors import (
+    AmbiguousNameError,
+    BatchError,
+    CheckpointError,
+    ConfigError,
+    PluginError,
+    RLModulesError,
+    SpaceError,
+    SpecError,
+    UnknownNameError,
+)
+from .hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+# Public name -> defining submodule, imported on first access (PEP 562).
+_LAZY = {
+    "RLModule": "rl_module",
+    "DEFAULT_MODULE_ID": "rl_module",
+    "TorchRLModule": "torch_rl_module",
+    "MultiRLModule": "multi_rl_module",
+    "RLModuleSpec": "specs",
+    "MultiRLModuleSpec": "specs",
+    "DefaultModelConfig": "model_config",
+    "Distribution": "distribution",
+    "Catalog": "catalog",
+    "Encoder": "catalog",
+    "compute_actions": "actions",
+    "space_to_json": "spaces",
+    "space_from_json": "spaces",
+}
+
+__all__ = [
+    "AmbiguousNameError",
+    "BatchError",
+    "CheckpointError",
+    "Columns",
+    "ConfigError",
+    "PluginError",
+    "RLModulesError",
+    "SpaceError",
+    "SpecError",
+    "UnknownNameError",
+    "hookimpl",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rlmodules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .actions import compute_actions
+    from .catalog import Catalog, Encoder
+    from .distribution import Distribution
+    from .model_config import DefaultModelConfig
+    from .multi_rl_module import MultiRLModule
+    from .rl_module import DEFAULT_MODULE_ID, RLModule
+    from .spaces import space_from_json, space_to_json
+    from .specs import MultiRLModuleSpec, RLModuleSpec
+    from .torch_rl_module import TorchRLModule

@@ -1,0 +1,175 @@
+"""compute_actions: the seeds' action step as one public function any loop can call.
+
+If the module returned ``actions`` they are used as-is; otherwise a distribution is built
+from ``action_dist_inputs`` (made deterministic when ``explore=False``) and sampled. When
+exploring, ``action_logp`` and ``action_prob`` are added. It runs once per environment
+step, so it does as little as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from .columns import Columns
+from .errors import BatchError
+from .multi_rl_module import MultiRLModule
+from .rl_module import RLModule
+
+__all__ = ["compute_actions"]
+
+_NO_TIME_AXIS = (Columns.STATE_IN, Columns.SEQ_LENS)
+
+
+def compute_actions(
+    module: RLModule,
+    batch: Mapping[str, Any],
+    *,
+    explore: bool = True,
+    for_env: bool = False,
+) -> dict[str, Any]:
+    """Run the acting forward of ``module`` on ``batch`` and pick actions.
+
+    ``batch`` holds ``[B, ...]`` observations (tensors or numpy arrays, moved to the module's
+    device) and, for a stateful module, ``state_in``; the time axis such a module needs is
+    added here and removed from the outputs, whose ``state_out`` feeds the next step.
+    For a MultiRLModule, ``batch`` is ``{module_id: batch}`` and so is the result.
+    With ``for_env=True`` the result also has ``actions_for_env``: numpy actions in the
+    form the env takes (Box actions clipped to the bounds).
+
+    Example::
+
+        out = compute_actions(module, {"obs": obs}, explore=True, for_env=True)
+        obs, reward, terminated, truncated, info = env.step(out["actions_for_env"][0])
+    """
+    if isinstance(module, MultiRLModule):
+        return _compute_multi(module, batch, explore, for_env)
+    if not isinstance(batch, Mapping):
+        raise BatchError(
+            f"compute_actions needs a dict batch such as {{'obs': observations}}, "
+            f"got {type(batch).__name__}"
+        )
+    stateful = module.is_stateful()
+    inputs = _prepare(module, batch, stateful)
+    with torch.no_grad():
+        out = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
+        out = _sample(module, out, explore)
+    if stateful:
+        out = {k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()}
+    if for_env:
+        out[Columns.ACTIONS_FOR_ENV] = _for_env(out[Columns.ACTIONS], module.action_space)
+    return out
+
+
+def _compute_multi(
+    module: MultiRLModule, batch: Mapping[str, Any], explore: bool, for_env: bool
+) -> dict[str, Any]:
+    if not isinstance(batch, Mapping):
+        raise BatchError(f"compute_actions on a MultiRLModule needs {{module_id: batch}}, "
+                         f"got {type(batch).__name__}")
+    stateful = {mid: module[mid].is_stateful() for mid in batch}
+    inputs = {mid: _prepare(module[mid], b, stateful[mid]) for mid, b in batch.items()}
+    with torch.no_grad():
+        outs = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
+        outs = {mid: _sample(module[mid], o, explore) for mid, o in outs.items()}
+    for mid, out in outs.items():
+        if stateful.get(mid):
+            outs[mid] = {
+                k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()
+            }
+        if for_env:
+            outs[mid][Columns.ACTIONS_FOR_ENV] = _for_env(
+                outs[mid][Columns.ACTIONS], module[mid].action_space
+            )
+    return outs
+
+
+def _sample(module: RLModule, out: Mapping[str, Any], explore: bool) -> dict[str, Any]:
+    out = dict(out)
+    actions = out.get(Columns.ACTIONS)
+    dist_inputs = out.get(Columns.ACTION_DIST_INPUTS)
+    if actions is None:
+        if dist_inputs is None:
+            raise BatchError(
+                f"{type(module).__name__} returned neither {Columns.ACTIONS!r} nor "
+                f"{Columns.ACTION_DIST_INPUTS!r}, so no action can be chosen"
+            )
+        if explore:
+            dist = module.get_exploration_action_dist_cls().from_logits(dist_inputs)
+        else:
+            dist = module.get_inference_action_dist_cls().from_logits(dist_inputs)
+            dist = dist.to_deterministic()
+        actions = out[Columns.ACTIONS] = dist.sample()
+    elif explore and dist_inputs is not None:
+        dist = module.get_exploration_action_dist_cls().from_logits(dist_inputs)
+    else:
+        return out
+    if explore:
+        logp = out[Columns.ACTION_LOGP] = dist.logp(actions)
+        out[Columns.ACTION_PROB] = logp.exp()
+    return out
+
+
+# --- inputs -------------------------------------------------------------------------------------
+def _prepare(module: RLModule, batch: Mapping[str, Any], stateful: bool) -> dict[str, Any]:
+    device: list[torch.device] = []  # found lazily: only numpy inputs need it
+    converted = {}
+    for key, value in batch.items():
+        if not isinstance(value, torch.Tensor):
+            value = _map(value, lambda x: _to_tensor(x, module, device))
+        if stateful and key not in _NO_TIME_AXIS:
+            value = _map(value, _add_time)
+        converted[key] = value
+    return converted
+
+
+def _to_tensor(x: Any, module: Any, device: list[torch.device]) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x
+    if not device:
+        param = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
+        device.append(param.device if param is not None else torch.device("cpu"))
+    array = np.asarray(x)
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)
+    elif array.dtype == np.bool_:
+        array = array.astype(np.float32)
+    return torch.as_tensor(array, device=device[0])
+
+
+def _map(value: Any, fn: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, Mapping):
+        return {k: _map(v, fn) for k, v in value.items()}
+    if isinstance(value, (tuple, list)) and not isinstance(value, np.ndarray):
+        if value and all(isinstance(v, (int, float)) for v in value):
+            return fn(value)
+        return type(value)(_map(v, fn) for v in value)
+    return fn(value)
+
+
+def _add_time(x: torch.Tensor) -> torch.Tensor:
+    return x.unsqueeze(1)
+
+
+def _drop_time(x: Any) -> Any:
+    return x.squeeze(1) if isinstance(x, torch.Tensor) and x.dim() >= 2 else x
+
+
+# --- outputs for the env ------------------------------------------------------------------------
+def _for_env(actions: Any, space: gym.Space) -> Any:
+    if isinstance(space, gym.spaces.Dict):
+        return {k: _for_env(actions[k], s) for k, s in space.spaces.items()}
+    if isinstance(space, gym.spaces.Tuple):
+        return tuple(_for_env(a, s) for a, s in zip(actions, space.spaces))
+    array = actions.detach().cpu().numpy()
+    if isinstance(space, gym.spaces.Box):
+        return np.clip(array, space.low, space.high).astype(space.dtype, copy=False)
+    if space is not None and space.dtype is not None:
+        return array.astype(space.dtype, copy=False)
+    return array

@@ -1,0 +1,5 @@
+import sys
+
+from rlmodules.cli import main
+
+sys.exit(main())

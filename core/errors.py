@@ -1,0 +1,71 @@
+"""The error hierarchy: one base, leaves that also subclass the fitting builtin.
+
+Catch ``RLModulesError`` for anything the library raises on purpose, or the builtin
+(``LookupError``, ``ValueError``, ...) where that reads better at the call site.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "RLModulesError",
+    "UnknownNameError",
+    "AmbiguousNameError",
+    "ConfigError",
+    "SpecError",
+    "SpaceError",
+    "BatchError",
+    "CheckpointError",
+    "PluginError",
+    "did_you_mean",
+]
+
+
+class RLModulesError(Exception):
+    """Base of every error rlmodules raises on purpose."""
+
+
+class UnknownNameError(RLModulesError, LookupError):
+    """A registered name (module, catalog, distribution, format) that nothing provides."""
+
+    def __str__(self) -> str:  # LookupError would repr() a single argument.
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousNameError(RLModulesError, LookupError):
+    """A plain name that two or more plugins provide; use a qualified name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(RLModulesError, ValueError):
+    """A bad model config or algorithm config value or key."""
+
+
+class SpecError(RLModulesError, ValueError):
+    """An RLModuleSpec / MultiRLModuleSpec that cannot build a module."""
+
+
+class SpaceError(RLModulesError, ValueError):
+    """A gymnasium space that is unsupported, malformed, or does not fit the logits/data."""
+
+
+class BatchError(RLModulesError, ValueError):
+    """A forward input or output batch that misses a key or has the wrong shape."""
+
+
+class CheckpointError(RLModulesError, ValueError):
+    """A checkpoint that is missing, corrupted, too new, or needs an absent plugin."""
+
+
+class PluginError(RLModulesError, RuntimeError):
+    """A plugin that failed to import, whose hook raised, or that returned bad data."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,336 @@
+"""RLModule: the framework-agnostic base of every module (the seeds' contract).
+
+Subclasses never override ``__init__``: they build layers in :meth:`RLModule.setup` and
+implement ``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a
+single ``_forward`` that serves all three). The public ``forward_*`` methods wrap them with
+a cheap check of inputs and outputs (``module.check_io = False`` turns it off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .columns import Columns
+from .errors import BatchError, ConfigError
+from .model_config import DefaultModelConfig
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from .catalog import Catalog
+    from .multi_rl_module import MultiRLModule
+
+__all__ = ["RLModule", "DEFAULT_MODULE_ID"]
+
+#: Module id of a single-agent module inside a MultiRLModule (RLlib's value).
+DEFAULT_MODULE_ID = "default_policy"
+
+_ACTION_KEYS = (Columns.ACTIONS, Columns.ACTION_DIST_INPUTS)
+
+
+class RLModule:
+    """Base class of all RL modules.
+
+    Constructed by keyword only: ``observation_space``, ``action_space``, ``inference_only``,
+    ``model_config`` (a dict, or a :class:`DefaultModelConfig` for default modules) and
+    ``catalog_class`` (a class, a registered name or an import path).
+
+    Example::
+
+        class MyPolicy(TorchRLModule):
+            def setup(self):
+                self.pi = torch.nn.Linear(self.observation_space.shape[0], self.action_space.n)
+
+            def _forward(self, batch, **kwargs):
+                return {Columns.ACTION_DIST_INPUTS: self.pi(batch[Columns.OBS])}
+    """
+
+    framework: ClassVar[str | None] = None
+    #: Default modules set this; a dict ``model_config`` is then validated into it.
+    default_model_config_class: ClassVar[type[DefaultModelConfig] | None] = None
+    #: Catalog used when none is given (a class or a registered catalog name).
+    default_catalog_class: ClassVar[Any] = None
+    #: The cheap forward input/output check; set to False on a module to skip it.
+    check_io: bool = True
+
+    def __init__(
+        self,
+        *,
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
+        inference_only: bool = False,
+        model_config: Mapping[str, Any] | DefaultModelConfig | None = None,
+        catalog_class: Any = None,
+    ) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.inference_only = bool(inference_only)
+        self.model_config = self._coerce_model_config(model_config)
+        self.catalog: Catalog | None = self._build_catalog(catalog_class)
+        self._obs_shape = _fixed_shape(observation_space)
+        self.setup()
+
+    # --- construction helpers -------------------------------------------------------------
+    def _coerce_model_config(self, model_config: Any) -> Any:
+        config_class = self.default_model_config_class
+        if config_class is not None:
+            try:
+                return config_class.from_dict({} if model_config is None else model_config)
+            except ConfigError as exc:
+                raise ConfigError(f"{type(self).__name__}: {exc}") from None
+        if model_config is None:
+            return {}
+        if not isinstance(model_config, (Mapping, DefaultModelConfig)):
+            raise ConfigError(
+                f"{type(self).__name__}: model_config must be a dict (or a DefaultModelConfig), "
+                f"got {type(model_config).__name__}"
+            )
+        return model_config
+
+    def _build_catalog(self, catalog_class: Any) -> Catalog | None:
+        catalog_class = catalog_class if catalog_class is not None else self.default_catalog_class
+        if catalog_class is None or self.observation_space is None or self.action_space is None:
+            return None
+        from rlmodules import registry
+
+        cls = registry.get("catalog", catalog_class)
+        return cls(
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            model_config=self.model_config,
+        )
+
+    def setup(self) -> None:
+        """Build the module's layers; the constructor calls it once, after setting attributes."""
+
+    # --- forwards -------------------------------------------------------------------------
+    def forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Forward pass for acting greedily (evaluation, production)."""
+        if self.check_io:
+            self._check_inputs(batch, self.input_specs_inference(), "forward_inference")
+        out = self._forward_inference(batch, **kwargs)
+        if self.check_io:
+            self._check_action_outputs(out, "forward_inference")
+        return out
+
+    def forward_exploration(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Forward pass for acting while collecting training data."""
+        if self.check_io:
+            self._check_inputs(batch, self.input_specs_exploration(), "forward_exploration")
+        out = self._forward_exploration(batch, **kwargs)
+        if self.check_io:
+            self._check_action_outputs(out, "forward_exploration")
+        return out
+
+    def forward_train(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Forward pass right before the loss (must keep gradients)."""
+        if self.inference_only:
+            raise RuntimeError(
+                f"{type(self).__name__} was built with inference_only=True and cannot run "
+                f"forward_train; build it with inference_only=False to train"
+            )
+        if self.check_io:
+            self._check_inputs(batch, self.input_specs_train(), "forward_train")
+        out = self._forward_train(batch, **kwargs)
+        if self.check_io:
+            self._check_outputs(out, self.output_specs_train(), "forward_train")
+        return out
+
+    def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return self._forward(batch, **kwargs)
+
+    def _forward_exploration(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return self._forward(batch, **kwargs)
+
+    def _forward_train(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return self._forward(batch, **kwargs)
+
+    def _forward(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+        raise NotImplementedError(
+            f"{type(self).__name__} implements neither _forward nor this phase's "
+            f"_forward_inference / _forward_exploration / _forward_train"
+        )
+
+    # --- declared inputs and outputs (checked cheaply when check_io is on) -----------------
+    def input_specs_inference(self) -> list[str]:
+        """Keys ``forward_inference`` needs in its batch."""
+        return []
+
+    def input_specs_exploration(self) -> list[str]:
+        """Keys ``forward_exploration`` needs in its batch."""
+        return []
+
+    def input_specs_train(self) -> list[str]:
+        """Keys ``forward_train`` needs in its batch."""
+        return []
+
+    def output_specs_inference(self) -> list[str]:
+        """Keys ``forward_inference`` returns (besides actions or action_dist_inputs)."""
+        return []
+
+    def output_specs_exploration(self) -> list[str]:
+        """Keys ``forward_exploration`` returns (besides actions or action_dist_inputs)."""
+        return []
+
+    def output_specs_train(self) -> list[str]:
+        """Keys ``forward_train`` returns."""
+        return []
+
+    def _check_inputs(self, batch: Any, keys: list[str], where: str) -> None:
+        if not isinstance(batch, Mapping):
+            raise BatchError(
+                f"{type(self).__name__}.{where} expects a dict batch such as "
+                f"{{'obs': tensor}}, got {type(batch).__name__}"
+            )
+        for key in keys:
+            if key not in batch:
+                raise BatchError(
+                    f"{type(self).__name__}.{where}: the input batch has no {key!r} column "
+                    f"(it has {sorted(batch)}); this module needs {keys}"
+                )
+        shape = self._obs_shape
+        if shape is not None:
+            obs = batch.get(Columns.OBS)
+            obs_shape = getattr(obs, "shape", None)
+            if obs_shape is not None and tuple(obs_shape[len(obs_shape) - len(shape):]) != shape:
+                lead = "[B, T, ...]" if self.is_stateful() else "[B, ...]"
+                raise BatchError(
+                    f"{type(self).__name__}.{where}: observations have shape "
+                    f"{tuple(obs_shape)} but the observation space {self.observation_space} "
+                    f"needs trailing dims {shape} (a batch {lead} of them)"
+                )
+
+    def _check_action_outputs(self, out: Any, where: str) -> None:
+        self._check_outputs(out, [], where)
+        if Columns.ACTIONS not in out and Columns.ACTION_DIST_INPUTS not in out:
+            raise BatchError(
+                f"{type(self).__name__}.{where} must return {Columns.ACTIONS!r} and/or "
+                f"{Columns.ACTION_DIST_INPUTS!r}; it returned keys {sorted(out)}"
+            )
+
+    def _check_outputs(self, out: Any, keys: list[str], where: str) -> None:
+        if not isinstance(out, Mapping):
+            raise BatchError(
+                f"{type(self).__name__}.{where} must return a dict, got {type(out).__name__}"
+            )
+        for key in keys:
+            if key not in out:
+                raise BatchError(
+                    f"{type(self).__name__}.{where} did not return {key!r} "
+                    f"(it returned {sorted(out)})"
+                )
+
+    # --- distributions --------------------------------------------------------------------
+    def get_inference_action_dist_cls(self) -> Any:
+        """The Distribution class for ``forward_inference`` outputs (made deterministic)."""
+        return self.get_exploration_action_dist_cls()
+
+    def get_exploration_action_dist_cls(self) -> Any:
+        """The Distribution class for ``forward_exploration`` outputs."""
+        return self.get_train_action_dist_cls()
+
+    def get_train_action_dist_cls(self) -> Any:
+        """The Distribution class for ``forward_train`` outputs.
+
+        By default the catalog's choice, else the built-in choice for the action space.
+        """
+        cached = self.__dict__.get("_action_dist_cls")
+        if cached is None:
+            if self.catalog is not None:
+                cached = self.catalog.get_action_dist_cls()
+            else:
+                from .catalog import default_action_dist_cls
+
+                cached = default_action_dist_cls(self.action_space)
+            self.__dict__["_action_dist_cls"] = cached
+        return cached
+
+    # --- state (recurrence) -----------------------------------------------------------------
+    def get_initial_state(self) -> dict[str, Any]:
+        """The recurrent state at an episode start: a dict of UNBATCHED tensors ({} if none)."""
+        return {}
+
+    def is_stateful(self) -> bool:
+        """True if :meth:`get_initial_state` is not empty (then observations are [B, T, ...])."""
+        stateful = self.__dict__.get("_stateful")
+        if stateful is None:
+            stateful = self.__dict__["_stateful"] = bool(self.get_initial_state())
+        return stateful
+
+    # --- wrappers ---------------------------------------------------------------------------
+    def as_multi_rl_module(self) -> MultiRLModule:
+        """This module inside a MultiRLModule, under ``"default_policy"``."""
+        from .multi_rl_module import MultiRLModule
+
+        multi = MultiRLModule(
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            inference_only=self.inference_only,
+        )
+        multi.add_module(DEFAULT_MODULE_ID, self)
+        return multi
+
+    def unwrapped(self) -> RLModule:
+        """The underlying module if this one wraps another (e.g. DDP); else itself."""
+        return self
+
+    # --- state and checkpoints -----------------------------------------------------------------
+    def get_state(
+        self,
+        components: str | list[str] | None = None,
+        *,
+        not_components: str | list[str] | None = None,
+        inference_only: bool = False,
+    ) -> dict[str, Any]:
+        """The module's weights as a (nested) dict of tensors."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_state")
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Load weights from :meth:`get_state` output; mismatches raise."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement set_state")
+
+    def get_checkpointable_components(self) -> list[tuple[str, RLModule]]:
+        """Sub-components saved and restorable on their own (module ids of a MultiRLModule)."""
+        return []
+
+    def get_metadata(self) -> dict[str, Any]:
+        """JSON-writable facts about this module (class, spaces, config) for checkpoints."""
+        from .checkpoint import module_metadata
+
+        return module_metadata(self)
+
+    def save_to_path(self, path: Any = None, *, format: str | None = None) -> Any:
+        """Write a checkpoint directory (a fresh temp dir when ``path`` is None); returns it."""
+        from .checkpoint import save_module
+
+        return save_module(self, path, format=format)
+
+    def restore_from_path(self, path: Any, *, component: str | None = None) -> None:
+        """Load weights from a checkpoint (optionally one ``component``) into this module."""
+        from .checkpoint import restore_module
+
+        restore_module(self, path, component=component)
+
+    @classmethod
+    def from_checkpoint(cls, path: Any, **kwargs: Any) -> RLModule:
+        """Build a module from a checkpoint; its class comes from the registry."""
+        from .checkpoint import load_module
+
+        module = load_module(path, **kwargs)
+        if not isinstance(module, cls):
+            from .errors import CheckpointError
+
+            raise CheckpointError(
+                f"checkpoint {path} holds a {type(module).__name__}, not a {cls.__name__}"
+            )
+        return module
+
+
+def _fixed_shape(space: Any) -> tuple[int, ...] | None:
+    """The trailing observation shape to check, for array spaces only."""
+    import gymnasium as gym
+
+    if isinstance(space, (gym.spaces.Box, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)):
+        return tuple(space.shape)
+    return None

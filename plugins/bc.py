@@ -1,0 +1,45 @@
+"""The default behaviour-cloning module: an encoder and a policy head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlmodules.catalog import ENCODER_OUT, Catalog
+from rlmodules.columns import Columns
+from rlmodules.model_config import DefaultModelConfig
+from rlmodules.torch_rl_module import TorchRLModule
+
+__all__ = ["DefaultBCTorchRLModule", "BCCatalog"]
+
+
+class BCCatalog(Catalog):
+    """Catalog of the default BC module (encoder, policy head, distribution)."""
+
+
+class DefaultBCTorchRLModule(TorchRLModule):
+    """Policy-only module for behaviour cloning (and any policy-gradient loss)."""
+
+    default_model_config_class = DefaultModelConfig
+    default_catalog_class = "bc"
+
+    def setup(self) -> None:
+        catalog = self.catalog
+        assert catalog is not None
+        self.encoder = catalog.build_encoder()
+        self.pi = catalog.build_pi_head(self.encoder.output_dim)
+
+    def input_specs_inference(self) -> list[str]:
+        return [Columns.OBS]
+
+    input_specs_exploration = input_specs_inference
+    input_specs_train = input_specs_inference
+
+    def get_initial_state(self) -> dict[str, Any]:
+        return self.encoder.get_initial_state()
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        encoded = self.encoder(batch)
+        out = {Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT])}
+        if Columns.STATE_OUT in encoded:
+            out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
+        return out

@@ -1,0 +1,65 @@
+"""The built-in plugin, registered through the ``rlmodules`` entry point like any other.
+
+Every target is a lazy string, so listing names imports neither torch nor the classes.
+The decision hooks are ``trylast``: an installed plugin's answer comes first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlmodules.hookspecs import hookimpl
+
+_P = "rlmodules.plugins"
+
+
+@hookimpl
+def rlmodules_modules() -> dict[str, str]:
+    return {
+        "bc": f"{_P}.bc:DefaultBCTorchRLModule",
+        "ppo": f"{_P}.ppo:DefaultPPOTorchRLModule",
+        "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
+    }
+
+
+@hookimpl
+def rlmodules_catalogs() -> dict[str, str]:
+    return {
+        "bc": f"{_P}.bc:BCCatalog",
+        "ppo": f"{_P}.ppo:PPOCatalog",
+        "dqn": f"{_P}.dqn:DQNCatalog",
+    }
+
+
+@hookimpl
+def rlmodules_distributions() -> dict[str, str]:
+    return {
+        "categorical": f"{_P}.distributions:Categorical",
+        "diag_gaussian": f"{_P}.distributions:DiagGaussian",
+        "squashed_gaussian": f"{_P}.distributions:SquashedGaussian",
+        "deterministic": f"{_P}.distributions:Deterministic",
+        "multi_categorical": f"{_P}.distributions:MultiCategorical",
+        "multi_distribution": f"{_P}.distributions:MultiDistribution",
+    }
+
+
+@hookimpl
+def rlmodules_checkpoint_formats() -> dict[str, str]:
+    return {
+        "safetensors": f"{_P}.checkpoint_formats:SafetensorsFormat",
+        "torch": f"{_P}.checkpoint_formats:TorchStateDictFormat",
+    }
+
+
+@hookimpl(trylast=True)
+def rlmodules_build_encoder(observation_space: Any, model_config: Any, catalog: Any) -> Any:
+    from .encoders import build_default_encoder
+
+    return build_default_encoder(observation_space, model_config)
+
+
+@hookimpl(trylast=True)
+def rlmodules_action_dist_cls(action_space: Any, model_config: Any, catalog: Any) -> Any:
+    from .distributions import default_distribution_name
+
+    return default_distribution_name(action_space)
