@@ -7,21 +7,42 @@ the default catalogs a new observation or action space with no code change by th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
+import torch
 from torch import nn
 
 from .errors import ConfigError, SpaceError
 from .model_config import DefaultModelConfig
 
-__all__ = ["Catalog", "Encoder", "ENCODER_OUT", "mlp", "activation", "default_action_dist_cls"]
+__all__ = [
+    "ENCODER_OUT",
+    "Catalog",
+    "Encoder",
+    "GaussianPolicyHead",
+    "Init",
+    "activation",
+    "default_action_dist_cls",
+    "initializer",
+    "layer_inits",
+    "mlp",
+    "orthogonal",
+]
 
 #: Output key of an encoder's forward.
 ENCODER_OUT = "encoder_out"
 
-_ACTIVATIONS = {
+#: An in-place initializer of one weight or bias tensor.
+Init = Callable[[torch.Tensor], Any]
+
+#: Gain of hidden layers by default (orthogonal init, as in common PPO practice).
+HIDDEN_GAIN = math.sqrt(2.0)
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
     "swish": nn.SiLU,
@@ -29,6 +50,7 @@ _ACTIVATIONS = {
     "elu": nn.ELU,
     "gelu": nn.GELU,
     "sigmoid": nn.Sigmoid,
+    "leaky_relu": nn.LeakyReLU,
 }
 
 
@@ -52,11 +74,46 @@ def activation(name: str | None) -> nn.Module:
     if name in (None, "linear"):
         return nn.Identity()
     try:
-        return _ACTIVATIONS[name]()
+        return _ACTIVATIONS[name]()  # type: ignore[index]
     except KeyError:
         raise ConfigError(
             f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)} or 'linear'"
         ) from None
+
+
+def initializer(name: str | None, kwargs: Mapping[str, Any] | None = None, *,
+                default: Init | None = None) -> Init | None:
+    """The ``torch.nn.init`` function named ``name`` (bound to ``kwargs``), else ``default``.
+
+    Names are the DefaultModelConfig ones (``"orthogonal"``, ``"xavier_uniform"``, ...;
+    a trailing ``_`` is accepted).
+
+    Example::
+
+        init = initializer("orthogonal", {"gain": 0.01})
+        init(layer.weight)
+    """
+    if name is None:
+        return default
+    fn = getattr(nn.init, name.rstrip("_") + "_", None)
+    if fn is None:
+        raise ConfigError(f"unknown initializer {name!r}; expected a torch.nn.init name "
+                          f"such as 'orthogonal' or 'xavier_uniform'")
+    return functools.partial(fn, **dict(kwargs or {}))
+
+
+def orthogonal(gain: float) -> Init:
+    """Orthogonal initialisation with ``gain`` (the default for every dense layer here)."""
+    return functools.partial(nn.init.orthogonal_, gain=gain)
+
+
+def _init_linear(layer: nn.Linear, weight: Init | None, bias: Init | None) -> nn.Linear:
+    with torch.no_grad():
+        if weight is not None:
+            weight(layer.weight)
+        if bias is not None:
+            bias(layer.bias)
+    return layer
 
 
 def mlp(
@@ -65,31 +122,106 @@ def mlp(
     output_dim: int | None = None,
     *,
     hidden_activation: str | None = "tanh",
+    hidden_init: Init | None = None,
+    output_init: Init | None = None,
+    bias_init: Init | None = None,
 ) -> nn.Sequential:
     """Linear layers of sizes ``hiddens`` (each followed by the activation), then an
-    optional linear output layer without activation."""
+    optional linear output layer without activation.
+
+    ``hidden_init`` / ``output_init`` / ``bias_init`` initialise the weights of hidden
+    layers, of the output layer and every bias (``None``: PyTorch's default).
+
+    Example::
+
+        net = mlp(4, [64, 64], 2, hidden_init=orthogonal(2 ** 0.5), output_init=orthogonal(0.01))
+    """
     layers: list[nn.Module] = []
     width = input_dim
     for size in hiddens:
-        layers += [nn.Linear(width, size), activation(hidden_activation)]
+        layers += [_init_linear(nn.Linear(width, size), hidden_init, bias_init),
+                   activation(hidden_activation)]
         width = size
     if output_dim is not None:
-        layers.append(nn.Linear(width, output_dim))
+        layers.append(_init_linear(nn.Linear(width, output_dim), output_init, bias_init))
     return nn.Sequential(*layers)
+
+
+def layer_inits(
+    model_config: DefaultModelConfig, group: str, *, output_gain: float | None = None
+) -> dict[str, Init | None]:
+    """Initializers of one layer group (``"fcnet"``, ``"head_fcnet"``, ``"conv"``) as
+    ``mlp`` keywords: the config's choice where set, else orthogonal (gain sqrt(2) for
+    hidden layers, ``output_gain`` for the output layer) and zero biases.
+
+    Example::
+
+        net = mlp(8, [32], 1, **layer_inits(config, "head_fcnet", output_gain=1.0))
+    """
+    kernel = initializer(
+        model_config[f"{group}_kernel_initializer"],
+        model_config[f"{group}_kernel_initializer_kwargs"],
+    )
+    bias = initializer(
+        model_config[f"{group}_bias_initializer"],
+        model_config[f"{group}_bias_initializer_kwargs"],
+        default=nn.init.zeros_,
+    )
+    out: dict[str, Init | None] = {
+        "hidden_init": kernel or orthogonal(HIDDEN_GAIN), "bias_init": bias,
+    }
+    if output_gain is not None:
+        out["output_init"] = kernel or orthogonal(output_gain)
+    return out
+
+
+class GaussianPolicyHead(nn.Module):
+    """Policy head for Gaussian distributions: ``[..., 2 * D]`` means then log-stds.
+
+    The log-stds are clipped to ``[-clip, clip]`` (``log_std_clip_param``). With
+    ``free_log_std`` they are one learned vector (``log_std``, starting at 0) that does not
+    depend on the input, and the network only outputs the ``D`` means.
+    """
+
+    def __init__(self, net: nn.Module, *, action_dim: int, free_log_std: bool,
+                 clip: float) -> None:
+        super().__init__()
+        self.net = net
+        self.log_std = nn.Parameter(torch.zeros(action_dim)) if free_log_std else None
+        self.clip = clip
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        out = self.net(features)
+        if self.log_std is None:
+            mean, log_std = out.chunk(2, dim=-1)
+        else:
+            mean, log_std = out, self.log_std.expand_as(out)
+        if not math.isinf(self.clip):
+            log_std = log_std.clamp(-self.clip, self.clip)
+        return torch.cat([mean, log_std], dim=-1)
 
 
 def _encoder_hint(space: gym.Space, config: DefaultModelConfig) -> str:
     if config.use_lstm:
-        return " use_lstm=True needs an LSTM plugin: `pip install rlmodules-lstm`."
-    if isinstance(space, gym.spaces.Box) and len(space.shape) in (2, 3):
-        return " Image observations need a CNN encoder: `pip install rlmodules-cnn`."
-    return ""
+        return " use_lstm=True needs an LSTM encoder plugin: `pip install rlmodules-lstm`."
+    if isinstance(space, gym.spaces.Box) and len(space.shape) == 3:
+        return " Image observations need a CNN encoder plugin: `pip install rlmodules-cnn`."
+    if isinstance(space, gym.spaces.Box) and len(space.shape) == 2:
+        return (" A 2-D Box is an image for `pip install rlmodules-cnn` (with a channel axis) or "
+                "else flatten it with gymnasium.wrappers.FlattenObservation.")
+    return (" Write a plugin implementing the rlmodules_build_encoder hook to support it, or "
+            "wrap the env to change its observation space.")
 
 
 def default_action_dist_cls(
     action_space: gym.Space, model_config: Any = None, catalog: Any = None
 ) -> Any:
-    """The distribution class the installed plugins choose for ``action_space``."""
+    """The distribution class the installed plugins choose for ``action_space``.
+
+    Example::
+
+        dist_cls = default_action_dist_cls(gym.spaces.Discrete(3))
+    """
     from rlmodules import registry
 
     config = model_config if isinstance(model_config, DefaultModelConfig) else DefaultModelConfig()
@@ -99,7 +231,9 @@ def default_action_dist_cls(
     if choice is None:
         raise SpaceError(
             f"no installed plugin provides an action distribution for {action_space}; the "
-            f"built-ins cover Discrete, MultiDiscrete, Box (1-D), MultiBinary, Dict and Tuple"
+            f"built-ins cover Discrete, MultiDiscrete, Box (1-D), and Dict and Tuple of "
+            f"those. Write a plugin implementing the rlmodules_action_dist_cls hook to "
+            f"support it, or wrap the env to change its action space"
         )
     return registry.get("distribution", choice).for_space(action_space)
 
@@ -107,10 +241,26 @@ def default_action_dist_cls(
 class Catalog:
     """Builds the parts of a default module from (observation space, action space, config).
 
-    Subclass it to change one decision (override ``build_encoder`` or
-    ``get_action_dist_cls``) and pass the subclass, or its registered name, as
-    ``catalog_class``.
+    Decisions go through the plugins' decision hooks; subclass it to change one decision
+    (override ``build_encoder``, a ``build_*_head`` or ``get_action_dist_cls``) and pass
+    the subclass, or its registered name, as ``catalog_class``.
+
+    Weights start orthogonal (gain sqrt(2) for hidden layers, 0.01 for the policy output,
+    1.0 for the value output) with zero biases unless the config names initializers; they
+    draw from torch's global RNG, so ``torch.manual_seed`` makes them reproducible.
+
+    Example::
+
+        catalog = Catalog(observation_space=obs_space, action_space=act_space,
+                          model_config={"fcnet_hiddens": [64]})
+        encoder = catalog.build_encoder()
+        pi = catalog.build_pi_head(encoder.output_dim)
     """
+
+    #: Gain of the policy head's output layer (small: a near-uniform initial policy).
+    pi_output_gain: float = 0.01
+    #: Gain of the value head's output layer.
+    vf_output_gain: float = 1.0
 
     def __init__(
         self,
@@ -121,11 +271,17 @@ class Catalog:
     ) -> None:
         self.observation_space = observation_space
         self.action_space = action_space
-        self.model_config = DefaultModelConfig.from_dict(model_config or {})
+        self.model_config = DefaultModelConfig.from_dict(
+            {} if model_config is None else model_config
+        )
         self._action_dist_cls: Any = None
 
     def build_encoder(self, model_config: DefaultModelConfig | None = None) -> Encoder:
-        """An encoder for the observation space, chosen by the installed plugins."""
+        """An encoder for the observation space, chosen by the installed plugins.
+
+        ``model_config`` overrides the catalog's (a wrapping plugin passes
+        ``model_config | {"use_lstm": False}`` to get the encoder it wraps).
+        """
         from rlmodules import registry
 
         config = self.model_config if model_config is None else model_config
@@ -135,8 +291,9 @@ class Catalog:
         if encoder is None:
             raise SpaceError(
                 f"no installed plugin builds an encoder for observation space "
-                f"{self.observation_space} with this model config.{_encoder_hint(self.observation_space, config)} "
-                f"Built in: Box (1-D), Discrete, MultiDiscrete, MultiBinary, Dict and Tuple of those"
+                f"{self.observation_space} (use_lstm={config.use_lstm}). Built in: Box "
+                f"(1-D), Discrete, MultiDiscrete, MultiBinary, and Dict and Tuple of those."
+                f"{_encoder_hint(self.observation_space, config)}"
             )
         return encoder
 
@@ -158,17 +315,39 @@ class Catalog:
         )
 
     def build_pi_head(self, input_dim: int) -> nn.Module:
-        """Policy head: ``head_fcnet_hiddens`` then a linear layer to the distribution inputs."""
+        """Policy head: ``head_fcnet_hiddens`` then a linear layer to the distribution inputs.
+
+        For Gaussian (Box) actions it clips the log-stds and honours ``free_log_std``.
+        """
         config = self.model_config
-        return mlp(
-            input_dim,
-            config.head_fcnet_hiddens,
-            self.action_dist_input_dim,
-            hidden_activation=config.head_fcnet_activation,
-        )
+        out_dim = self.action_dist_input_dim
+        action_dim = self._gaussian_action_dim(out_dim)
+        if config.free_log_std and action_dim is None:
+            raise ConfigError(
+                f"free_log_std=True needs a Box action space (a Gaussian policy), got "
+                f"{self.action_space}; set free_log_std=False"
+            )
+        head_dim = action_dim if config.free_log_std and action_dim is not None else out_dim
+        net = self._head(input_dim, head_dim, self.pi_output_gain)
+        if action_dim is None or (math.isinf(config.log_std_clip_param)
+                                  and not config.free_log_std):
+            return net
+        return GaussianPolicyHead(net, action_dim=action_dim, free_log_std=config.free_log_std,
+                                  clip=config.log_std_clip_param)
 
     def build_vf_head(self, input_dim: int) -> nn.Module:
         """Value head: ``head_fcnet_hiddens`` then a linear layer to one value."""
+        return self._head(input_dim, 1, self.vf_output_gain)
+
+    def _head(self, input_dim: int, output_dim: int, output_gain: float) -> nn.Sequential:
         config = self.model_config
-        return mlp(input_dim, config.head_fcnet_hiddens, 1,
-                   hidden_activation=config.head_fcnet_activation)
+        return mlp(input_dim, config.head_fcnet_hiddens, output_dim,
+                   hidden_activation=config.head_fcnet_activation,
+                   **layer_inits(config, "head_fcnet", output_gain=output_gain))
+
+    def _gaussian_action_dim(self, dist_input_dim: int) -> int | None:
+        space = self.action_space
+        if not isinstance(space, gym.spaces.Box):
+            return None
+        action_dim = math.prod(space.shape)
+        return action_dim if dist_input_dim == 2 * action_dim else None

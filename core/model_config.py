@@ -2,32 +2,75 @@
 
 Field names and defaults are RLlib's. Plugins interpret the fields they own (``use_lstm``,
 ``lstm_*`` by an LSTM plugin, ``conv_*`` by a CNN plugin). Custom modules use a plain dict.
+This module is plain data: it never imports torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
 from .errors import ConfigError, did_you_mean
 
-__all__ = ["DefaultModelConfig", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "BIAS_INITIALIZERS", "INITIALIZERS", "DefaultModelConfig"]
 
 #: Activation names accepted by ``fcnet_activation`` / ``head_fcnet_activation`` /
 #: ``conv_activation`` (``None`` and ``"linear"`` mean no activation).
-ACTIVATIONS = ("tanh", "relu", "swish", "silu", "elu", "gelu", "sigmoid", "linear", None)
+ACTIVATIONS = (
+    "tanh", "relu", "swish", "silu", "elu", "gelu", "sigmoid", "leaky_relu", "linear", None,
+)
+
+#: Initializer names (``torch.nn.init`` functions without the trailing ``_``) and the
+#: keyword arguments each accepts in ``*_initializer_kwargs``.
+INITIALIZERS: dict[str, tuple[str, ...]] = {
+    "uniform": ("a", "b"),
+    "normal": ("mean", "std"),
+    "trunc_normal": ("mean", "std", "a", "b"),
+    "constant": ("val",),
+    "zeros": (),
+    "ones": (),
+    "orthogonal": ("gain",),
+    "xavier_uniform": ("gain",),
+    "xavier_normal": ("gain",),
+    "kaiming_uniform": ("a", "mode", "nonlinearity"),
+    "kaiming_normal": ("a", "mode", "nonlinearity"),
+    "sparse": ("sparsity", "std"),
+    "eye": (),
+}
+
+#: The initializers that work on 1-D bias vectors.
+BIAS_INITIALIZERS = ("uniform", "normal", "trunc_normal", "constant", "zeros", "ones")
+
+_LAYER_GROUPS = ("fcnet", "conv", "head_fcnet", "lstm")
+_PADDINGS = ("same", "valid")
 
 
 def _layer_sizes(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not isinstance(value, (list, tuple)) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-    ):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
         raise ConfigError(
             f"DefaultModelConfig.{attribute.name} must be a list of positive ints "
-            f"(layer sizes), got {value!r}"
+            f"(layer sizes), e.g. [256, 256]; got {value!r}"
         )
+
+
+def _to_list(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_to_list(v) for v in value]
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        return value
+    return [_to_list(v) for v in value]
+
+
+def _sizes_converter(value: Any) -> Any:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise ConfigError(
+            f"a layer-size field must be a list of positive ints, e.g. [256, 256]; got {value!r}"
+        )
+    return list(value)
 
 
 def _activation(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -35,7 +78,30 @@ def _activation(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         hint = did_you_mean(str(value), [a for a in ACTIVATIONS if a])
         raise ConfigError(
             f"DefaultModelConfig.{attribute.name}={value!r} is not a known activation; "
-            f"expected one of {[a for a in ACTIVATIONS]}.{hint}"
+            f"expected one of {list(ACTIVATIONS)}.{hint}"
+        )
+
+
+def _initializer(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    allowed = BIAS_INITIALIZERS if "bias" in attribute.name else tuple(INITIALIZERS)
+    name = value[:-1] if isinstance(value, str) and value.endswith("_") else value
+    if name not in allowed:
+        what = "a bias initializer" if "bias" in attribute.name else "an initializer"
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name}={value!r} is not {what}; expected None "
+            f"(the module's default) or one of {list(allowed)}.{did_you_mean(str(value), allowed)}"
+        )
+
+
+def _kwargs(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None and not (
+        isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    ):
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name} must be None or a dict of keyword "
+            f"arguments, e.g. {{'gain': 1.0}}; got {value!r}"
         )
 
 
@@ -48,23 +114,48 @@ def _positive_int(instance: Any, attribute: attrs.Attribute, value: Any) -> None
 
 def _boolean(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ConfigError(f"DefaultModelConfig.{attribute.name} must be True or False, got {value!r}")
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name} must be True or False, got {value!r}"
+        )
+
+
+def _positive_float(value: Any) -> float:
+    """Converter: a positive number, ``float('inf')`` or its JSON form ``"inf"``."""
+    if value == "inf":
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(
+            f"DefaultModelConfig.log_std_clip_param must be a positive number (or "
+            f"float('inf') for no clipping), got {value!r}"
+        )
+    return float(value)
 
 
 def _conv_filters(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is None:
         return
-    ok = isinstance(value, (list, tuple)) and all(
-        isinstance(f, (list, tuple)) and len(f) == 3 for f in value
+
+    def size(x: Any) -> bool:
+        if isinstance(x, list):
+            return len(x) == 2 and all(size(v) for v in x)
+        return isinstance(x, int) and not isinstance(x, bool) and x > 0
+
+    ok = isinstance(value, list) and all(
+        isinstance(f, list) and len(f) in (3, 4) and size(f[0]) and not isinstance(f[0], list)
+        and size(f[1]) and size(f[2]) and (len(f) == 3 or f[3] in _PADDINGS)
+        for f in value
     )
     if not ok:
         raise ConfigError(
-            "DefaultModelConfig.conv_filters must be None (plugin default) or a list of "
-            f"[out_channels, kernel, stride] triples, e.g. [[16, 4, 2], [32, 4, 2]]; got {value!r}"
+            "DefaultModelConfig.conv_filters must be None (the plugin's default) or a list of "
+            "[out_channels, kernel, stride] or [out_channels, kernel, stride, padding] entries "
+            "(kernel and stride an int or [h, w]; padding 'same' or 'valid'), e.g. "
+            f"[[16, 4, 2], [32, [4, 4], 2, 'same']]; got {value!r}"
         )
 
 
-_sizes = attrs.field(factory=lambda: [256, 256], validator=_layer_sizes, converter=list)
+def _as_dict(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
 
 
 @attrs.define(kw_only=True, slots=True)
@@ -73,7 +164,12 @@ class DefaultModelConfig:
 
     ``cfg | {"fcnet_hiddens": [32]}`` returns an updated copy; unknown keys are a
     ``ConfigError`` suggesting the closest field. ``cfg["fcnet_hiddens"]`` reads a field, so
-    code written for dict configs keeps working.
+    code written for dict configs keeps working. ``to_dict`` / ``from_dict`` (and
+    ``to_json`` / ``from_json``) round-trip through strict JSON.
+
+    Initializers are ``torch.nn.init`` names (``"orthogonal"``, ``"xavier_uniform"``, ...)
+    with their keyword arguments in the matching ``*_kwargs`` field; ``None`` keeps the
+    module's default (orthogonal, gain sqrt(2) for hidden layers, zero biases).
 
     Example::
 
@@ -81,31 +177,47 @@ class DefaultModelConfig:
     """
 
     # Fully connected encoder stack.
-    fcnet_hiddens: list[int] = _sizes
+    fcnet_hiddens: list[int] = attrs.field(
+        factory=lambda: [256, 256], converter=_sizes_converter, validator=_layer_sizes
+    )
     fcnet_activation: str | None = attrs.field(default="tanh", validator=_activation)
-    fcnet_kernel_initializer: str | None = None
-    fcnet_kernel_initializer_kwargs: dict | None = None
-    fcnet_bias_initializer: str | None = None
-    fcnet_bias_initializer_kwargs: dict | None = None
+    fcnet_kernel_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    fcnet_kernel_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    fcnet_bias_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    fcnet_bias_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
     # Convolutional encoder (interpreted by a CNN plugin).
-    conv_filters: list | None = attrs.field(default=None, validator=_conv_filters)
+    conv_filters: list | None = attrs.field(
+        default=None, converter=_to_list, validator=_conv_filters
+    )
     conv_activation: str | None = attrs.field(default="relu", validator=_activation)
-    conv_kernel_initializer: str | None = None
-    conv_kernel_initializer_kwargs: dict | None = None
-    conv_bias_initializer: str | None = None
-    conv_bias_initializer_kwargs: dict | None = None
-    # Heads (policy, value) on top of the encoder.
+    conv_kernel_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    conv_kernel_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    conv_bias_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    conv_bias_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    # Heads (policy, value, Q) on top of the encoder.
     head_fcnet_hiddens: list[int] = attrs.field(
-        factory=list, validator=_layer_sizes, converter=list
+        factory=list, converter=_sizes_converter, validator=_layer_sizes
     )
     head_fcnet_activation: str | None = attrs.field(default="relu", validator=_activation)
-    head_fcnet_kernel_initializer: str | None = None
-    head_fcnet_kernel_initializer_kwargs: dict | None = None
-    head_fcnet_bias_initializer: str | None = None
-    head_fcnet_bias_initializer_kwargs: dict | None = None
-    # Continuous actions.
+    head_fcnet_kernel_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    head_fcnet_kernel_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    head_fcnet_bias_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    head_fcnet_bias_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    # Continuous (Gaussian) actions.
     free_log_std: bool = attrs.field(default=False, validator=_boolean)
-    log_std_clip_param: float = 20.0
+    log_std_clip_param: float = attrs.field(default=20.0, converter=_positive_float)
     # Value function.
     vf_share_layers: bool = attrs.field(default=True, validator=_boolean)
     # Recurrence (interpreted by an LSTM plugin).
@@ -114,28 +226,72 @@ class DefaultModelConfig:
     lstm_cell_size: int = attrs.field(default=256, validator=_positive_int)
     lstm_use_prev_action: bool = attrs.field(default=False, validator=_boolean)
     lstm_use_prev_reward: bool = attrs.field(default=False, validator=_boolean)
-    lstm_kernel_initializer: str | None = None
-    lstm_kernel_initializer_kwargs: dict | None = None
-    lstm_bias_initializer: str | None = None
-    lstm_bias_initializer_kwargs: dict | None = None
+    lstm_kernel_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    lstm_kernel_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+    lstm_bias_initializer: str | None = attrs.field(default=None, validator=_initializer)
+    lstm_bias_initializer_kwargs: dict | None = attrs.field(
+        default=None, converter=_as_dict, validator=_kwargs
+    )
+
+    def __attrs_post_init__(self) -> None:
+        for group in _LAYER_GROUPS:
+            for part in ("kernel", "bias"):
+                field = f"{group}_{part}_initializer"
+                self._check_initializer_kwargs(field, getattr(self, field),
+                                               getattr(self, f"{field}_kwargs"))
+
+    @staticmethod
+    def _check_initializer_kwargs(field: str, name: str | None, kwargs: Any) -> None:
+        if not kwargs:
+            return
+        if name is None:
+            raise ConfigError(
+                f"DefaultModelConfig.{field}_kwargs={kwargs!r} is set but {field} is None; "
+                f"name the initializer too, e.g. {field}='orthogonal'"
+            )
+        allowed = INITIALIZERS[name.rstrip("_")]
+        for key in kwargs:
+            if key not in allowed:
+                raise ConfigError(
+                    f"DefaultModelConfig.{field}_kwargs: {key!r} is not an argument of the "
+                    f"{name!r} initializer; it accepts {list(allowed) or 'no arguments'}."
+                    f"{did_you_mean(key, allowed)}"
+                )
 
     # --- construction -------------------------------------------------------------------
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
+        """Every field name, in declaration order."""
         return tuple(a.name for a in attrs.fields(cls))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DefaultModelConfig:
-        """Build from a mapping; unknown keys are a ``ConfigError`` with a did-you-mean."""
-        if isinstance(data, DefaultModelConfig):
+    def from_dict(cls, data: Mapping[str, Any] | DefaultModelConfig) -> DefaultModelConfig:
+        """Build from a mapping; unknown keys are a ``ConfigError`` with a did-you-mean.
+
+        An instance of this class passes through unchanged.
+        """
+        if isinstance(data, cls):
             return data
+        if isinstance(data, DefaultModelConfig):
+            data = data.to_dict()
         if not isinstance(data, Mapping):
             raise ConfigError(
-                f"a model config must be a dict or a DefaultModelConfig, got "
+                f"a model config must be a dict or a {cls.__name__}, got "
                 f"{type(data).__name__}: {data!r}"
             )
         cls._check_keys(data)
         return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> DefaultModelConfig:
+        """Build from the JSON text written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"model config JSON is malformed: {exc}") from None
+        return cls.from_dict(data)
 
     @classmethod
     def _check_keys(cls, data: Mapping[str, Any]) -> None:
@@ -148,10 +304,19 @@ class DefaultModelConfig:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-serialisable dict of every field."""
-        return attrs.asdict(self, recurse=True)
+        """A plain dict of every field that strict JSON can hold (``inf`` as ``"inf"``)."""
+        data = attrs.asdict(self, recurse=True)
+        for key, value in data.items():
+            if isinstance(value, float) and math.isinf(value):
+                data[key] = "inf"
+        return data
+
+    def to_json(self) -> str:
+        """Strict JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), allow_nan=False)
 
     def __or__(self, other: Mapping[str, Any] | DefaultModelConfig) -> DefaultModelConfig:
+        """An updated copy; the right side's keys win (a DefaultModelConfig sets every key)."""
         if isinstance(other, DefaultModelConfig):
             other = other.to_dict()
         if not isinstance(other, Mapping):
@@ -163,13 +328,21 @@ class DefaultModelConfig:
     def __getitem__(self, key: str) -> Any:
         if key not in self.field_names():
             raise KeyError(
-                f"{key!r} is not a DefaultModelConfig field."
+                f"{key!r} is not a {type(self).__name__} field."
                 f"{did_you_mean(str(key), self.field_names())}"
             )
         return getattr(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default) if key in self.field_names() else default
+        """The field's value, or ``default`` if ``key`` is not a field."""
+        return getattr(self, key) if key in self.field_names() else default
+
+    def keys(self) -> tuple[str, ...]:
+        """Field names, so ``dict(cfg)`` and ``{**cfg}`` work."""
+        return self.field_names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.field_names())
 
     def __contains__(self, key: object) -> bool:
         return key in self.field_names()

@@ -6,10 +6,11 @@ from typing import Any
 
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
+from rlmodules.errors import SpecError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 
-__all__ = ["DefaultBCTorchRLModule", "BCCatalog"]
+__all__ = ["BCCatalog", "DefaultBCTorchRLModule"]
 
 
 class BCCatalog(Catalog):
@@ -17,14 +18,28 @@ class BCCatalog(Catalog):
 
 
 class DefaultBCTorchRLModule(TorchRLModule):
-    """Policy-only module for behaviour cloning (and any policy-gradient loss)."""
+    """Policy-only module for behaviour cloning (and any policy-gradient loss).
+
+    One forward serves all three phases: ``action_dist_inputs`` (and ``state_out`` when
+    the encoder is stateful).
+
+    Example::
+
+        module = DefaultBCTorchRLModule(observation_space=obs_space, action_space=act_space,
+                                        model_config={"fcnet_hiddens": [64]})
+        logits = module.forward_train({"obs": obs})["action_dist_inputs"]
+    """
 
     default_model_config_class = DefaultModelConfig
     default_catalog_class = "bc"
 
     def setup(self) -> None:
         catalog = self.catalog
-        assert catalog is not None
+        if catalog is None:
+            raise SpecError(
+                f"{type(self).__name__} needs an observation_space and an action_space to "
+                f"build its networks; got {self.observation_space} and {self.action_space}"
+            )
         self.encoder = catalog.build_encoder()
         self.pi = catalog.build_pi_head(self.encoder.output_dim)
 

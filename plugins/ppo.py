@@ -1,21 +1,28 @@
 """The default PPO module: an actor (policy head) and a critic (value head) over encoders.
 
 With ``vf_share_layers=True`` (the default) actor and critic share one encoder; otherwise
-the critic has its own. ``inference_only=True`` drops the critic entirely.
+the critic has its own (``vf_encoder``). ``inference_only=True`` drops the critic entirely;
+the actor's parameters keep their names, so a full state loads into such a build.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
-
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
+from rlmodules.errors import SpecError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 
 __all__ = ["DefaultPPOTorchRLModule", "PPOCatalog"]
+
+ACTOR = "actor"
+CRITIC = "critic"
+#: State-dict prefixes of the critic, absent from inference-only builds and states.
+_CRITIC_PREFIXES = ("vf.", "vf_encoder.")
 
 
 class PPOCatalog(Catalog):
@@ -25,8 +32,20 @@ class PPOCatalog(Catalog):
 class DefaultPPOTorchRLModule(TorchRLModule):
     """Actor-critic module for PPO; ``compute_values`` gives the critic's estimates.
 
-    Extend it by overriding ``setup`` (call ``super().setup()`` then replace
+    ``forward_inference`` / ``forward_exploration`` run only the actor;
+    ``forward_train`` returns ``action_dist_inputs`` and the critic's ``embeddings``, which
+    ``compute_values(batch, embeddings)`` reuses. With separate stateful encoders the state
+    is ``{"actor": ..., "critic": ...}``; with a shared one, the encoder's state as is.
+
+    Extend it by overriding ``setup`` (call ``super().setup()``, then replace
     ``self.encoder``) or by passing another ``catalog_class``.
+
+    Example::
+
+        module = DefaultPPOTorchRLModule(observation_space=obs_space, action_space=act_space,
+                                         model_config={"fcnet_hiddens": [64, 64]})
+        out = module.forward_train({"obs": obs})
+        values = module.compute_values({"obs": obs}, out["embeddings"])
     """
 
     default_model_config_class = DefaultModelConfig
@@ -34,13 +53,19 @@ class DefaultPPOTorchRLModule(TorchRLModule):
 
     def setup(self) -> None:
         catalog = self.catalog
-        assert catalog is not None
+        if catalog is None:
+            raise SpecError(
+                f"{type(self).__name__} needs an observation_space and an action_space to "
+                f"build its networks; got {self.observation_space} and {self.action_space}"
+            )
         self.encoder = catalog.build_encoder()
         self.pi = catalog.build_pi_head(self.encoder.output_dim)
+        self.vf_encoder = None
+        self.vf = None
         if not self.inference_only:
-            self.vf_encoder = None if self.model_config.vf_share_layers else catalog.build_encoder()
-            critic_dim = (self.vf_encoder or self.encoder).output_dim
-            self.vf = catalog.build_vf_head(critic_dim)
+            if not self.model_config.vf_share_layers:
+                self.vf_encoder = catalog.build_encoder()
+            self.vf = catalog.build_vf_head((self.vf_encoder or self.encoder).output_dim)
 
     def input_specs_inference(self) -> list[str]:
         return [Columns.OBS]
@@ -48,37 +73,88 @@ class DefaultPPOTorchRLModule(TorchRLModule):
     input_specs_exploration = input_specs_inference
     input_specs_train = input_specs_inference
 
-    def get_initial_state(self) -> dict[str, Any]:
-        return self.encoder.get_initial_state()
+    def output_specs_train(self) -> list[str]:
+        return [Columns.ACTION_DIST_INPUTS, Columns.EMBEDDINGS]
 
+    # --- state ----------------------------------------------------------------------------
+    def get_initial_state(self) -> dict[str, Any]:
+        actor = self.encoder.get_initial_state()
+        if self.model_config.vf_share_layers:
+            return actor
+        critic = self.vf_encoder.get_initial_state() if self.vf_encoder is not None else {}
+        return {k: v for k, v in ((ACTOR, actor), (CRITIC, critic)) if v}
+
+    def get_state(self, components: Any = None, *, not_components: Any = None,
+                  inference_only: bool = False) -> dict[str, Any]:
+        """The state dict; ``inference_only=True`` leaves out the critic's weights."""
+        state = super().get_state(components, not_components=not_components,
+                                  inference_only=inference_only)
+        if inference_only:
+            state = {k: v for k, v in state.items() if not k.startswith(_CRITIC_PREFIXES)}
+        return state
+
+    def _split(self) -> bool:
+        """True when actor and critic have separate stateful encoders (nested state)."""
+        split = self.__dict__.get("_split_state")
+        if split is None:
+            split = not self.model_config.vf_share_layers and self.is_stateful()
+            self.__dict__["_split_state"] = split
+        return split
+
+    def _encode(self, encoder: Any, batch: Mapping[str, Any], part: str) -> dict[str, Any]:
+        """Run ``encoder`` with its own part (``"actor"``/``"critic"``) of a nested state."""
+        if self._split() and Columns.STATE_IN in batch:
+            state = batch[Columns.STATE_IN].get(part)
+            batch = {k: v for k, v in batch.items() if k != Columns.STATE_IN}
+            if state is not None:
+                batch[Columns.STATE_IN] = state
+        return encoder(batch)
+
+    # --- forwards -------------------------------------------------------------------------
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        encoded = self.encoder(batch)
+        split = self._split()
+        encoded = self._encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
         out = {Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT])}
-        if Columns.STATE_OUT in encoded:
+        if split:  # run the critic's encoder too, to keep its state in step
+            critic = None if self.vf_encoder is None else self._encode(
+                self.vf_encoder, batch, CRITIC)
+            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
+        elif Columns.STATE_OUT in encoded:
             out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
         return out
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        encoded = self.encoder(batch)
-        features = encoded[ENCODER_OUT]
+        encoded = self._encode(self.encoder, batch, ACTOR)
+        critic = None if self.vf_encoder is None else self._encode(self.vf_encoder, batch, CRITIC)
         out = {
-            Columns.ACTION_DIST_INPUTS: self.pi(features),
-            Columns.EMBEDDINGS: features,
+            Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT]),
+            Columns.EMBEDDINGS: (critic or encoded)[ENCODER_OUT],
         }
-        if Columns.STATE_OUT in encoded:
-            out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
+        if self.is_stateful():
+            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
         return out
+
+    def _state_out(self, actor: Mapping[str, Any], critic: Mapping[str, Any] | None) -> Any:
+        if self.model_config.vf_share_layers:
+            return actor[Columns.STATE_OUT]
+        parts = ((ACTOR, actor), (CRITIC, critic))
+        return {k: enc[Columns.STATE_OUT] for k, enc in parts
+                if enc is not None and Columns.STATE_OUT in enc}
 
     def compute_values(
         self, batch: dict[str, Any], embeddings: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Value estimates ``[B]`` (or ``[B, T]``); reuses shared-encoder ``embeddings``."""
-        if self.inference_only:
+        """Value estimates ``[B]`` (or ``[B, T]``).
+
+        ``embeddings`` from ``forward_train`` skip the encoder; otherwise the critic's
+        encoder (the shared one with ``vf_share_layers=True``) runs on ``batch``.
+        """
+        if self.vf is None:
             raise RuntimeError(
-                "this PPO module was built with inference_only=True and has no value function"
+                f"{type(self).__name__} was built with inference_only=True and has no value "
+                f"function; build it with inference_only=False to compute values"
             )
-        if self.vf_encoder is not None:
-            embeddings = self.vf_encoder(batch)[ENCODER_OUT]
-        elif embeddings is None:
-            embeddings = self.encoder(batch)[ENCODER_OUT]
+        if embeddings is None:
+            encoder = self.vf_encoder or self.encoder
+            embeddings = self._encode(encoder, batch, CRITIC)[ENCODER_OUT]
         return self.vf(embeddings).squeeze(-1)
