@@ -29,7 +29,6 @@ from .errors import (
     SpecError,
     UnknownNameError,
 )
-from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -48,6 +47,7 @@ _LAZY = {
     "compute_actions": "actions",
     "space_to_json": "spaces",
     "space_from_json": "spaces",
+    "hookimpl": "hookspecs",  # lazy: pluggy is not needed to list names from the cache
 }
 
 __all__ = [
@@ -61,7 +61,6 @@ __all__ = [
     "SpaceError",
     "SpecError",
     "UnknownNameError",
-    "hookimpl",
     "__version__",
     *_LAZY,
 ]
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
     from .actions import compute_actions
     from .catalog import Catalog, Encoder
     from .distribution import Distribution
+    from .hookspecs import hookimpl
     from .model_config import DefaultModelConfig
     from .multi_rl_module import MultiRLModule
     from .rl_module import DEFAULT_MODULE_ID, RLModule

@@ -9,11 +9,15 @@ Two families of hooks:
 
 * **Registration hooks** (``rlmodules_modules``, ``rlmodules_catalogs``,
   ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_aliases``) are
-  called once per plugin when the registry is first used. They return plain data: a mapping
-  of name to an object or to a lazy ``"package.module:attribute"`` string. Return lazy
-  strings so that listing names imports nothing heavy (and never torch). Names are resolved
-  by the registry, never by hook-call order; two plugins giving one name is a conflict the
-  user resolves with a qualified name ``"plugin/name"``.
+  collect-all hooks called once per plugin when the registry is first used (never at import).
+  They return plain data: a mapping of name to an object or to a lazy
+  ``"package.module:attribute"`` string. Return lazy strings: then listing names imports
+  nothing heavy (never torch), and the discovery cache keeps the names so that later
+  processes list them without importing the plugin at all. A hook that raises or returns bad
+  data leaves none of its plugin's names registered. Names are resolved by the registry,
+  never by hook-call order: two plugins giving one name is a conflict the user resolves with
+  a qualified name ``"plugin/name"``; a built-in name is replaced only by a value wrapped in
+  ``rlmodules.registry.override(...)``.
 
 * **Decision hooks** (``rlmodules_build_encoder``, ``rlmodules_action_dist_cls``) are called
   by the default catalogs while they build a module. They are ``firstresult``: the first
@@ -51,9 +55,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def rlmodules_modules() -> Mapping[str, Any]:
     """Register RLModule classes by name.
 
-    Called once per plugin on first use of the registry. Return ``{name: target}`` where the
-    target is an ``RLModule`` subclass or a lazy ``"pkg.mod:Class"`` string imported on first
-    resolution. Names are lowercase identifiers (``"lstm"``, ``"tiny_atari_cnn"``).
+    Called once per plugin on first use of the registry (collect-all: every plugin's answer
+    counts). Return ``{name: target}`` where the target is an ``RLModule`` subclass or a lazy
+    ``"pkg.mod:Class"`` string imported on first resolution, or ``None`` for nothing. Names
+    are identifiers (``"lstm"``, ``"tiny_atari_cnn"``; no ``/`` or ``:``). To replace a
+    built-in name, wrap the target: ``{"ppo": rlmodules.registry.override("pkg:MyPPO")}``.
 
     Example::
 

@@ -1,15 +1,17 @@
 """The plugin registry: entry-point discovery, pluggy, and name resolution.
 
-Nothing is discovered at import: the registry loads plugins on first use.
+Nothing is discovered at import: the registry loads plugins on first use. A name is a plain
+registered name (``"ppo"``), one qualified by its plugin (``"rlmodules/ppo"``), an import
+path (``"pkg.mod:Class"``) or the object itself.
 
 Example::
 
     from rlmodules import registry
 
-    registry.get("module", "ppo")                # a registered name
-    registry.get("module", "rlmodules/ppo")      # qualified by its plugin
+    registry.get("module", "ppo")                  # a registered name
+    registry.get("module", "rlmodules/ppo")        # qualified by its plugin
     registry.get("module", "my_pkg.mod:MyModule")  # an import path
-    registry.register_plugin(my_plugin_object)   # in-process, like an entry point
+    registry.register_plugin(my_plugin_object)     # in-process, like an entry point
 """
 
 from __future__ import annotations
@@ -19,21 +21,25 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from ._records import KINDS, PluginFailure, Record
+from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
 from ._registry import KNOWN_PROVIDERS, Registry
 
 __all__ = [
     "KINDS",
     "KNOWN_PROVIDERS",
+    "Override",
     "PluginFailure",
+    "PluginWarning",
     "Record",
     "Registry",
+    "configure",
     "current",
     "get",
     "hook",
     "isolated_registry",
     "list",
     "name_of",
+    "override",
     "record",
     "register_plugin",
     "unregister_plugin",
@@ -50,8 +56,34 @@ def current() -> Registry:
     return _current
 
 
+def configure(
+    *,
+    autoload: bool | None = None,
+    strict: bool | None = None,
+    blocked: tuple[str, ...] | None = None,
+    use_cache: bool | None = None,
+    cache_dir: str | None = None,
+) -> Registry:
+    """Replace the process-wide registry with a fresh one configured so (see :class:`Registry`).
+
+    In-process registrations of the previous registry are dropped. Example::
+
+        registry.configure(strict=True, blocked=("rlmodules-cnn",))
+    """
+    global _current
+    _current = Registry(
+        autoload=autoload, strict=strict, blocked=blocked, use_cache=use_cache,
+        cache_dir=cache_dir,
+    )
+    return _current
+
+
 def get(kind: str, ref: Any) -> Any:
-    """Resolve a name (plain, ``plugin/name`` or ``pkg.mod:Attr``) of ``kind``; objects pass."""
+    """Resolve a name (plain, ``plugin/name`` or ``pkg.mod:Attr``) of ``kind``; objects pass.
+
+    Raises ``UnknownNameError`` (did-you-mean, what is installed, what to ``pip install``)
+    or ``AmbiguousNameError`` (the qualified names to choose from).
+    """
     return current().get(kind, ref)
 
 
@@ -61,12 +93,16 @@ def record(kind: str, ref: str) -> Record:
 
 
 def name_of(kind: str, obj: Any) -> str | None:
-    """The qualified registered name of ``obj``, or ``None`` if it is not registered."""
+    """The qualified registered name of ``obj`` (``"plugin/name"``), or ``None``."""
     return current().name_of(kind, obj)
 
 
 def list(kind: str | None = None, pattern: str | None = None) -> builtins.list[Record]:  # noqa: A001
-    """Records of ``kind`` (all kinds if ``None``) whose name matches ``pattern`` (``*``, ``?``)."""
+    """Records of ``kind`` (all kinds if ``None``) whose name matches ``pattern`` (``*``, ``?``).
+
+    Lists without importing any contribution, and with a warm cache without importing any
+    plugin.
+    """
     return current().records(kind, pattern)
 
 
@@ -81,17 +117,28 @@ def unregister_plugin(plugin_or_name: Any) -> None:
 
 
 def hook() -> Any:
-    """pluggy's hook relay of the current registry (for decision hooks)."""
+    """pluggy's hook relay of the current registry (for decision hooks).
+
+    Example::
+
+        registry.hook().rlmodules_build_encoder(
+            observation_space=space, model_config=config, catalog=catalog)
+    """
     return current().hook
 
 
 @contextlib.contextmanager
 def isolated_registry(**kwargs: Any) -> Iterator[Registry]:
-    """A fresh registry for the duration of a ``with`` block (hermetic tests)."""
+    """A fresh registry (``Registry(**kwargs)``) for the duration of a ``with`` block.
+
+    In-process registrations inside the block do not leak out. Example::
+
+        with registry.isolated_registry(autoload=False) as reg:
+            reg.register_plugin(MyPlugin())
+    """
     global _current
     saved, _current = _current, Registry(**kwargs)
     try:
         yield _current
     finally:
         _current = saved
-

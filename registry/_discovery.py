@@ -1,39 +1,60 @@
-"""Reading the ``rlmodules`` entry-point group with importlib-metadata (imports nothing)."""
+"""Reading the ``rlmodules`` entry-point group with importlib-metadata (imports no plugin).
+
+Only called when the discovery cache misses: scanning thousands of installed distributions
+is the slow part of start-up that the cache exists to skip.
+"""
 
 from __future__ import annotations
 
-import attrs
-import importlib_metadata
+import importlib
+import re
+from typing import Any, NamedTuple
 
-__all__ = ["EntryPointInfo", "discover_entry_points"]
+__all__ = ["EntryPointInfo", "discover_entry_points", "import_entry_point", "normalise"]
 
 
-@attrs.frozen
-class EntryPointInfo:
-    """One entry point, with the distribution that provides it."""
+class EntryPointInfo(NamedTuple):
+    """One entry point (a plugin), with the distribution that provides it."""
 
     name: str
-    module: str
-    attr: str | None
+    value: str  # "pkg.module" or "pkg.module:attr"
     distribution: str | None
     version: str | None
 
+    @property
+    def module(self) -> str:
+        return self.value.partition(":")[0].strip()
+
+
+def normalise(name: str) -> str:
+    """A project or entry-point name compared the way pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
 
 def discover_entry_points(group: str) -> list[EntryPointInfo]:
-    """All entry points of ``group``, one per (distribution, name), in a stable order."""
-    seen: set[tuple[str | None, str]] = set()
+    """All entry points of ``group``, first on ``sys.path`` wins per distribution, sorted.
+
+    Sorted by distribution then name, so plugins load (and report) in a stable order.
+    """
+    import importlib_metadata
+
+    seen: set[tuple[str, str]] = set()
     found = []
     for ep in importlib_metadata.entry_points(group=group):
         dist = ep.dist.name if ep.dist is not None else None
-        key = (dist, ep.name)
+        key = (normalise(dist or ""), ep.name)
         if key in seen:
             continue
         seen.add(key)
-        module, _, attr = ep.value.partition(":")
-        found.append(
-            EntryPointInfo(
-                ep.name, module.strip(), attr.strip() or None, dist,
-                ep.dist.version if ep.dist is not None else None,
-            )
-        )
-    return sorted(found, key=lambda i: (i.distribution or "", i.name))
+        version = ep.dist.version if ep.dist is not None else None
+        found.append(EntryPointInfo(ep.name, ep.value.strip(), dist, version))
+    return sorted(found, key=lambda i: (normalise(i.distribution or ""), i.name))
+
+
+def import_entry_point(value: str) -> Any:
+    """Import ``"pkg.module"`` or ``"pkg.module:attr.sub"`` and return the object it names."""
+    module_name, _, attr = value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in attr.strip().split(".") if attr.strip() else ():
+        obj = getattr(obj, part)
+    return obj

@@ -16,7 +16,7 @@ from rlmodules.errors import RLModulesError
 __all__ = ["main"]
 
 #: Submodules of ``rlmodules.cli`` that contribute commands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("plugins", "check", "inspect", "record", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:
