@@ -1,1 +1,77 @@
-"""pytest plugin of rlmodules (loaded through the ``pytest11`` entry point)."""
+"""The rlmodules pytest plugin (entry point ``pytest11``), loaded in every pytest run.
+
+It stays import-light (no torch): it adds the ``rlmodules_conformance`` marker and the
+``rlmodules_conformance_case`` fixture, parametrised over every registered module name
+(filtered by the marker) across the spaces each module declares.
+
+Example (a plugin package's own tests)::
+
+    import pytest
+
+    @pytest.mark.rlmodules_conformance(distribution="rlmodules-lstm")
+    def test_conformance(rlmodules_conformance_case):
+        rlmodules_conformance_case.check()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+try:  # an isolated registry per test, for tests that register plugins in-process
+    from rlmodules.registry._pytest import rlmodules_registry  # noqa: F401
+except ImportError:
+    pass
+
+_FIXTURE = "rlmodules_conformance_case"
+_MARKER = "rlmodules_conformance"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}(names=None, distribution=None, plugin=None): which registered module "
+        f"names the {_FIXTURE} fixture runs the conformance kit over (default: all)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if _FIXTURE not in metafunc.fixturenames:
+        return
+    from rlmodules.testing.cases import conformance_cases
+
+    marker = metafunc.definition.get_closest_marker(_MARKER)
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    if marker and marker.args:
+        options["names"] = list(marker.args)
+    cases = conformance_cases(**options)
+    metafunc.parametrize(_FIXTURE, cases, ids=[case.id for case in cases], indirect=True)
+
+
+class _PytestCase:
+    """A :class:`ConformanceCase` whose ``check()`` turns a rejected space case into a skip."""
+
+    def __init__(self, case: Any) -> None:
+        self.case = case
+        self.name = case.name
+        self.space_case = case.space_case
+
+    def check(self, **kwargs: Any) -> Any:
+        from rlmodules.testing.errors import CheckSkipped
+
+        try:
+            return self.case.check(**kwargs)
+        except CheckSkipped as exc:
+            pytest.skip(str(exc))
+
+
+@pytest.fixture
+def rlmodules_conformance_case(request: pytest.FixtureRequest) -> _PytestCase:
+    """One registered module name on one space case; call ``.check()`` to run the kit."""
+    if not hasattr(request, "param"):
+        pytest.fail(
+            f"{_FIXTURE} is parametrised by the rlmodules pytest plugin; do not override its "
+            f"parametrisation (use @pytest.mark.{_MARKER}(...) to choose names)"
+        )
+    return _PytestCase(request.param)

@@ -1,0 +1,398 @@
+"""Checks of the forward passes: outputs, widths, actions, distributions, determinism, grads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from rlmodules.actions import compute_actions
+from rlmodules.columns import Columns
+from rlmodules.model_config import DefaultModelConfig
+
+from .batches import tree_index, tree_leaves, tree_mismatch
+from .check import Check, fail, skip
+from .subject import Subject, eval_mode, preserved_buffers, train_mode
+
+__all__ = [
+    "check_forward_outputs",
+    "check_action_dist_width",
+    "check_compute_actions",
+    "check_logp_entropy",
+    "check_deterministic_inference",
+    "check_train_mode_inference",
+    "check_gradients",
+    "forward",
+    "reference_inference",
+]
+
+ACTING_PHASES = ("inference", "exploration")
+#: Output columns that hold one entry per batch row (and time step).
+_ROW_COLUMNS = (
+    Columns.ACTIONS,
+    Columns.ACTION_DIST_INPUTS,
+    Columns.ACTION_LOGP,
+    Columns.VF_PREDS,
+    Columns.EMBEDDINGS,
+    Columns.QF_PREDS,
+)
+
+
+def forward(module: Any, phase: str, batch: dict[str, Any]) -> Any:
+    """``module.forward_<phase>(batch)``; an exception becomes a failure naming the phase."""
+    try:
+        return getattr(module, f"forward_{phase}")(batch)
+    except Exception as exc:
+        fail(f"forward_{phase} raised {type(exc).__name__}: {exc}")
+
+
+def _phases(subject: Subject) -> tuple[str, ...]:
+    return ACTING_PHASES if subject.module.inference_only else (*ACTING_PHASES, "train")
+
+
+def _outputs(subject: Subject, phase: str) -> Any:
+    """The phase's outputs on the standard batch, computed once per run."""
+    key = f"outputs/{phase}"
+    if key not in subject.cache:
+        if phase == "train":
+            with preserved_buffers(subject.module):
+                out = forward(subject.module, phase, subject.train_batch())
+        else:
+            with torch.no_grad():
+                out = forward(subject.module, phase, subject.acting_batch())
+        subject.cache[key] = out
+    return subject.cache[key]
+
+
+def reference_inference(subject: Subject) -> Any:
+    """``forward_inference`` of the module under check in eval mode, computed once per run."""
+    if "reference" not in subject.cache:
+        with eval_mode(subject.module) as module:
+            subject.cache["reference"] = forward(module, "inference", subject.acting_batch())
+    return subject.cache["reference"]
+
+
+# --- forward_outputs --------------------------------------------------------------------------
+def _forward_outputs(subject: Subject) -> str:
+    """Each forward accepts a batch sampled from the spaces and returns the required keys."""
+    module, seen = subject.module, []
+    for phase in _phases(subject):
+        out = _outputs(subject, phase)
+        if not isinstance(out, dict):
+            fail(f"forward_{phase} returned a {type(out).__name__}, not a dict of columns")
+        acts = Columns.ACTIONS in out or Columns.ACTION_DIST_INPUTS in out
+        if phase != "train" and not acts:
+            fail(
+                f"forward_{phase} returned keys {sorted(out)}; it must return "
+                f"{Columns.ACTIONS!r} and/or {Columns.ACTION_DIST_INPUTS!r}"
+            )
+        declared = getattr(module, f"output_specs_{phase}")()
+        missing = [key for key in declared if key not in out]
+        if missing:
+            fail(
+                f"forward_{phase} did not return {missing}, which output_specs_{phase}() "
+                f"declares (it returned {sorted(out)})",
+                fix=f"return every declared column from _forward_{phase}, or stop declaring it",
+            )
+        if not any(isinstance(v, torch.Tensor) for _, v in tree_leaves(out)):
+            fail(f"forward_{phase} returned no tensors (keys {sorted(out)})")
+        time = None if phase == "train" else 1
+        _check_rows(out, subject.lead_shape(time), phase)
+        seen.append(f"{phase}: {', '.join(sorted(out))}")
+    return "; ".join(seen)
+
+
+def _check_rows(out: dict[str, Any], lead: tuple[int, ...], phase: str) -> None:
+    for column in _ROW_COLUMNS:
+        for path, leaf in tree_leaves(out.get(column), column):
+            if isinstance(leaf, torch.Tensor) and tuple(leaf.shape[: len(lead)]) != lead:
+                fail(
+                    f"forward_{phase} returned {path!r} of shape {tuple(leaf.shape)}; expected "
+                    f"leading dims {lead} (one entry per batch row"
+                    f"{' and time step' if len(lead) == 2 else ''})",
+                    fix="keep the batch (and time) axes in front; do not squeeze or flatten them",
+                )
+
+
+check_forward_outputs = Check(
+    "forward_outputs",
+    _forward_outputs,
+    fix="return a dict with Columns.ACTION_DIST_INPUTS (or Columns.ACTIONS) from "
+    "_forward_inference / _forward_exploration and the loss inputs from _forward_train",
+)
+
+
+# --- action_dist_width ------------------------------------------------------------------------
+def _dist_kwargs(module: Any) -> dict[str, Any]:
+    config = module.model_config
+    return {"model_config": config} if isinstance(config, DefaultModelConfig) else {}
+
+
+def _action_dist_width(subject: Subject) -> str:
+    """``action_dist_inputs`` is as wide as the distribution's ``required_input_dim``."""
+    module, checked = subject.module, []
+    for phase in _phases(subject):
+        inputs = _outputs(subject, phase).get(Columns.ACTION_DIST_INPUTS)
+        if not isinstance(inputs, torch.Tensor):
+            continue
+        dist_cls = getattr(module, f"get_{phase}_action_dist_cls")()
+        width = int(dist_cls.required_input_dim(module.action_space, **_dist_kwargs(module)))
+        if inputs.shape[-1] != width:
+            fail(
+                f"forward_{phase} returns action_dist_inputs of width {inputs.shape[-1]} "
+                f"(shape {tuple(inputs.shape)}), but {dist_cls.__name__}.required_input_dim"
+                f"({module.action_space}) is {width}"
+            )
+        checked.append(f"forward_{phase}: {width}")
+    if not checked:
+        skip("no forward returns a tensor action_dist_inputs (actions are returned directly)")
+    return f"action_dist_inputs widths match ({', '.join(checked)})"
+
+
+check_action_dist_width = Check(
+    "action_dist_width",
+    _action_dist_width,
+    fix="size the policy head's last layer with "
+    "get_train_action_dist_cls().required_input_dim(action_space) (catalog.action_dist_input_dim)",
+    requires=("forward_outputs",),
+)
+
+
+# --- compute_actions --------------------------------------------------------------------------
+def _compute_actions(subject: Subject) -> str:
+    """``compute_actions`` yields actions inside the action space (and finite logp)."""
+    module, space = subject.module, subject.module.action_space
+    batch = dict(subject.acting_batch())
+    if module.is_stateful():  # a loop passes [B, ...] observations plus state_in
+        batch[Columns.OBS] = tree_index(batch[Columns.OBS], (slice(None), 0))
+    for explore in (False, True):
+        out = compute_actions(module, batch, explore=explore, for_env=True)
+        env_actions = out[Columns.ACTIONS_FOR_ENV]
+        for row in range(subject.batch_size):
+            action = tree_index(env_actions, row)
+            if not space.contains(action):
+                fail(f"compute_actions(explore={explore}) gave action {action!r} (row {row}) "
+                     f"outside the action space {space}")
+        for path, leaf in tree_leaves(out[Columns.ACTIONS], "actions"):
+            if leaf.is_floating_point() and not torch.isfinite(leaf).all():
+                fail(f"compute_actions(explore={explore}) gave non-finite {path!r}: {leaf}")
+        if explore and Columns.ACTION_DIST_INPUTS in out:
+            logp = out.get(Columns.ACTION_LOGP)
+            if logp is None or tuple(logp.shape) != (subject.batch_size,):
+                fail(f"compute_actions(explore=True) gave action_logp {logp!r}; expected shape "
+                     f"({subject.batch_size},)")
+            if not torch.isfinite(logp).all():
+                fail(f"the exploration distribution gives non-finite action_logp {logp} for its "
+                     f"own samples", fix="keep the distribution parameters finite (e.g. clamp "
+                     "log_std) so that sampled actions have finite log-probabilities")
+        if module.is_stateful():
+            if Columns.STATE_OUT not in out:
+                fail(f"compute_actions(explore={explore}) on a stateful module returned no "
+                     f"state_out to feed the next step",
+                     fix="return Columns.STATE_OUT from the acting forwards")
+            compute_actions(module, {**batch, Columns.STATE_IN: out[Columns.STATE_OUT]},
+                            explore=explore)
+    return f"{subject.batch_size} actions in {space}, explore and greedy"
+
+
+check_compute_actions = Check(
+    "compute_actions",
+    _compute_actions,
+    fix="make the module's actions (or the distribution built from its action_dist_inputs) "
+    "match the action space: shape, dtype and bounds",
+    requires=("forward_outputs", "state_shapes", "action_dist_width"),
+)
+
+
+# --- logp_entropy -----------------------------------------------------------------------------
+def _logp_entropy(subject: Subject) -> str:
+    """The distribution from ``action_dist_inputs`` gives finite logp and entropy per row."""
+    module = subject.module
+    for phase in ("train", "exploration"):
+        if phase == "train" and module.inference_only:
+            continue
+        inputs = _outputs(subject, phase).get(Columns.ACTION_DIST_INPUTS)
+        if isinstance(inputs, torch.Tensor):
+            break
+    else:
+        skip("no forward returns a tensor action_dist_inputs")
+    lead = subject.lead_shape() if phase == "train" else subject.lead_shape(1)
+    dist = getattr(module, f"get_{phase}_action_dist_cls")().from_logits(inputs.detach())
+    actions = dist.sample()
+    values = {"logp": dist.logp(actions), "entropy": dist.entropy()}
+    greedy = dist.to_deterministic().sample()
+    for path, leaf in tree_leaves(greedy, "greedy"):
+        if tuple(leaf.shape[: len(lead)]) != lead:
+            fail(f"to_deterministic().sample() gave {path!r} of shape {tuple(leaf.shape)}; "
+                 f"expected leading dims {lead}")
+    for name, value in values.items():
+        if tuple(value.shape) != lead:
+            fail(f"{type(dist).__name__}.{name} has shape {tuple(value.shape)}; expected the "
+                 f"batch shape {lead} (reduce over the action dims)")
+        if not torch.isfinite(value).all():
+            fail(f"{type(dist).__name__}.{name} of its own samples is not finite: {value}")
+    return f"{type(dist).__name__} from forward_{phase}: logp and entropy finite, shape {lead}"
+
+
+check_logp_entropy = Check(
+    "logp_entropy",
+    _logp_entropy,
+    fix="keep action_dist_inputs finite and in the form the distribution expects "
+    "(e.g. log standard deviations, not raw standard deviations)",
+    requires=("forward_outputs", "action_dist_width"),
+)
+
+
+# --- determinism ------------------------------------------------------------------------------
+def _repeat_inference(subject: Subject, mode: Any) -> tuple[Any, str | None]:
+    """Outputs of a second ``forward_inference`` in ``mode`` and how they differ from the
+    first (the reference, in eval mode)."""
+    batch = subject.acting_batch()
+    with mode(subject.module) as module:
+        first = reference_inference(subject) if mode is eval_mode else forward(
+            module, "inference", batch)
+        second = forward(module, "inference", batch)
+    return second, tree_mismatch(first, second)
+
+
+def _deterministic_inference(subject: Subject) -> str:
+    """``forward_inference`` in eval mode gives the same outputs for the same batch."""
+    _, mismatch = _repeat_inference(subject, eval_mode)
+    if mismatch:
+        fail(f"two forward_inference calls on the same batch in eval mode differ ({mismatch})")
+    batch = dict(subject.acting_batch())
+    if subject.module.is_stateful():
+        batch[Columns.OBS] = tree_index(batch[Columns.OBS], (slice(None), 0))
+    with eval_mode(subject.module) as module:
+        first = compute_actions(module, batch, explore=False)[Columns.ACTIONS]
+        second = compute_actions(module, batch, explore=False)[Columns.ACTIONS]
+    mismatch = tree_mismatch(first, second)
+    if mismatch:
+        fail(f"compute_actions(explore=False) gives different actions for the same batch "
+             f"({mismatch})", fix="make the inference distribution's to_deterministic() "
+             "return a point mass (argmax / mean)")
+    return "repeatable outputs and greedy actions in eval mode"
+
+
+check_deterministic_inference = Check(
+    "deterministic_inference",
+    _deterministic_inference,
+    fix="remove sampling and noise from _forward_inference: return action_dist_inputs and let "
+    "compute_actions make them deterministic; keep exploration noise in _forward_exploration",
+    requires=("forward_outputs", "action_dist_width"),
+)
+
+
+def _train_mode_inference(subject: Subject) -> str:
+    """``forward_inference`` is repeatable in train mode too (no dropout left on)."""
+    if _repeat_inference(subject, eval_mode)[1]:
+        skip("inference is random even in eval mode; see deterministic_inference")
+    trained, mismatch = _repeat_inference(subject, train_mode)
+    if mismatch:
+        fail(
+            f"two forward_inference calls on the same batch differ while the module is in "
+            f"train mode, though they agree in eval mode ({mismatch}): a dropout or other "
+            f"train-only random layer is left on when acting"
+        )
+    mismatch = tree_mismatch(reference_inference(subject), trained)
+    if mismatch:
+        subject.warn(
+            f"forward_inference depends on train/eval mode ({mismatch}), e.g. batch-norm "
+            f"statistics; a loop that acts without module.eval() sees different outputs"
+        )
+    return "repeatable in train mode"
+
+
+check_train_mode_inference = Check(
+    "train_mode_inference",
+    _train_mode_inference,
+    fix="loops act without calling module.eval(), so make _forward_inference independent of "
+    "self.training: call dropout with training=False there (F.dropout(x, p, training=False)) "
+    "or skip the dropout layers when acting",
+    requires=("forward_outputs",),
+)
+
+
+# --- gradients --------------------------------------------------------------------------------
+def _target_parameters(module: Any) -> set[int]:
+    """Ids of target-network parameters (RLlib's ``get_target_network_pairs`` API)."""
+    pairs = getattr(module, "get_target_network_pairs", None)
+    if not callable(pairs):
+        return set()
+    return {id(p) for _, target in pairs() for p in target.parameters()}
+
+
+def _weighted_sum(tensor: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A random-weighted sum: a plain sum cancels by construction for outputs such as
+    dueling Q-values (V + A - mean A) or normalised log-probabilities."""
+    weights = torch.randn(tensor.shape, generator=generator).to(tensor.device, torch.float32)
+    return (tensor.float() * weights).sum()
+
+
+def _training_loss(module: Any, batch: dict[str, Any], out: dict[str, Any]) -> Any:
+    generator = torch.Generator().manual_seed(0)
+    tensors = [leaf for _, leaf in tree_leaves(out)
+               if isinstance(leaf, torch.Tensor) and leaf.requires_grad]
+    compute_values = getattr(module, "compute_values", None)
+    if callable(compute_values):  # RLlib's ValueFunctionAPI: the critic is trained too
+        tensors.append(compute_values(batch, embeddings=out.get(Columns.EMBEDDINGS)))
+    terms = [_weighted_sum(t, generator) for t in tensors]
+    return sum(terms) if terms else None
+
+
+def _gradients(subject: Subject) -> str:
+    """``forward_train`` outputs give a gradient to every trainable parameter."""
+    module = subject.module
+    if module.inference_only:
+        skip("module is built with inference_only=True (no forward_train)")
+    if not isinstance(module, torch.nn.Module):
+        skip("not a torch module")
+    frozen = _target_parameters(module)
+    params = [
+        (n, p) for n, p in module.named_parameters() if p.requires_grad and id(p) not in frozen
+    ]
+    if not params:
+        skip("the module has no trainable parameters")
+    grads = _fresh_gradients(subject, params)
+    dead = [n for n, g in grads.items() if g is None or not bool(g.abs().sum() > 0)]
+    if dead:
+        listed = ", ".join(dead[:8]) + (" ..." if len(dead) > 8 else "")
+        fail(f"{len(dead)} of {len(params)} trainable parameters get no gradient from "
+             f"forward_train's outputs: {listed}")
+    broken = [n for n, g in grads.items() if not torch.isfinite(g).all()]
+    if broken:
+        fail(f"non-finite gradients for {', '.join(broken[:8])}")
+    return f"all {len(params)} trainable parameters get finite gradients"
+
+
+def _fresh_gradients(subject: Subject, params: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Gradients of one backward pass through forward_train, leaving the module as it was
+    (its own ``.grad`` values, train/eval mode and buffers)."""
+    module = subject.module
+    saved = {n: p.grad for n, p in params}
+    was_training = module.training
+    try:
+        with preserved_buffers(module):
+            module.train()
+            for _, p in params:
+                p.grad = None
+            batch = subject.train_batch()
+            loss = _training_loss(module, batch, forward(module, "train", batch))
+            if loss is None or not loss.requires_grad:
+                fail("no tensor returned by forward_train carries a gradient",
+                     fix="do not detach outputs or run _forward_train under torch.no_grad()")
+            loss.backward()
+            return {n: p.grad for n, p in params}
+    finally:
+        for n, p in params:
+            p.grad = saved[n]
+        module.train(was_training)
+
+
+check_gradients = Check(
+    "gradients",
+    _gradients,
+    fix="use every trainable layer in _forward_train without detaching or torch.no_grad(); "
+    "freeze parameters that must not train with requires_grad_(False)",
+    requires=("forward_outputs",),
+)
+
