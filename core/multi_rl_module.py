@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
-from .errors import BatchError, SpecError
+from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .rl_module import RLModule
-from .torch_rl_module import TorchRLModule
+from .torch_rl_module import TorchRLModule, checked_state
 
 __all__ = ["MultiRLModule"]
 
@@ -154,6 +155,7 @@ class MultiRLModule(TorchRLModule):
         return self
 
     def get_checkpointable_components(self) -> list[tuple[str, RLModule]]:
+        """``(module_id, module)`` pairs: each module id is saved and restorable alone."""
         return self.items()
 
     def get_state(
@@ -163,42 +165,105 @@ class MultiRLModule(TorchRLModule):
         not_components: str | list[str] | None = None,
         inference_only: bool = False,
     ) -> dict[str, Any]:
-        """``{module_id: state}`` for the chosen ids, plus shared weights under ``__multi__``."""
-        wanted = _as_list(components) or self.keys()
-        skipped = set(_as_list(not_components))
-        for module_id in wanted:
-            if module_id not in self._rl_modules:
-                raise KeyError(self._unknown_id(module_id))
-        state: dict[str, Any] = {
-            mid: self[mid].get_state(inference_only=inference_only)
-            for mid in wanted
-            if mid not in skipped
-        }
-        own = {
-            k: v.detach()
-            for k, v in self.state_dict().items()
-            if not k.startswith("_rl_modules.")
-        }
-        if own and components is None:
-            state[self.OWN_STATE_KEY] = own
+        """``{module_id: state}``, plus this container's own (shared) weights under
+        ``"__multi__"``.
+
+        ``components`` keeps only the named module ids (paths ``"a/b"`` reach into nested
+        containers; ``"__multi__"`` names the shared weights); ``not_components`` drops
+        them. Unknown names raise ``UnknownNameError``.
+
+        Example::
+
+            multi.get_state(components="p0")          # {"p0": {...}}
+            multi.get_state(not_components="__multi__")
+        """
+        include = None if components is None else self._component_paths(components, "components")
+        exclude = self._component_paths(not_components, "not_components")
+        state: dict[str, Any] = {}
+        for module_id in self.keys():
+            if include is not None and module_id not in include:
+                continue
+            if exclude.get(module_id, ()) is None:
+                continue
+            state[module_id] = self[module_id].get_state(
+                None if include is None else include[module_id],
+                not_components=exclude.get(module_id),
+                inference_only=inference_only,
+            )
+        own_key = self.OWN_STATE_KEY
+        wanted = (include is None or own_key in include) and own_key not in exclude
+        own = self._own_state()
+        if wanted and own:
+            state[own_key] = own
         return state
 
+    def _component_paths(
+        self, paths: str | list[str] | None, argument: str
+    ) -> dict[str, list[str] | None]:
+        """Group paths by their first module id: ``{id: sub-paths, or None for all of it}``."""
+        grouped: dict[str, list[str] | None] = {}
+        for path in _as_list(paths):
+            head, _, rest = str(path).strip("/").partition("/")
+            if head != self.OWN_STATE_KEY and head not in self._rl_modules:
+                raise UnknownNameError(
+                    f"{argument}={paths!r}: {type(self).__name__} has no component "
+                    f"{head!r}; it has {self.keys()} (and {self.OWN_STATE_KEY!r} for its "
+                    f"shared weights)"
+                )
+            current = grouped.get(head, [])
+            if not rest or current is None:
+                grouped[head] = None
+            else:
+                current.append(rest)
+                grouped[head] = current
+        return grouped
+
+    def _own_state(self) -> dict[str, Any]:
+        return {
+            k: v.detach() for k, v in self.state_dict().items() if not k.startswith("_rl_modules.")
+        }
+
     def set_state(self, state: Mapping[str, Any]) -> None:
-        """Load ``{module_id: state}``; unknown module ids raise (never silently dropped)."""
+        """Load ``{module_id: state}`` (any subset of ids, ``"__multi__"`` for shared weights).
+
+        Unknown module ids raise, never silently dropped; every module's state is checked
+        before any weight changes.
+        """
+        self._apply_state(self._validated_state(state))
+
+    def _validated_state(self, state: Any) -> dict[str, Any]:
+        if not isinstance(state, Mapping):
+            raise CheckpointError(
+                f"cannot load state into {type(self).__name__}: expected "
+                f"{{module_id: state}}, got {type(state).__name__}"
+            )
         unknown = [k for k in state if k != self.OWN_STATE_KEY and k not in self._rl_modules]
         if unknown:
-            raise KeyError(
-                f"state has module ids {unknown} that this MultiRLModule lacks "
-                f"(it has {self.keys()})"
+            raise CheckpointError(
+                f"cannot load state into {type(self).__name__}: module ids {unknown} are not "
+                f"in it (it has {self.keys()}); add them first or drop them from the state"
             )
+        validated: dict[str, Any] = {}
         for module_id, sub_state in state.items():
             if module_id == self.OWN_STATE_KEY:
-                missing, unexpected = self.load_state_dict(sub_state, strict=False)
-                bad = [k for k in unexpected]
-                if bad:
-                    raise KeyError(f"unexpected shared keys in state: {bad}")
+                validated[module_id] = checked_state(
+                    self._own_state(), sub_state,
+                    owner=f"{type(self).__name__}'s shared weights", ignore_unexpected=False,
+                )
+                continue
+            try:
+                validated[module_id] = self[module_id]._validated_state(sub_state)  # type: ignore[attr-defined]
+            except CheckpointError as exc:
+                raise CheckpointError(f"module id {module_id!r}: {exc}") from None
+        return validated
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        for module_id, sub_state in state.items():
+            if module_id == self.OWN_STATE_KEY:
+                with torch.no_grad():
+                    self.load_state_dict(sub_state, strict=False)
             else:
-                self[module_id].set_state(sub_state)
+                self[module_id]._apply_state(sub_state)  # type: ignore[attr-defined]
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

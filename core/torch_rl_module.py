@@ -8,10 +8,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import CheckpointError
+from .errors import CheckpointError, UnknownNameError
 from .rl_module import RLModule
 
-__all__ = ["TorchRLModule"]
+__all__ = ["TorchRLModule", "checked_state"]
 
 
 class TorchRLModule(nn.Module, RLModule):
@@ -52,38 +52,108 @@ class TorchRLModule(nn.Module, RLModule):
         not_components: str | list[str] | None = None,
         inference_only: bool = False,
     ) -> dict[str, Any]:
-        """The ``state_dict`` (detached tensors). ``components`` apply to MultiRLModules."""
-        return {k: v.detach() for k, v in self.state_dict().items()}
+        """The weights as a flat ``{name: tensor}`` dict (detached, sharing memory).
+
+        ``inference_only=True`` keeps only what an ``inference_only`` build of this module
+        holds (e.g. no value function). ``components`` / ``not_components`` name
+        sub-components, which only a MultiRLModule has.
+
+        Example::
+
+            lean = module.get_state(inference_only=True)
+        """
+        if components or not_components:
+            raise UnknownNameError(
+                f"{type(self).__name__} has no checkpointable components, so components="
+                f"{components!r} / not_components={not_components!r} select nothing; they "
+                f"apply to a MultiRLModule's module ids"
+            )
+        state = {k: v.detach() for k, v in self.state_dict().items()}
+        if inference_only and not self.inference_only:
+            keep = self._inference_only_keys()
+            state = {k: v for k, v in state.items() if k in keep}
+        return state
+
+    def _inference_only_keys(self) -> frozenset[str]:
+        """State keys of an inference-only build, found by building one on the meta device."""
+        keys = self.__dict__.get("_inference_keys")
+        if keys is None:
+            try:
+                with torch.device("meta"):
+                    twin = type(self)(
+                        observation_space=self.observation_space,
+                        action_space=self.action_space,
+                        inference_only=True,
+                        model_config=self.model_config,
+                        catalog_class=None if self.catalog is None else type(self.catalog),
+                    )
+            except Exception as exc:
+                raise CheckpointError(
+                    f"cannot tell which weights {type(self).__name__} needs for inference: "
+                    f"building it with inference_only=True failed ({type(exc).__name__}: "
+                    f"{exc}); call get_state() for the full state instead"
+                ) from exc
+            keys = self.__dict__["_inference_keys"] = frozenset(twin.state_dict())
+        return keys
 
     def set_state(self, state: Mapping[str, Any]) -> None:
-        """Load a state dict strictly; an inference-only build drops training-only keys.
+        """Load weights from :meth:`get_state` output, strictly, all or nothing.
 
-        Nothing is loaded unless every expected key is present with the right shape.
+        Every expected key must be present with the right shape, and nothing else (an
+        ``inference_only`` build ignores the training-only extras of a full state). Nothing
+        is written unless everything fits; tensors are copied onto the module's device.
         """
-        own = self.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        if unexpected and self.inference_only:
-            state = {k: v for k, v in state.items() if k in own}
-            unexpected = []
-        wrong = [
-            f"{k}: {tuple(v.shape)} (expected {tuple(own[k].shape)})"
-            for k, v in state.items()
-            if k in own and tuple(getattr(v, "shape", ())) != tuple(own[k].shape)
-        ]
-        if missing or unexpected or wrong:
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing[:8]}{' ...' if len(missing) > 8 else ''}")
-            if unexpected:
-                parts.append(
-                    f"unexpected keys {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
-                )
-            if wrong:
-                parts.append(f"shape mismatches {wrong[:8]}")
-            raise CheckpointError(
-                f"cannot load state into {type(self).__name__}: {'; '.join(parts)}. Build the "
-                f"module with the same spaces and model_config as the state's source"
-            )
+        self._apply_state(self._validated_state(state))
+
+    def _validated_state(self, state: Any) -> dict[str, Any]:
+        """``state`` checked against this module; raises ``CheckpointError``, changes nothing."""
+        return checked_state(
+            self.state_dict(),
+            state,
+            owner=type(self).__name__,
+            ignore_unexpected=self.inference_only,
+        )
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
             self.load_state_dict(state, strict=True)
+
+
+def checked_state(
+    expected: Mapping[str, torch.Tensor], state: Any, *, owner: str, ignore_unexpected: bool
+) -> dict[str, Any]:
+    """``state`` restricted to ``expected``'s keys, after checking keys, types and shapes."""
+    if not isinstance(state, Mapping):
+        raise CheckpointError(
+            f"cannot load state into {owner}: expected a dict {{name: tensor}}, "
+            f"got {type(state).__name__}"
+        )
+    missing = [k for k in expected if k not in state]
+    unexpected = [] if ignore_unexpected else [k for k in state if k not in expected]
+    not_tensors = [
+        f"{k}: {type(v).__name__}" for k, v in state.items()
+        if k in expected and not isinstance(v, torch.Tensor)
+    ]
+    wrong = [
+        f"{k}: {tuple(v.shape)} (expected {tuple(expected[k].shape)})"
+        for k, v in state.items()
+        if k in expected and isinstance(v, torch.Tensor) and v.shape != expected[k].shape
+    ]
+    parts = [
+        f"{label} {_first(items)}"
+        for label, items in (
+            ("missing keys", missing), ("unexpected keys", unexpected),
+            ("values that are not tensors", not_tensors), ("shape mismatches", wrong),
+        )
+        if items
+    ]
+    if parts:
+        raise CheckpointError(
+            f"cannot load state into {owner}: {'; '.join(parts)}. Build the module with the "
+            f"same spaces and model_config as the state's source"
+        )
+    return {k: state[k] for k in expected}
+
+
+def _first(items: list[str], limit: int = 8) -> str:
+    return f"{items[:limit]}{f' (and {len(items) - limit} more)' if len(items) > limit else ''}"

@@ -1,0 +1,57 @@
+"""``rlmodules inspect PATH``: class, requirements, spaces, config, sizes per component."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+from _checkpoint_modules import ACT, OBS, randomize, shared_encoder_spec
+from rlmodules import RLModuleSpec
+from rlmodules.checkpoint import METADATA_FILE
+from rlmodules.cli import main
+
+
+def test_inspect_json_describes_every_component(tmp_path, capsys):
+    multi = randomize(shared_encoder_spec().build(), 1)
+    multi.save_to_path(tmp_path / "c", format="torch")
+    assert main(["inspect", str(tmp_path / "c"), "--json", "--verify"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["checkpoint_format_version"] == 1
+    assert info["module"].endswith(":MultiAgentPGWithSharedEncoder")
+    by_name = {c["component"]: c for c in info["components"]}
+    assert list(by_name) == ["(root)", "p0", "p1"]
+    for where, module in (("(root)", None), ("p0", multi["p0"]), ("p1", multi["p1"])):
+        expected = (multi.get_state()["__multi__"] if module is None else module.get_state())
+        assert by_name[where]["num_parameters"] == sum(t.numel() for t in expected.values())
+        assert by_name[where]["format"] == "rlmodules/torch"
+        assert by_name[where]["checksum_ok"] is True
+    assert by_name["p0"]["model_config"] == {"feature_dim": 8, "hidden_dim": 32}
+    assert by_name["p1"]["observation_space"] == str(OBS)
+    assert info["total_parameters"] == sum(p.numel() for p in multi.parameters())
+    fmt = [r for r in info["requirements"] if r["kind"] == "checkpoint_format"]
+    assert fmt == [{"kind": "checkpoint_format", "name": "rlmodules/torch",
+                    "distribution": "rlmodules", "version": fmt[0]["version"],
+                    "installed": True, "installed_version": fmt[0]["version"], "note": None}]
+
+
+def test_inspect_text_and_missing_plugin_and_corruption(tmp_path, capsys):
+    module = RLModuleSpec(module_class="ppo", observation_space=gym.spaces.Box(-1, 1, (3,)),
+                          action_space=ACT, model_config={"fcnet_hiddens": [8]}).build()
+    module.save_to_path(tmp_path / "c")
+    assert main(["inspect", str(tmp_path / "c")]) == 0
+    text = capsys.readouterr().out
+    assert "module       rlmodules/ppo" in text
+    assert '{"fcnet_hiddens": [8]} (other fields default)' in text
+    n = sum(p.numel() for p in module.parameters())
+    assert f"{n:,} parameters in" in text and "rlmodules/safetensors" in text
+    meta = json.loads((tmp_path / "c" / METADATA_FILE).read_text())
+    meta["module"]["module_class"] = {"name": "rlmodules_gru/gru", "distribution":
+                                      "rlmodules-gru", "version": "0.2.0"}
+    (tmp_path / "c" / METADATA_FILE).write_text(json.dumps(meta))
+    (tmp_path / "c" / "module.safetensors").write_bytes(b"garbage")
+    assert main(["inspect", str(tmp_path / "c"), "--verify"]) == 1
+    text = capsys.readouterr().out
+    assert "rlmodules_gru/gru" in text and "rlmodules-gru 0.2.0" in text and "MISSING" in text
+    assert "CHECKSUM FAILED" in text
+    assert main(["inspect", str(tmp_path / "nothing")]) == 1
+    assert "not an rlmodules module checkpoint" in capsys.readouterr().err
