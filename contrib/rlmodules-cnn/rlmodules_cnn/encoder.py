@@ -1,0 +1,94 @@
+"""CNNEncoder: a "same"-padded convolution stack over channels-last images, flattened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from rlmodules.catalog import ENCODER_OUT, Encoder, Init, activation, layer_inits
+from rlmodules.columns import Columns
+from rlmodules.errors import BatchError, SpaceError
+from torch import nn
+
+from .filters import image_shape, parse_conv_filters
+
+__all__ = ["CNNEncoder"]
+
+
+class CNNEncoder(Encoder):
+    """Convolutions (each padded "same", then ``activation``) over ``[..., H, W, C]`` images.
+
+    Images of a ``uint8`` space are scaled to ``[0, 1]``; float images pass as they are.
+    Any leading batch axes are kept: ``[B, H, W, C] -> [B, output_dim]`` and
+    ``[B, T, H, W, C] -> [B, T, output_dim]``. ``conv_filters=None`` picks the default
+    stack for the image size (84x84, 64x64, 42x42) and raises ``SpaceError`` for others.
+    ``kernel_init`` / ``bias_init`` initialise every convolution (``None``: torch's default).
+
+    Example::
+
+        encoder = CNNEncoder(gym.spaces.Box(0, 255, (84, 84, 3), np.uint8))
+        features = encoder({"obs": frames})["encoder_out"]   # [B, encoder.output_dim]
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        *,
+        conv_filters: Sequence[Any] | None = None,
+        conv_activation: str | None = "relu",
+        kernel_init: Init | None = None,
+        bias_init: Init | None = None,
+    ) -> None:
+        super().__init__()
+        shape = image_shape(observation_space)
+        if shape is None:
+            raise SpaceError(
+                f"CNNEncoder needs an image Box space of shape [H, W, C] or [H, W], got "
+                f"{observation_space}"
+            )
+        height, width, channels = self.image_shape = shape
+        self._obs_ndim = len(observation_space.shape)  # type: ignore[arg-type]
+        self._scale = 1.0 / 255.0 if observation_space.dtype == np.uint8 else None
+        layers: list[nn.Module] = []
+        for layer in parse_conv_filters(conv_filters, height, width):
+            conv = nn.Conv2d(channels, layer.out_channels, layer.kernel, layer.stride)
+            with torch.no_grad():
+                if kernel_init is not None:
+                    kernel_init(conv.weight)
+                if bias_init is not None:
+                    bias_init(conv.bias)
+            layers += [nn.ZeroPad2d(layer.padding(height, width)), conv,
+                       activation(conv_activation)]
+            height, width = layer.output_hw(height, width)
+            channels = layer.out_channels
+        self.net = nn.Sequential(*layers, nn.Flatten())
+        self.output_dim = channels * height * width
+
+    @classmethod
+    def from_model_config(cls, observation_space: gym.Space, model_config: Any) -> CNNEncoder:
+        """The encoder a ``DefaultModelConfig`` describes (``conv_*`` fields); weights start
+        orthogonal (gain sqrt(2)) with zero biases unless the config names initializers."""
+        inits = layer_inits(model_config, "conv")
+        return cls(
+            observation_space,
+            conv_filters=model_config.conv_filters,
+            conv_activation=model_config.conv_activation,
+            kernel_init=inits["hidden_init"],
+            bias_init=inits["bias_init"],
+        )
+
+    def forward(self, batch: Any) -> dict[str, Any]:
+        obs = batch[Columns.OBS]
+        if obs.dim() < self._obs_ndim + 1:
+            raise BatchError(
+                f"CNNEncoder expects observations [B, ...] of images {self.image_shape} "
+                f"(channels last), got shape {tuple(obs.shape)}"
+            )
+        lead = obs.shape[: obs.dim() - self._obs_ndim]
+        images = obs.reshape(-1, *self.image_shape).permute(0, 3, 1, 2)  # [N, C, H, W]
+        images = images.float() if self._scale is None else images.float() * self._scale
+        features = self.net(images)
+        return {ENCODER_OUT: features.reshape(*lead, self.output_dim)}

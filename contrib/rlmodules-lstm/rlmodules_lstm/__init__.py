@@ -1,0 +1,45 @@
+"""rlmodules-lstm: LSTM encoders and recurrent modules for rlmodules.
+
+Installing it makes ``DefaultModelConfig(use_lstm=True)`` turn the default modules (``"ppo"``,
+``"bc"``) recurrent over whatever encodes the observations (an MLP, a CNN, ...), and
+registers the module ``"lstm"``. Importing this package is cheap: torch is imported when a
+class is first used.
+
+Example::
+
+    module = RLModuleSpec(module_class="ppo", observation_space=obs_space,
+                          action_space=act_space, model_config={"use_lstm": True}).build()
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> defining submodule, imported on first access (PEP 562).
+_LAZY = {
+    "LSTMEncoder": "encoder",
+    "LSTMContainingRLModule": "modules",
+}
+
+__all__ = [
+    "__version__",
+    "LSTMContainingRLModule",
+    "LSTMEncoder",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rlmodules_lstm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from .encoder import LSTMEncoder
+    from .modules import LSTMContainingRLModule
