@@ -30,10 +30,7 @@ _GROUP = "rlmodules"
 #: Names that well-known plugin packages provide: used only to tell a user what to install.
 KNOWN_PROVIDERS: dict[str, str] = {
     "lstm": "rlmodules-lstm",
-    "lstm_ppo": "rlmodules-lstm",
-    "cnn": "rlmodules-cnn",
     "tiny_atari_cnn": "rlmodules-cnn",
-    "mobilenet": "rlmodules-mobilenet",
     "mobilenet_v2": "rlmodules-mobilenet",
 }
 
