@@ -1,1 +1,48 @@
-"""(filled in by later work)"""
+"""Multi-agent environments and the parallel-env protocol the trainer speaks.
+
+The protocol is PettingZoo's parallel API; any object with that API works (PettingZoo
+itself is not required). Importing this package imports neither torch nor an environment.
+
+Example::
+
+    from rlmodules.envs import MultiAgentCartPole
+
+    env = MultiAgentCartPole(config={"num_agents": 2})
+    obs, infos = env.reset(seed=0)
+    obs, rewards, terminations, truncations, infos = env.step({0: 1, 1: 0})
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "MultiAgentCartPole": "multi_agent_cartpole",
+    "ParallelEnv": "parallel_api",
+    "check_parallel_env": "parallel_api",
+    "is_parallel_env": "parallel_api",
+    "SingleAgentParallelEnv": "single_agent",
+    "DEFAULT_AGENT_ID": "single_agent",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rlmodules.envs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .multi_agent_cartpole import MultiAgentCartPole
+    from .parallel_api import ParallelEnv, check_parallel_env, is_parallel_env
+    from .single_agent import DEFAULT_AGENT_ID, SingleAgentParallelEnv

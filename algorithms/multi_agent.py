@@ -1,0 +1,522 @@
+"""Multi-agent sampling: parallel envs (PettingZoo's API), agents routed to module ids.
+
+Each agent's experience goes to the module id ``policy_mapping_fn(agent_id, episode)``
+chose for it when it first appeared in the episode. Every env step makes ONE
+``rlmodules.compute_actions(multi_module, {module_id: batch})`` call over all acting agents
+of all env copies, so a custom MultiRLModule (e.g. with a shared encoder) acts through its
+own forward.
+
+The output is the layout of :mod:`rlmodules.algorithms.rollout` with one slot per
+(env copy, agent) lane: a lane's rows are that agent's OWN steps (agents that act at
+different times have no idle rows, so returns and advantages chain over the agent's turns).
+Rewards an agent receives while it does not act are added to its last step. An agent that
+finishes early gets its final observation in the next row (masked); the lane continues with
+the agent's next episode. Lanes shorter than the longest are padded with masked rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+from rlmodules.actions import compute_actions
+from rlmodules.columns import Columns
+from rlmodules.errors import ConfigError
+from rlmodules.multi_rl_module import MultiRLModule
+from rlmodules.rl_module import DEFAULT_MODULE_ID
+
+from .episodes import AgentEpisode
+from .rollout import to_tensor, tree_map, tree_stack
+
+__all__ = [
+    "MultiAgentSampler",
+    "EpisodeInfo",
+    "FinishedEpisode",
+    "module_ids_of",
+    "resolve_policy_mapping_fn",
+    "build_multi_agent_module",
+]
+
+_episode_ids = itertools.count()
+
+
+@attrs.frozen
+class EpisodeInfo:
+    """What ``policy_mapping_fn(agent_id, episode)`` gets as ``episode``."""
+
+    id_: int
+    env_index: int
+
+
+@attrs.frozen
+class FinishedEpisode:
+    """A finished env episode: each agent's steps, and the env steps it took."""
+
+    agents: dict[Any, AgentEpisode]
+    module_ids: dict[Any, str]
+    length: int
+
+    @property
+    def episode_return(self) -> float:
+        """The sum over agents (RLlib's multi-agent episode return)."""
+        return float(sum(ep.episode_return for ep in self.agents.values()))
+
+
+class _Lane:
+    """One agent's rows in one env copy for one module id (a slot of the layout)."""
+
+    def __init__(self) -> None:
+        self.obs: list[Any] = []
+        self.states: list[Any] = []
+        self.actions: list[Any] = []
+        self.logp: list[float] = []
+        self.rewards: list[float] = []
+        self.terminateds: list[bool] = []
+        self.truncateds: list[bool] = []
+        self.mask: list[bool] = []
+        self.final: tuple[Any, Any] | None = None  # (obs, state) after the agent finished
+
+    def add_step(self, obs: Any, state: Any, action: Any, logp: float) -> None:
+        if self.final is not None:  # the row after a finished episode: its final obs, masked
+            final_obs, final_state = self.final
+            self._row(final_obs, final_state, np.zeros_like(action), 0.0, False)
+            self.final = None
+        self._row(obs, state, action, logp, True)
+
+    def _row(self, obs: Any, state: Any, action: Any, logp: float, valid: bool) -> None:
+        self.obs.append(obs)
+        self.states.append(state)
+        self.actions.append(action)
+        self.logp.append(logp)
+        self.rewards.append(0.0)
+        self.terminateds.append(False)
+        self.truncateds.append(False)
+        self.mask.append(valid)
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+
+class _Agent:
+    """An agent's live bookkeeping within the current episode of one env copy."""
+
+    def __init__(self, module_id: str, obs: Any, state: Any) -> None:
+        self.module_id = module_id
+        self.obs = obs  # latest observation
+        self.state = state  # state the next action uses (stateful modules)
+        self.acted = False  # has an open row that collects rewards
+        self.done = False
+        self.terminated = False
+        self.truncated = False
+        self.record = ([], [], [])  # obs, actions, rewards of the whole episode
+
+
+class _EnvSlot:
+    """One env copy with its current episode."""
+
+    def __init__(self, env: Any, index: int) -> None:
+        self.env = env
+        self.index = index
+        self.episode = EpisodeInfo(next(_episode_ids), index)
+        self.agents: dict[Any, _Agent] = {}
+        self.to_act: list[Any] = []
+        self.length = 0
+
+
+class MultiAgentSampler:
+    """Steps ``num_envs`` copies of a parallel multi-agent env with a MultiRLModule.
+
+    Example::
+
+        sampler = MultiAgentSampler(
+            env_creator=lambda: MultiAgentCartPole(config={"num_agents": 2}),
+            multi_module=multi, policy_mapping_fn=lambda aid, episode, **kw: f"p{aid}",
+            num_envs=4, seed=0)
+        rollouts = sampler.sample(64)        # {"p0": rollout, "p1": rollout}
+    """
+
+    def __init__(
+        self,
+        *,
+        env_creator: Callable[[], Any],
+        multi_module: MultiRLModule,
+        policy_mapping_fn: Callable[..., Any],
+        num_envs: int = 1,
+        seed: int | None = None,
+        explore: bool = True,
+    ) -> None:
+        from rlmodules.envs import check_parallel_env
+
+        self.multi_module = multi_module
+        self.policy_mapping_fn = policy_mapping_fn
+        self.explore = explore
+        self._initial_states = {
+            mid: module.get_initial_state() for mid, module in multi_module.items()
+            if module.is_stateful()
+        }
+        self._slots = []
+        for i in range(num_envs):
+            env = env_creator()
+            check_parallel_env(env)
+            slot = _EnvSlot(env, i)
+            self._reset(slot, None if seed is None else seed + 1000 * i)
+            self._slots.append(slot)
+        self._lanes: dict[tuple[int, Any, str], _Lane] = {}
+        self._finished: list[FinishedEpisode] = []
+
+    # --- episodes -------------------------------------------------------------------------------
+    def module_for(self, agent_id: Any, episode: EpisodeInfo) -> str:
+        """The module id ``policy_mapping_fn`` gives ``agent_id``, checked against the module."""
+        module_id = self.policy_mapping_fn(agent_id, episode)
+        if module_id not in self.multi_module:
+            raise ConfigError(
+                f"policy_mapping_fn mapped agent {agent_id!r} to module id {module_id!r}, but "
+                f"the MultiRLModule has {self.multi_module.keys()}; return one of those (and "
+                f"list it in multi_agent(policies=...))"
+            )
+        return module_id
+
+    def _reset(self, slot: _EnvSlot, seed: int | None) -> None:
+        obs, _ = slot.env.reset(seed=seed)
+        slot.episode = EpisodeInfo(next(_episode_ids), slot.index)
+        slot.agents = {}
+        slot.length = 0
+        self._observe(slot, obs)
+
+    def _observe(self, slot: _EnvSlot, observations: Mapping[Any, Any]) -> None:
+        live = set(slot.env.agents)
+        for agent_id, obs in observations.items():
+            agent = slot.agents.get(agent_id)
+            if agent is None:
+                module_id = self.module_for(agent_id, slot.episode)
+                state = self._initial_states.get(module_id)
+                agent = slot.agents[agent_id] = _Agent(module_id, obs, state)
+            agent.obs = obs
+        slot.to_act = [a for a in observations if a in live]
+
+    # --- stepping -------------------------------------------------------------------------------
+    def _act(self) -> dict[int, dict[Any, Any]]:
+        """One compute_actions call for every acting agent; ``{env index: {agent: action}}``."""
+        groups: dict[str, list[tuple[_EnvSlot, Any]]] = {}
+        for slot in self._slots:
+            for agent_id in slot.to_act:
+                groups.setdefault(slot.agents[agent_id].module_id, []).append((slot, agent_id))
+        batch = {}
+        for module_id, members in groups.items():
+            agents = [slot.agents[a] for slot, a in members]
+            module_batch = {Columns.OBS: _np_stack([a.obs for a in agents])}
+            if module_id in self._initial_states:
+                module_batch[Columns.STATE_IN] = tree_stack([a.state for a in agents])
+            batch[module_id] = module_batch
+        outs = compute_actions(self.multi_module, batch, explore=self.explore, for_env=True)
+        env_actions: dict[int, dict[Any, Any]] = {slot.index: {} for slot in self._slots}
+        for module_id, members in groups.items():
+            out = outs[module_id]
+            actions = tree_map(_numpy, out[Columns.ACTIONS])
+            logp = out.get(Columns.ACTION_LOGP)
+            logp = logp.numpy() if logp is not None else None
+            for k, (slot, agent_id) in enumerate(members):
+                agent = slot.agents[agent_id]
+                action = tree_map(lambda x, k=k: x[k], actions)
+                lane = self._lanes.setdefault((slot.index, agent_id, module_id), _Lane())
+                lane.add_step(agent.obs, agent.state, action,
+                              0.0 if logp is None else float(logp[k]))
+                agent.acted = True
+                agent.record[0].append(agent.obs)
+                agent.record[1].append(action)
+                agent.record[2].append(0.0)
+                if Columns.STATE_OUT in out:
+                    agent.state = tree_map(lambda x, k=k: x[k], out[Columns.STATE_OUT])
+                env_actions[slot.index][agent_id] = tree_map(
+                    lambda x, k=k: x[k], out[Columns.ACTIONS_FOR_ENV]
+                )
+        return env_actions
+
+    def _step_env(self, slot: _EnvSlot, actions: Mapping[Any, Any]) -> None:
+        observations, rewards, terminations, truncations, _ = slot.env.step(actions)
+        slot.length += 1
+        for agent_id, reward in rewards.items():
+            agent = slot.agents.get(agent_id)
+            if agent is None or not agent.acted:
+                continue  # a reward before the agent's first action belongs to no step
+            agent.record[2][-1] += float(reward)
+            lane = self._lanes.get((slot.index, agent_id, agent.module_id))
+            if lane is not None:  # None: the step went out with the previous sample()
+                lane.rewards[-1] += float(reward)
+        for agent_id in set(terminations) | set(truncations):
+            agent = slot.agents.get(agent_id)
+            terminated = bool(terminations.get(agent_id, False))
+            truncated = bool(truncations.get(agent_id, False))
+            if agent is None or agent.done or not (terminated or truncated):
+                continue
+            agent.done, agent.terminated, agent.truncated = True, terminated, truncated
+            lane = self._lanes.get((slot.index, agent_id, agent.module_id))
+            if agent.acted and lane is not None:
+                lane.terminateds[-1], lane.truncateds[-1] = terminated, truncated
+                final_obs = observations.get(agent_id, agent.obs)
+                lane.final = (final_obs, agent.state)
+        self._observe(slot, {a: o for a, o in observations.items()
+                             if a not in slot.agents or not slot.agents[a].done})
+        if not slot.env.agents:
+            self._finish(slot)
+            self._reset(slot, None)
+
+    def _finish(self, slot: _EnvSlot) -> None:
+        agents, module_ids = {}, {}
+        for agent_id, agent in slot.agents.items():
+            if not agent.record[0]:
+                continue
+            obs, actions, rewards = agent.record
+            agents[agent_id] = AgentEpisode(
+                obs=np.stack([np.asarray(o) for o in obs]),
+                actions=np.stack([np.asarray(a) for a in actions]),
+                rewards=np.asarray(rewards, dtype=np.float32),
+                terminated=agent.terminated,
+                truncated=agent.truncated,
+            )
+            module_ids[agent_id] = agent.module_id
+            lane = self._lanes.get((slot.index, agent_id, agent.module_id))
+            if lane is not None and lane.final is None:  # done without a done flag
+                lane.final = (agent.obs, agent.state)
+        self._finished.append(FinishedEpisode(agents, module_ids, slot.length))
+
+    def step(self) -> None:
+        """Step every env copy once (one compute_actions call)."""
+        env_actions = self._act()
+        for slot in self._slots:
+            self._step_env(slot, env_actions[slot.index])
+
+    # --- public API -----------------------------------------------------------------------------
+    def sample(self, num_steps: int) -> dict[str, dict[str, Any]]:
+        """Step every env copy ``num_steps`` times; ``{module_id: rollout}``."""
+        self._lanes = {}
+        for _ in range(num_steps):
+            self.step()
+        return self._rollouts()
+
+    def run_episodes(self, num_episodes: int, *, seed: int | None = None
+                     ) -> list[FinishedEpisode]:
+        """Reset every env copy (env ``i`` seeded ``seed + 1000 * i``), then step until
+        ``num_episodes`` episodes finished; episodes still running then are discarded."""
+        for slot in self._slots:
+            self._reset(slot, None if seed is None else seed + 1000 * slot.index)
+        self._finished = []
+        while len(self._finished) < num_episodes:
+            self._lanes = {}
+            self.step()
+        self._lanes = {}
+        episodes, self._finished = self._finished[:num_episodes], []
+        return episodes
+
+    def pop_episodes(self) -> list[tuple[float, int]]:
+        """``(return summed over agents, env steps)`` of episodes finished since last call."""
+        return [(e.episode_return, e.length) for e in self.pop_finished()]
+
+    def pop_finished(self) -> list[FinishedEpisode]:
+        """The :class:`FinishedEpisode` s finished since the last call."""
+        finished, self._finished = self._finished, []
+        return finished
+
+    def close(self) -> None:
+        for slot in self._slots:
+            close = getattr(slot.env, "close", None)
+            if close is not None:
+                close()
+
+    # --- rollouts -------------------------------------------------------------------------------
+    def _rollouts(self) -> dict[str, dict[str, Any]]:
+        by_module: dict[str, list[tuple[_Lane, _Agent | None]]] = {}
+        for (env_index, agent_id, module_id), lane in self._lanes.items():
+            agent = self._slots[env_index].agents.get(agent_id)
+            if agent is not None and agent.module_id != module_id:
+                agent = None  # the agent is in a later episode under another module id
+            by_module.setdefault(module_id, []).append((lane, agent))
+        return {mid: self._module_rollout(mid, lanes) for mid, lanes in by_module.items()}
+
+    def _module_rollout(self, module_id: str, lanes: list[tuple[_Lane, _Agent | None]]
+                        ) -> dict[str, Any]:
+        steps = max(len(lane) for lane, _ in lanes)
+        stateful = module_id in self._initial_states
+        columns: dict[str, list[Any]] = {k: [] for k in (
+            "obs", "state_in", "actions", "action_logp", "rewards", "terminateds",
+            "truncateds", "loss_mask")}
+        for lane, agent in lanes:
+            if lane.final is not None:
+                last_obs, last_state = lane.final
+            elif agent is not None:
+                last_obs, last_state = agent.obs, agent.state
+            else:
+                last_obs, last_state = lane.obs[-1], lane.states[-1]
+            pad = steps - len(lane)
+            columns["obs"].append(_np_stack(lane.obs + [last_obs] * (pad + 1)))
+            if stateful:
+                columns["state_in"].append(tree_stack(lane.states + [last_state] * (pad + 1)))
+            columns["actions"].append(
+                _np_stack(lane.actions + [tree_map(np.zeros_like, lane.actions[-1])] * pad))
+            columns["action_logp"].append(np.asarray(lane.logp + [0.0] * pad, np.float32))
+            columns["rewards"].append(np.asarray(lane.rewards + [0.0] * pad, np.float32))
+            columns["terminateds"].append(np.asarray(lane.terminateds + [False] * pad))
+            columns["truncateds"].append(np.asarray(lane.truncateds + [False] * pad))
+            columns["loss_mask"].append(np.asarray(lane.mask + [False] * pad))
+        rollout = {
+            "obs": tree_map(to_tensor, _np_stack(columns["obs"], axis=1)),
+            "actions": tree_map(torch.from_numpy, _np_stack(columns["actions"], axis=1)),
+        }
+        for key in ("rewards", "terminateds", "truncateds", "loss_mask"):
+            rollout[key] = torch.from_numpy(np.stack(columns[key], axis=1))
+        if self.explore:
+            rollout["action_logp"] = torch.from_numpy(np.stack(columns["action_logp"], axis=1))
+        if stateful:
+            rollout["state_in"] = _torch_stack_slots(columns["state_in"])
+        return rollout
+
+
+def _numpy(x: Any) -> Any:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def _np_stack(trees: list[Any], axis: int = 0) -> Any:
+    """Same-structured trees of arrays → one tree of arrays stacked along ``axis``."""
+    first = trees[0]
+    if isinstance(first, Mapping):
+        return {k: _np_stack([t[k] for t in trees], axis) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(_np_stack([t[i] for t in trees], axis) for i in range(len(first)))
+    return np.stack([np.asarray(x) for x in trees], axis=axis)
+
+
+def _torch_stack_slots(per_lane: list[Any]) -> Any:
+    """Lanes of ``[T, ...]`` state trees → one ``[T, N, ...]`` tree."""
+    first = per_lane[0]
+    if isinstance(first, Mapping):
+        return {k: _torch_stack_slots([lane[k] for lane in per_lane]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(
+            _torch_stack_slots([lane[i] for lane in per_lane]) for i in range(len(first)))
+    return torch.stack(per_lane, dim=1)
+
+
+# --- configuration: module ids, the mapping, the MultiRLModule --------------------------------
+def module_ids_of(config: Any) -> list[str]:
+    """The module ids: ``multi_agent(policies=...)`` (a set is sorted), else the ids of a
+    ``MultiRLModuleSpec``'s dict of specs, else ``["default_policy"]``."""
+    from rlmodules.specs import MultiRLModuleSpec
+
+    policies = config.policies
+    if policies is None:
+        spec = config.rl_module_spec
+        if isinstance(spec, MultiRLModuleSpec) and isinstance(spec.rl_module_specs, Mapping):
+            return list(spec.rl_module_specs)
+        return [DEFAULT_MODULE_ID]
+    if isinstance(policies, str) or not isinstance(policies, (Mapping, set, frozenset, list,
+                                                              tuple)):
+        raise ConfigError(
+            f"multi_agent(policies=...) must be a collection of module ids such as "
+            f"{{'p0', 'p1'}}, got {type(policies).__name__}: {policies!r}"
+        )
+    ids = sorted(policies) if isinstance(policies, (set, frozenset)) else list(policies)
+    bad = [mid for mid in ids if not isinstance(mid, str) or not mid or "." in mid]
+    if not ids or bad:
+        raise ConfigError(
+            f"multi_agent(policies=...) needs at least one module id, each a non-empty string "
+            f"without '.'; got {policies!r}"
+        )
+    return ids
+
+
+def resolve_policy_mapping_fn(config: Any, module_ids: list[str]) -> Callable[..., str]:
+    """``config.policy_mapping_fn``, or (one module id) a function mapping every agent to it."""
+    if config.policy_mapping_fn is not None:
+        return config.policy_mapping_fn
+    if len(module_ids) == 1:
+        only = module_ids[0]
+        return lambda agent_id, episode, **kwargs: only
+    raise ConfigError(
+        f"multi_agent(policies={module_ids}) has several module ids but no policy_mapping_fn; "
+        f"pass policy_mapping_fn=lambda agent_id, episode, **kw: ... returning one of them"
+    )
+
+
+def build_multi_agent_module(config: Any, env: Any, default_module_class: Any
+                             ) -> MultiRLModule:
+    """The MultiRLModule for ``config`` on a parallel multi-agent ``env``.
+
+    Module ids come from :func:`module_ids_of`; ONE ``RLModuleSpec`` (given directly or as
+    a ``MultiRLModuleSpec``'s ``rl_module_specs``) is used for every id. A sub-spec's unset
+    spaces are those of the agents the mapping sends to it (probed on ``possible_agents``);
+    an unset ``module_class`` is the algorithm's default; an unset ``model_config`` is the
+    config's. The MultiRLModuleSpec's own unset spaces are the agents' common spaces.
+    """
+    from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
+
+    module_ids = module_ids_of(config)
+    mapping_fn = resolve_policy_mapping_fn(config, module_ids)
+    given = config.rl_module_spec
+    if isinstance(given, MultiRLModuleSpec):
+        multi_spec = given
+    else:
+        multi_spec = MultiRLModuleSpec(rl_module_specs=given or RLModuleSpec())
+    agent_spaces = _probe_agent_spaces(env, mapping_fn, module_ids)
+    common = _common_spaces(env)
+    obs_space = _given_or(multi_spec.observation_space, common[0])
+    act_space = _given_or(multi_spec.action_space, common[1])
+    filled = {}
+    for module_id, spec in multi_spec.resolved_specs(module_ids).items():
+        obs, act = agent_spaces.get(module_id, (obs_space, act_space))
+        filled[module_id] = attrs.evolve(
+            spec,
+            module_class=_given_or(spec.module_class, default_module_class),
+            observation_space=_given_or(spec.observation_space, obs),
+            action_space=_given_or(spec.action_space, act),
+            inference_only=False,
+            model_config=_given_or(spec.model_config, config.model_config_setting),
+        )
+    return attrs.evolve(
+        multi_spec, observation_space=obs_space, action_space=act_space, inference_only=False,
+        rl_module_specs=filled,
+    ).build()
+
+
+def _given_or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _probe_agent_spaces(env: Any, mapping_fn: Callable[..., Any], module_ids: list[str]
+                        ) -> dict[str, tuple[Any, Any]]:
+    """``{module_id: (obs space, action space)}`` of the agents mapped to each id."""
+    probe = EpisodeInfo(id_=-1, env_index=0)
+    spaces: dict[str, tuple[Any, Any]] = {}
+    owners: dict[str, Any] = {}
+    for agent_id in env.possible_agents:
+        module_id = mapping_fn(agent_id, probe)
+        if module_id not in module_ids:
+            raise ConfigError(
+                f"policy_mapping_fn mapped agent {agent_id!r} to module id {module_id!r}, "
+                f"which is not among the module ids {module_ids}; list it in "
+                f"multi_agent(policies=...)"
+            )
+        pair = (env.observation_space(agent_id), env.action_space(agent_id))
+        if module_id in spaces and spaces[module_id] != pair:
+            raise ConfigError(
+                f"agents {owners[module_id]!r} and {agent_id!r} both map to module id "
+                f"{module_id!r} but have different spaces ({spaces[module_id]} vs {pair}); "
+                f"map them to different module ids or give the RLModuleSpec explicit spaces"
+            )
+        spaces.setdefault(module_id, pair)
+        owners.setdefault(module_id, agent_id)
+    return spaces
+
+
+def _common_spaces(env: Any) -> tuple[Any, Any]:
+    """The agents' shared (obs, action) spaces, or ``None`` where they differ."""
+    agents = list(env.possible_agents)
+    obs = {repr(env.observation_space(a)) for a in agents}
+    act = {repr(env.action_space(a)) for a in agents}
+    return (
+        env.observation_space(agents[0]) if len(obs) == 1 else None,
+        env.action_space(agents[0]) if len(act) == 1 else None,
+    )

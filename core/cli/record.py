@@ -1,0 +1,135 @@
+"""``rlmodules record CHECKPOINT --env ENV --episodes N --out DIR``: record episodes.
+
+Plays a trained policy (a module checkpoint, or an algorithm checkpoint's module) in an
+env and writes the episodes in the recorded-episodes format behaviour cloning reads.
+Importing this module is cheap: torch is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rlmodules.errors import ConfigError
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``record`` command."""
+    p = subparsers.add_parser(
+        "record",
+        help="record episodes of a trained policy (the data behaviour cloning learns from)",
+        description="Play a module checkpoint (or an algorithm checkpoint's module) in an "
+        "env and write the episodes to a new directory. Actions are greedy unless --explore.",
+    )
+    p.add_argument("checkpoint", help="a module or algorithm checkpoint directory")
+    p.add_argument("--env", required=True,
+                   help="a gymnasium id such as 'CartPole-v1', or 'pkg.mod:EnvClass' "
+                   "(a single-agent gymnasium env or a PettingZoo-style parallel env)")
+    p.add_argument("--env-config", metavar="JSON", default=None,
+                   help='env settings as JSON, e.g. \'{"num_agents": 2}\'')
+    p.add_argument("--episodes", type=int, required=True, help="number of episodes to record")
+    p.add_argument("--out", required=True, help="a new (or empty) directory to write to")
+    p.add_argument("--map", dest="mapping", action="append", default=[], metavar="AGENT=MODULE",
+                   help="multi-agent: the module id an agent uses (repeatable); by default "
+                   "an agent uses the module id equal to its id, or the only module")
+    p.add_argument("--explore", action="store_true", help="sample actions instead of greedy")
+    p.add_argument("--seed", type=int, default=None, help="seed of the env resets")
+    p.set_defaults(func=_record)
+
+
+def _record(args: argparse.Namespace) -> int:
+    from rlmodules.algorithms.config import make_env_creator
+    from rlmodules.algorithms.episodes import record_episodes
+
+    if args.episodes < 1:
+        raise ConfigError(f"--episodes must be a positive number, got {args.episodes}")
+    module = _load_module(Path(args.checkpoint))
+    env_config = _env_config(args.env_config)
+    env_creator = make_env_creator(_env_ref(args.env), env_config)
+    mapping = _mapping_fn(module, args.mapping)
+    recorded = record_episodes(
+        module, env_creator, args.out, num_episodes=args.episodes, env=args.env,
+        policy_mapping_fn=mapping, explore=args.explore, seed=args.seed,
+    )
+    for agent_id in recorded.agent_ids:
+        returns = recorded.returns(agent_id)
+        mean = sum(returns) / max(len(returns), 1)
+        who = "" if len(recorded.agent_ids) == 1 else f" agent {agent_id!r}:"
+        print(f"recorded {len(recorded.episodes)} episodes to {args.out}{who} "
+              f"mean return {mean:.2f}")
+    return 0
+
+
+def _load_module(path: Path) -> Any:
+    from rlmodules.algorithms.algorithm import MODULE_COMPONENT
+    from rlmodules.algorithms.checkpoint import STATE_FILE
+    from rlmodules.rl_module import RLModule
+
+    if (path / STATE_FILE).is_file():
+        path = path / MODULE_COMPONENT
+    return RLModule.from_checkpoint(path)
+
+
+def _env_config(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"--env-config is not valid JSON ({exc.msg}): {text!r}; e.g. --env-config "
+            f"'{{\"num_agents\": 2}}'"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--env-config must be a JSON object, got {text!r}")
+    return data
+
+
+def _env_ref(env: str) -> Any:
+    """A gymnasium id as is; ``pkg.mod:Class`` imported (the user named it)."""
+    if ":" not in env:
+        return env
+    import importlib
+
+    module_name, _, qualname = env.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"--env {env!r} cannot be imported: {exc}") from None
+    return obj
+
+
+def _mapping_fn(module: Any, pairs: list[str]) -> Any:
+    from rlmodules.multi_rl_module import MultiRLModule
+
+    if not isinstance(module, MultiRLModule) or len(module) == 1:
+        if pairs:
+            raise ConfigError("--map needs a MultiRLModule checkpoint with several module ids")
+        return None
+    explicit = {}
+    for pair in pairs:
+        agent, sep, module_id = pair.partition("=")
+        if not sep or module_id not in module:
+            raise ConfigError(
+                f"--map {pair!r} must be AGENT=MODULE with MODULE one of {module.keys()}"
+            )
+        explicit[agent] = module_id
+
+    def mapping(agent_id: Any, episode: Any, **kwargs: Any) -> str:
+        key = str(agent_id)
+        if key in explicit:
+            return explicit[key]
+        if key in module:
+            return key
+        raise ConfigError(
+            f"agent {agent_id!r} has no module: the checkpoint has module ids "
+            f"{module.keys()}; pass --map {agent_id}=MODULE_ID"
+        )
+
+    return mapping
