@@ -2,8 +2,9 @@
 
 If the module returned ``actions`` they are used as-is; otherwise a distribution is built
 from ``action_dist_inputs`` (made deterministic when ``explore=False``) and sampled. When
-exploring, ``action_logp`` and ``action_prob`` are added. It runs once per environment
-step, so it does as little as possible.
+exploring, ``action_logp`` and ``action_prob`` are added (for returned actions too, if the
+module also returned ``action_dist_inputs``). It runs once per environment step, so it does
+as little as possible: tensors already on the module's device pass through untouched.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .rl_module import RLModule
 
 __all__ = ["compute_actions"]
 
+# Batch keys that carry no time axis, even for a stateful module.
 _NO_TIME_AXIS = (Columns.STATE_IN, Columns.SEQ_LENS)
 
 
@@ -32,14 +34,15 @@ def compute_actions(
     explore: bool = True,
     for_env: bool = False,
 ) -> dict[str, Any]:
-    """Run the acting forward of ``module`` on ``batch`` and pick actions.
+    """Run the acting forward of ``module`` on ``batch`` and pick actions (no gradients).
 
-    ``batch`` holds ``[B, ...]`` observations (tensors or numpy arrays, moved to the module's
-    device) and, for a stateful module, ``state_in``; the time axis such a module needs is
-    added here and removed from the outputs, whose ``state_out`` feeds the next step.
-    For a MultiRLModule, ``batch`` is ``{module_id: batch}`` and so is the result.
-    With ``for_env=True`` the result also has ``actions_for_env``: numpy actions in the
-    form the env takes (Box actions clipped to the bounds).
+    ``batch`` holds ``[B, ...]`` observations (tensors, or numpy arrays that are moved to
+    the module's device, float64 becoming float32) and, for a stateful module,
+    ``state_in``; the time axis such a module needs is added here and removed from the
+    outputs, whose ``state_out`` feeds the next step. For a MultiRLModule, ``batch`` is
+    ``{module_id: batch}`` and so is the result. With ``for_env=True`` the result also has
+    ``actions_for_env``: numpy actions in the form the env takes (the space's dtype and
+    structure, Box actions clipped to the bounds).
 
     Example::
 
@@ -57,39 +60,38 @@ def compute_actions(
     inputs = _prepare(module, batch, stateful)
     with torch.no_grad():
         out = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
-        out = _sample(module, out, explore)
-    if stateful:
-        out = {k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()}
-    if for_env:
-        out[Columns.ACTIONS_FOR_ENV] = _for_env(out[Columns.ACTIONS], module.action_space)
-    return out
+        out = _choose(module, out, explore)
+    return _finish(module, out, stateful, for_env)
 
 
 def _compute_multi(
     module: MultiRLModule, batch: Mapping[str, Any], explore: bool, for_env: bool
 ) -> dict[str, Any]:
     if not isinstance(batch, Mapping):
-        raise BatchError(f"compute_actions on a MultiRLModule needs {{module_id: batch}}, "
-                         f"got {type(batch).__name__}")
+        raise BatchError(
+            f"compute_actions on a MultiRLModule needs {{module_id: batch}}, "
+            f"got {type(batch).__name__}"
+        )
+    unknown = [mid for mid in batch if mid not in module]
+    if unknown:
+        raise BatchError(
+            f"compute_actions got module ids {unknown} that the MultiRLModule lacks; "
+            f"it has {module.keys()}"
+        )
     stateful = {mid: module[mid].is_stateful() for mid in batch}
     inputs = {mid: _prepare(module[mid], b, stateful[mid]) for mid, b in batch.items()}
     with torch.no_grad():
         outs = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
-        outs = {mid: _sample(module[mid], o, explore) for mid, o in outs.items()}
-    for mid, out in outs.items():
-        if stateful.get(mid):
-            outs[mid] = {
-                k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()
-            }
-        if for_env:
-            outs[mid][Columns.ACTIONS_FOR_ENV] = _for_env(
-                outs[mid][Columns.ACTIONS], module[mid].action_space
-            )
-    return outs
+        outs = {mid: _choose(module[mid], out, explore) for mid, out in outs.items()}
+    return {
+        mid: _finish(module[mid], out, stateful[mid], for_env) for mid, out in outs.items()
+    }
 
 
-def _sample(module: RLModule, out: Mapping[str, Any], explore: bool) -> dict[str, Any]:
-    out = dict(out)
+def _choose(module: RLModule, out: Any, explore: bool) -> dict[str, Any]:
+    """Add actions (and, when exploring, their logp and prob) to a forward's output."""
+    if type(out) is not dict:
+        out = dict(out)
     actions = out.get(Columns.ACTIONS)
     dist_inputs = out.get(Columns.ACTION_DIST_INPUTS)
     if actions is None:
@@ -98,24 +100,39 @@ def _sample(module: RLModule, out: Mapping[str, Any], explore: bool) -> dict[str
                 f"{type(module).__name__} returned neither {Columns.ACTIONS!r} nor "
                 f"{Columns.ACTION_DIST_INPUTS!r}, so no action can be chosen"
             )
-        if explore:
-            dist = module.get_exploration_action_dist_cls().from_logits(dist_inputs)
-        else:
+        if not explore:
             dist = module.get_inference_action_dist_cls().from_logits(dist_inputs)
-            dist = dist.to_deterministic()
+            out[Columns.ACTIONS] = dist.to_deterministic().sample()
+            return out
+        dist = module.get_exploration_action_dist_cls().from_logits(dist_inputs)
         actions = out[Columns.ACTIONS] = dist.sample()
     elif explore and dist_inputs is not None:
         dist = module.get_exploration_action_dist_cls().from_logits(dist_inputs)
     else:
         return out
-    if explore:
-        logp = out[Columns.ACTION_LOGP] = dist.logp(actions)
-        out[Columns.ACTION_PROB] = logp.exp()
+    logp = out[Columns.ACTION_LOGP] = dist.logp(actions)
+    out[Columns.ACTION_PROB] = logp.exp()
+    return out
+
+
+def _finish(module: RLModule, out: dict[str, Any], stateful: bool, for_env: bool) -> dict[str, Any]:
+    if stateful:
+        out = {k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()}
+    if for_env:
+        out[Columns.ACTIONS_FOR_ENV] = _for_env(out[Columns.ACTIONS], module.action_space)
     return out
 
 
 # --- inputs -------------------------------------------------------------------------------------
-def _prepare(module: RLModule, batch: Mapping[str, Any], stateful: bool) -> dict[str, Any]:
+def _prepare(module: RLModule, batch: Mapping[str, Any], stateful: bool) -> Mapping[str, Any]:
+    """``batch`` with numpy leaves as tensors on the module's device and, for a stateful
+    module, a time axis of 1; returned unchanged when there is nothing to do."""
+    if not stateful:
+        for value in batch.values():
+            if not isinstance(value, torch.Tensor):
+                break
+        else:
+            return batch
     device: list[torch.device] = []  # found lazily: only numpy inputs need it
     converted = {}
     for key, value in batch.items():
@@ -131,22 +148,30 @@ def _to_tensor(x: Any, module: Any, device: list[torch.device]) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x
     if not device:
-        param = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
-        device.append(param.device if param is not None else torch.device("cpu"))
+        device.append(_module_device(module))
     array = np.asarray(x)
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
-    elif array.dtype == np.bool_:
+    if array.dtype == np.float64 or array.dtype == np.bool_:
         array = array.astype(np.float32)
     return torch.as_tensor(array, device=device[0])
 
 
+def _module_device(module: Any) -> torch.device:
+    if isinstance(module, torch.nn.Module):
+        for parameter in module.parameters():
+            return parameter.device
+        for buffer in module.buffers():
+            return buffer.device
+    return torch.device("cpu")
+
+
 def _map(value: Any, fn: Any) -> Any:
+    """Apply ``fn`` to the leaves of nested dicts / tuples / lists (a list of numbers is a
+    leaf: an observation given as a Python list)."""
     if isinstance(value, torch.Tensor):
         return fn(value)
     if isinstance(value, Mapping):
         return {k: _map(v, fn) for k, v in value.items()}
-    if isinstance(value, (tuple, list)) and not isinstance(value, np.ndarray):
+    if isinstance(value, (tuple, list)):
         if value and all(isinstance(v, (int, float)) for v in value):
             return fn(value)
         return type(value)(_map(v, fn) for v in value)
@@ -162,7 +187,7 @@ def _drop_time(x: Any) -> Any:
 
 
 # --- outputs for the env ------------------------------------------------------------------------
-def _for_env(actions: Any, space: gym.Space) -> Any:
+def _for_env(actions: Any, space: gym.Space | None) -> Any:
     if isinstance(space, gym.spaces.Dict):
         return {k: _for_env(actions[k], s) for k, s in space.spaces.items()}
     if isinstance(space, gym.spaces.Tuple):

@@ -1,17 +1,24 @@
 """The action-distribution API (RLlib's ``Distribution``), lean on the per-step path.
 
 Concrete distributions live in plugins and are registered by name (``"categorical"``,
-``"diag_gaussian"``, ...). A class that needs to know its action space (e.g. the sizes of a
-MultiDiscrete space) is configured with :meth:`Distribution.for_space`, which returns a
-cached subclass whose ``from_logits`` knows the structure.
+``"diag_gaussian"``, ...). :meth:`Distribution.for_space` returns a cached subclass that knows
+its action space (widths, MultiDiscrete sizes, Tuple/Dict children, Box bounds), so that
+``module.get_exploration_action_dist_cls().from_logits(logits)`` needs no other argument and
+checks the width of ``logits``.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any
+import json
+from typing import Any, ClassVar
+
+from .errors import SpaceError
 
 __all__ = ["Distribution"]
+
+# (unconfigured class, space as canonical JSON, configuration key) -> configured subclass.
+_CONFIGURED: dict[tuple[type, str, Any], type] = {}
 
 
 class Distribution(abc.ABC):
@@ -29,6 +36,11 @@ class Distribution(abc.ABC):
         logp = dist.logp(actions)
     """
 
+    #: The action space a class made by :meth:`for_space` serves (``None`` if unconfigured).
+    space: ClassVar[Any] = None
+    #: Width of ``action_dist_inputs`` for :attr:`space` (``None`` if unconfigured).
+    input_dim: ClassVar[int | None] = None
+
     @classmethod
     @abc.abstractmethod
     def from_logits(cls, logits: Any, **kwargs: Any) -> Distribution:
@@ -37,13 +49,63 @@ class Distribution(abc.ABC):
     @classmethod
     @abc.abstractmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        """Width of ``action_dist_inputs`` this class needs for ``space`` (raises if unsupported)."""
+        """Width of ``action_dist_inputs`` this class needs for ``space``.
+
+        Raises :class:`~rlmodules.SpaceError` naming the space if it is unsupported.
+        """
 
     @classmethod
-    def for_space(cls, space: Any, **kwargs: Any) -> type[Distribution]:
-        """This class configured for ``space`` (the class itself unless it needs structure)."""
-        cls.required_input_dim(space, **kwargs)  # validates that the space is supported
-        return cls
+    def for_space(cls, space: Any) -> type[Distribution]:
+        """This class configured for ``space``: a cached subclass with ``space`` and ``input_dim``.
+
+        Its ``from_logits`` needs only the logits and rejects a wrong width. Subclasses that
+        need more structure (sizes, children, bounds) add class attributes by overriding
+        ``_configured_attributes``. The same space gives the same class.
+
+        Example::
+
+            dist_cls = registry.get("distribution", "multi_categorical").for_space(
+                gym.spaces.MultiDiscrete([3, 4]))
+            dist = dist_cls.from_logits(torch.zeros(8, 7))
+        """
+        base = cls
+        while "space" in vars(base) and base.space is not None:
+            base = base.__mro__[1]
+        attributes = base._configured_attributes(space)  # validates the space
+        key = (base, _space_key(space), base._configuration_key(attributes))
+        configured = _CONFIGURED.get(key)
+        if configured is None:
+            configured = type(
+                f"{base.__name__}[{space}]",
+                (base,),
+                {"__module__": base.__module__, "space": space, **attributes},
+            )
+            _CONFIGURED[key] = configured
+        return configured
+
+    @classmethod
+    def _configured_attributes(cls, space: Any) -> dict[str, Any]:
+        """Class attributes of the subclass :meth:`for_space` makes (validating ``space``)."""
+        return {"input_dim": int(cls.required_input_dim(space))}
+
+    @classmethod
+    def _configuration_key(cls, attributes: dict[str, Any]) -> Any:
+        """What besides the space tells configurations apart (hashable), e.g. the component
+        classes that the installed plugins chose for a structured space."""
+        return None
+
+    @classmethod
+    def _check_width(cls, logits: Any) -> None:
+        """Raise SpaceError if ``logits`` does not have the configured width."""
+        shape = getattr(logits, "shape", None)
+        if shape is None or len(shape) == 0 or shape[-1] != cls.input_dim:
+            base = cls.__mro__[1].__name__
+            got = f"shape {tuple(shape)}" if shape is not None else type(logits).__name__
+            raise SpaceError(
+                f"{base} for action space {cls.space} needs action_dist_inputs of width "
+                f"{cls.input_dim} on the last axis ([B, {cls.input_dim}] or "
+                f"[B, T, {cls.input_dim}]), got {got}"
+            )
 
     @abc.abstractmethod
     def sample(self) -> Any:
@@ -71,3 +133,13 @@ class Distribution(abc.ABC):
     @abc.abstractmethod
     def to_deterministic(self) -> Distribution:
         """The greedy counterpart (argmax / mean) whose ``sample()`` is deterministic."""
+
+
+def _space_key(space: Any) -> str:
+    from .spaces import space_to_json
+
+    try:
+        return json.dumps(space_to_json(space), sort_keys=True)
+    except SpaceError:
+        # A plugin's own space type: keyed by identity (the cached class keeps it alive).
+        return f"{type(space).__qualname__}@{id(space)}"

@@ -40,6 +40,7 @@ def rlmodules_distributions() -> dict[str, str]:
         "deterministic": f"{_P}.distributions:Deterministic",
         "multi_categorical": f"{_P}.distributions:MultiCategorical",
         "multi_distribution": f"{_P}.distributions:MultiDistribution",
+        "bernoulli": f"{_P}.distributions:Bernoulli",
     }
 
 
