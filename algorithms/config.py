@@ -1,0 +1,574 @@
+"""AlgorithmConfig and PPOConfig: the seeds' builder-style algorithm configuration.
+
+Every builder method returns ``self`` so calls chain; settings are keyword-only and an
+unknown one is a ``ConfigError`` with a did-you-mean. A config is plain data: ``to_dict()``
+gives JSON (env classes, factories and module classes by registered name or import path)
+and ``from_dict()`` reads it back. Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import math
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rlmodules.errors import ConfigError, did_you_mean
+from rlmodules.model_config import DefaultModelConfig
+
+__all__ = ["AlgorithmConfig", "PPOConfig", "make_env_creator"]
+
+_REMOVAL = "0.4.0"
+
+#: Env-runner settings and their defaults.
+_ENV_RUNNERS: dict[str, Any] = {
+    "num_envs_per_env_runner": 1,
+    "gym_env_vectorize_mode": "sync",
+    "num_threads": None,
+}
+#: Settings every algorithm's ``training()`` accepts.
+_TRAINING: dict[str, Any] = {
+    "lr": 3e-4,
+    "gamma": 0.99,
+    "train_batch_size": 2048,
+    "minibatch_size": 64,
+    "num_epochs": 10,
+    "grad_clip": 0.5,
+}
+_EVALUATION: dict[str, Any] = {
+    "evaluation_interval": None,
+    "evaluation_duration": 10,
+    "evaluation_explore": False,
+}
+_VECTORIZE_MODES = ("sync", "async")
+
+
+class AlgorithmConfig:
+    """Builder of an algorithm's settings; subclasses add training keys and ``algo_class``.
+
+    Example::
+
+        config = (
+            PPOConfig()
+            .environment("CartPole-v1")
+            .env_runners(num_envs_per_env_runner=8)
+            .training(lr=1e-3, train_batch_size=256)
+            .rl_module(model_config={"fcnet_hiddens": [64, 64]})
+            .debugging(seed=0)
+        )
+        algo = config.build()
+        print(algo.train()["episode_return_mean"])
+    """
+
+    #: Training keys and defaults of this algorithm (subclasses extend the base's).
+    training_defaults: dict[str, Any] = _TRAINING
+    #: ``"pkg.mod:Class"`` of the Algorithm that ``build()`` makes.
+    algo_class_path: str | None = None
+
+    def __init__(self) -> None:
+        self.env: Any = None
+        self.env_config: dict[str, Any] = {}
+        self.env_runner_settings: dict[str, Any] = dict(_ENV_RUNNERS)
+        self.training_settings: dict[str, Any] = copy.deepcopy(self.training_defaults)
+        self.evaluation_settings: dict[str, Any] = dict(_EVALUATION)
+        self.rl_module_spec: Any = None
+        self.model_config_setting: DefaultModelConfig | dict[str, Any] | None = None
+        self.policies: Any = None
+        self.policy_mapping_fn: Callable[..., Any] | None = None
+        self.seed: int | None = None
+
+    # --- builder methods ------------------------------------------------------------------
+    def environment(self, env: Any = None, *, env_config: Mapping[str, Any] | None = None
+                    ) -> AlgorithmConfig:
+        """The env: a gymnasium id, an env class, or a factory (see :func:`make_env_creator`)."""
+        if env is not None:
+            if not (isinstance(env, str) or callable(env)):
+                raise ConfigError(
+                    f"environment(env=...) needs a gymnasium id such as 'CartPole-v1', an env "
+                    f"class or a factory function, got {type(env).__name__}: {env!r}"
+                )
+            self.env = env
+        if env_config is not None:
+            if not isinstance(env_config, Mapping):
+                raise ConfigError(
+                    f"environment(env_config=...) must be a dict, got {type(env_config).__name__}"
+                )
+            self.env_config = dict(env_config)
+        return self
+
+    def env_runners(self, **settings: Any) -> AlgorithmConfig:
+        """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` ("sync"/"async"),
+        ``num_threads`` (torch intra-op threads; None leaves torch's setting)."""
+        _update(self.env_runner_settings, settings, "env_runners")
+        return self
+
+    def training(self, **settings: Any) -> AlgorithmConfig:
+        """Learning hyper-parameters; see ``training_defaults`` for the keys and defaults."""
+        _update(self.training_settings, settings, "training")
+        return self
+
+    def evaluation(self, **settings: Any) -> AlgorithmConfig:
+        """``evaluation_interval`` (iterations; None = only on ``evaluate()``),
+        ``evaluation_duration`` (episodes), ``evaluation_explore``."""
+        _update(self.evaluation_settings, settings, "evaluation")
+        return self
+
+    def rl_module(
+        self,
+        *,
+        rl_module_spec: Any = None,
+        model_config: Mapping[str, Any] | DefaultModelConfig | None = None,
+        model_config_dict: Mapping[str, Any] | DefaultModelConfig | None = None,
+    ) -> AlgorithmConfig:
+        """The module: an ``RLModuleSpec`` / ``MultiRLModuleSpec`` (unset spaces come from
+        the env; unset ``module_class`` is the algorithm's default) and/or its model config."""
+        if model_config_dict is not None:
+            warnings.warn(
+                f"rl_module(model_config_dict=...) is deprecated and will be removed in "
+                f"rlmodules {_REMOVAL}; use model_config=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if model_config is not None:
+                raise ConfigError(
+                    "rl_module got both model_config and its deprecated alias "
+                    "model_config_dict; pass only model_config"
+                )
+            model_config = model_config_dict
+        if rl_module_spec is not None:
+            from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
+
+            if not isinstance(rl_module_spec, (RLModuleSpec, MultiRLModuleSpec)):
+                raise ConfigError(
+                    "rl_module(rl_module_spec=...) needs an RLModuleSpec or a MultiRLModuleSpec, "
+                    f"got {type(rl_module_spec).__name__}"
+                )
+            self.rl_module_spec = rl_module_spec
+        if model_config is not None:
+            if not isinstance(model_config, (Mapping, DefaultModelConfig)):
+                raise ConfigError(
+                    "rl_module(model_config=...) must be a dict or a DefaultModelConfig, "
+                    f"got {type(model_config).__name__}"
+                )
+            self.model_config_setting = model_config
+        return self
+
+    def multi_agent(
+        self,
+        *,
+        policies: Any = None,
+        policy_mapping_fn: Callable[..., Any] | None = None,
+    ) -> AlgorithmConfig:
+        """Module ids (``policies``) and ``policy_mapping_fn(agent_id, episode, **kw)``."""
+        if policies is not None:
+            self.policies = policies
+        if policy_mapping_fn is not None:
+            if not callable(policy_mapping_fn):
+                raise ConfigError(
+                    "multi_agent(policy_mapping_fn=...) must be callable as "
+                    f"fn(agent_id, episode, **kwargs), got {policy_mapping_fn!r}"
+                )
+            self.policy_mapping_fn = policy_mapping_fn
+        return self
+
+    def debugging(self, *, seed: int | None = None) -> AlgorithmConfig:
+        """``seed`` makes sampling, initial weights and minibatch order reproducible."""
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+            raise ConfigError(f"debugging(seed=...) must be a non-negative int, got {seed!r}")
+        self.seed = seed
+        return self
+
+    def api_stack(
+        self,
+        *,
+        enable_rl_module_and_learner: bool = True,
+        enable_env_runner_and_connector_v2: bool = True,
+    ) -> AlgorithmConfig:
+        """Accepted for RLlib compatibility; only the new API stack exists here."""
+        for name, value in (
+            ("enable_rl_module_and_learner", enable_rl_module_and_learner),
+            ("enable_env_runner_and_connector_v2", enable_env_runner_and_connector_v2),
+        ):
+            if value is not True:
+                raise ConfigError(
+                    f"api_stack({name}={value!r}): rlmodules only has RLlib's new API stack "
+                    f"(RLModules and Learners); leave it True or drop the api_stack() call"
+                )
+        return self
+
+    # --- views -----------------------------------------------------------------------------
+    @property
+    def model_config(self) -> DefaultModelConfig | dict[str, Any]:
+        """The model config the module gets: a ``DefaultModelConfig`` unless a plain dict
+        was given for a custom module (so ``config.model_config | {...}`` works)."""
+        given = self.model_config_setting
+        if given is None:
+            return DefaultModelConfig()
+        if isinstance(given, DefaultModelConfig):
+            return given
+        try:
+            return DefaultModelConfig.from_dict(given)
+        except ConfigError:
+            return dict(given)  # a custom module's own keys
+
+    @property
+    def num_envs(self) -> int:
+        return int(self.env_runner_settings["num_envs_per_env_runner"])
+
+    def __getattr__(self, name: str) -> Any:
+        # config.lr, config.gamma, ...: read any setting as an attribute, as in RLlib.
+        for section in ("training_settings", "env_runner_settings", "evaluation_settings"):
+            settings = self.__dict__.get(section)
+            if settings is not None and name in settings:
+                return settings[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def copy(self) -> AlgorithmConfig:
+        return copy.deepcopy(self)
+
+    # --- validation and build -----------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ``ConfigError`` for settings that cannot work together."""
+        if self.env is None:
+            raise ConfigError(
+                "no environment: call .environment('CartPole-v1') (a gymnasium id, an env "
+                "class or a factory)"
+            )
+        _check_int("num_envs_per_env_runner", self.num_envs, minimum=1)
+        mode = self.env_runner_settings["gym_env_vectorize_mode"]
+        if mode not in _VECTORIZE_MODES:
+            raise ConfigError(
+                f"gym_env_vectorize_mode={mode!r} is not known; use one of {_VECTORIZE_MODES}"
+            )
+        threads = self.env_runner_settings["num_threads"]
+        if threads is not None:
+            _check_int("num_threads", threads, minimum=1)
+        t = self.training_settings
+        _check_int("train_batch_size", t["train_batch_size"], minimum=1)
+        _check_int("minibatch_size", t["minibatch_size"], minimum=1)
+        _check_int("num_epochs", t["num_epochs"], minimum=1)
+        if t["train_batch_size"] % self.num_envs:
+            raise ConfigError(
+                f"train_batch_size={t['train_batch_size']} is not a multiple of "
+                f"num_envs_per_env_runner={self.num_envs}; every env steps the same number of "
+                f"times per iteration, e.g. train_batch_size="
+                f"{max(1, t['train_batch_size'] // self.num_envs) * self.num_envs}"
+            )
+        if t["minibatch_size"] > t["train_batch_size"]:
+            raise ConfigError(
+                f"minibatch_size={t['minibatch_size']} is larger than "
+                f"train_batch_size={t['train_batch_size']}; use minibatch_size <= train_batch_size"
+            )
+        _check_schedule("lr", t["lr"], positive=True)
+        _check_number("gamma", t["gamma"], 0.0, 1.0)
+        if t["grad_clip"] is not None:
+            _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
+        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
+                   minimum=1)
+        interval = self.evaluation_settings["evaluation_interval"]
+        if interval is not None:
+            _check_int("evaluation_interval", interval, minimum=1)
+
+    def build(self) -> Any:
+        """Validate and build the algorithm (``build_algo`` is the same)."""
+        self.validate()
+        if self.algo_class_path is None:
+            raise ConfigError(
+                f"{type(self).__name__} does not name an algorithm; use PPOConfig (or another "
+                f"algorithm's config) to build one"
+            )
+        module_name, _, attr = self.algo_class_path.partition(":")
+        algo_class = getattr(importlib.import_module(module_name), attr)
+        return algo_class(self.copy())
+
+    build_algo = build
+
+    # --- JSON ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data. Callables that cannot be imported by name (lambdas, locals) are
+        written as ``None`` and listed under ``"not_serialised"``."""
+        skipped: list[str] = []
+        spec = self.rl_module_spec
+        data = {
+            "config_class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "env": _callable_ref(self.env, "env", skipped),
+            "env_config": dict(self.env_config),
+            "env_runners": dict(self.env_runner_settings),
+            "training": copy.deepcopy(self.training_settings),
+            "evaluation": dict(self.evaluation_settings),
+            "rl_module_spec": None if spec is None else {
+                "kind": type(spec).__name__, "spec": spec.to_dict()},
+            "model_config": _model_config_ref(self.model_config_setting),
+            "policies": sorted(self.policies) if isinstance(self.policies, (set, frozenset))
+            else self.policies,
+            "policy_mapping_fn": _callable_ref(self.policy_mapping_fn, "policy_mapping_fn",
+                                               skipped),
+            "seed": self.seed,
+            "not_serialised": skipped,
+        }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, allow_import: bool = False) -> AlgorithmConfig:
+        """Rebuild from :meth:`to_dict` output.
+
+        Env classes and factories named by import path are only taken from modules the program
+        has already imported, unless ``allow_import=True`` (do that for files you trust).
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{cls.__name__}.from_dict needs a dict, got {type(data).__name__}")
+        known = ("config_class", "env", "env_config", "env_runners", "training", "evaluation",
+                 "rl_module_spec", "model_config", "policies", "policy_mapping_fn", "seed",
+                 "not_serialised")
+        for key in data:
+            if key not in known:
+                raise ConfigError(
+                    f"unknown algorithm config section {key!r}.{did_you_mean(str(key), known)} "
+                    f"Known sections: {', '.join(known)}"
+                )
+        config = cls()
+        env = data.get("env")
+        if isinstance(env, str) and ":" in env:
+            env = _resolve_import_path(env, "env", allow_import)
+        config.environment(env, env_config=data.get("env_config") or {})
+        config.env_runners(**(data.get("env_runners") or {}))
+        config.training(**(data.get("training") or {}))
+        config.evaluation(**(data.get("evaluation") or {}))
+        spec = data.get("rl_module_spec")
+        if spec is not None:
+            config.rl_module(rl_module_spec=_spec_from(spec))
+        if data.get("model_config") is not None:
+            config.rl_module(model_config=data["model_config"])
+        mapping_fn = data.get("policy_mapping_fn")
+        if isinstance(mapping_fn, str):
+            mapping_fn = _resolve_import_path(mapping_fn, "policy_mapping_fn", allow_import)
+        config.multi_agent(policies=data.get("policies"), policy_mapping_fn=mapping_fn)
+        config.debugging(seed=data.get("seed"))
+        return config
+
+    def update_from_dict(self, settings: Mapping[str, Any]) -> AlgorithmConfig:
+        """Apply flat or sectioned settings, as read from a TOML/JSON file.
+
+        Sections are the builder methods (``[training]``, ``[env_runners]``, ``[evaluation]``,
+        ``[rl_module]`` with ``model_config`` / ``module_class``, ``[environment]`` with
+        ``env`` / ``env_config``, ``[debugging]``).
+        """
+        for section, values in settings.items():
+            if not isinstance(values, Mapping):
+                raise ConfigError(
+                    f"config file section {section!r} must be a table of settings, "
+                    f"got {values!r}"
+                )
+            if section == "environment":
+                self.environment(values.get("env"), env_config=values.get("env_config"))
+                _no_extra(section, values, ("env", "env_config"))
+            elif section == "rl_module":
+                _no_extra(section, values, ("module_class", "model_config"))
+                if "module_class" in values:
+                    from rlmodules.specs import RLModuleSpec
+
+                    self.rl_module(rl_module_spec=RLModuleSpec(module_class=values["module_class"]))
+                self.rl_module(model_config=values.get("model_config"))
+            elif section in ("training", "env_runners", "evaluation", "debugging"):
+                getattr(self, section)(**values)
+            else:
+                sections = ("environment", "env_runners", "training", "evaluation",
+                            "rl_module", "debugging")
+                raise ConfigError(
+                    f"unknown config file section {section!r}."
+                    f"{did_you_mean(section, sections)} Known sections: {', '.join(sections)}"
+                )
+        return self
+
+
+class PPOConfig(AlgorithmConfig):
+    """Configuration of PPO (clipped surrogate objective, GAE, minibatch epochs).
+
+    Training keys beyond the base: ``lambda_`` (GAE), ``clip_param``, ``vf_clip_param``
+    (None, or a cap on each sample's squared value error as in RLlib), ``entropy_coeff``,
+    ``vf_loss_coeff``, ``normalize_advantages``. ``lr``, ``clip_param`` and
+    ``entropy_coeff`` take a number or a schedule ``[[timestep, value], ...]`` (linear in
+    between). With a stateful module, ``minibatch_size`` counts timesteps of
+    ``max_seq_len``-long chunks. A module without ``compute_values`` trains with a zero
+    baseline (advantages are lambda-discounted returns) and no value loss.
+
+    Example::
+
+        algo = PPOConfig().environment("CartPole-v1").training(lr=1e-3, lambda_=0.8).build()
+    """
+
+    training_defaults = {
+        **_TRAINING,
+        "lambda_": 0.95,
+        "clip_param": 0.2,
+        "vf_clip_param": None,
+        "entropy_coeff": 0.0,
+        "vf_loss_coeff": 0.5,
+        "normalize_advantages": True,
+    }
+    algo_class_path = "rlmodules.algorithms.ppo:PPO"
+
+    def validate(self) -> None:
+        super().validate()
+        t = self.training_settings
+        _check_number("lambda_", t["lambda_"], 0.0, 1.0)
+        _check_schedule("clip_param", t["clip_param"], positive=True)
+        _check_schedule("entropy_coeff", t["entropy_coeff"], positive=False)
+        _check_number("vf_loss_coeff", t["vf_loss_coeff"], 0.0, math.inf)
+        if t["vf_clip_param"] is not None:
+            _check_number("vf_clip_param", t["vf_clip_param"], 0.0, math.inf, open_low=True)
+        if not isinstance(t["normalize_advantages"], bool):
+            raise ConfigError(
+                f"normalize_advantages must be True or False, got {t['normalize_advantages']!r}"
+            )
+
+
+# --- env creation ---------------------------------------------------------------------------------
+def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
+                     ) -> Callable[[], Any]:
+    """A no-argument function making one env instance.
+
+    ``env`` is a gymnasium id (``gym.make(env, **env_config)``), an env class (called as
+    ``cls(config=env_config)`` when its constructor takes ``config``, else
+    ``cls(**env_config)``), or a factory function (called as ``factory(env_config)``,
+    RLlib's ``register_env`` convention).
+    """
+    env_config = dict(env_config or {})
+    if isinstance(env, str):
+        import gymnasium as gym
+
+        def make_registered() -> Any:
+            try:
+                return gym.make(env, **env_config)
+            except gym.error.Error as exc:
+                raise ConfigError(
+                    f"cannot make gymnasium env {env!r}: {exc}. Check the id (gymnasium lists "
+                    f"them with gymnasium.pprint_registry()) and that its package is installed"
+                ) from None
+
+        return make_registered
+    if inspect.isclass(env):
+        takes_config = "config" in _parameters(env)
+        return (lambda: env(config=env_config)) if takes_config else (lambda: env(**env_config))
+    if callable(env):
+        return lambda: env(env_config)
+    raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
+
+
+def _parameters(cls: type) -> Mapping[str, Any]:
+    try:
+        return inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _update(target: dict[str, Any], settings: Mapping[str, Any], method: str) -> None:
+    for key, value in settings.items():
+        if key not in target:
+            raise ConfigError(
+                f"{method}() got an unknown setting {key!r}.{did_you_mean(key, target)} "
+                f"Known settings: {', '.join(sorted(target))}"
+            )
+        target[key] = value
+
+
+def _no_extra(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    for key in values:
+        if key not in known:
+            raise ConfigError(
+                f"unknown key {key!r} in config file section [{section}]."
+                f"{did_you_mean(str(key), known)} Known keys: {', '.join(known)}"
+            )
+
+
+def _check_int(name: str, value: Any, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_number(name: str, value: Any, low: float, high: float, *, open_low: bool = False
+                  ) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok:
+        ok = (value > low if open_low else value >= low) and value <= high
+    if not ok:
+        bracket = "(" if open_low else "["
+        raise ConfigError(
+            f"{name} must be a number in {bracket}{low}, {high}], got {value!r}"
+        )
+
+
+def _check_schedule(name: str, value: Any, *, positive: bool) -> None:
+    """A number, or ``[[timestep, value], ...]`` with increasing timesteps starting at 0."""
+    low = 0.0
+    if isinstance(value, (list, tuple)):
+        points = value
+        good = bool(points) and all(
+            isinstance(p, (list, tuple)) and len(p) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p)
+            for p in points
+        )
+        if good:
+            steps = [p[0] for p in points]
+            good = steps[0] == 0 and all(a < b for a, b in zip(steps, steps[1:]))
+            good = good and all(p[1] >= low for p in points)
+        if not good:
+            raise ConfigError(
+                f"{name} schedule must be [[0, value], [timestep, value], ...] with increasing "
+                f"timesteps and non-negative values, got {value!r}"
+            )
+        return
+    if positive:
+        _check_number(name, value, low, math.inf, open_low=True)
+    else:
+        _check_number(name, value, low, math.inf)
+
+
+def _callable_ref(value: Any, field: str, skipped: list[str]) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    qualname = getattr(value, "__qualname__", "")
+    module = getattr(value, "__module__", None)
+    if not qualname or "<" in qualname or module is None:
+        skipped.append(field)
+        return None
+    return f"{module}:{qualname}"
+
+
+def _resolve_import_path(path: str, field: str, allow_import: bool) -> Any:
+    module_name, _, qualname = path.partition(":")
+    if module_name not in sys.modules and not allow_import:
+        raise ConfigError(
+            f"{field} {path!r} lives in module {module_name!r}, which this program has not "
+            f"imported; import it first, or pass allow_import=True if you trust this config"
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot find {field} {path!r}: {exc}") from None
+    return obj
+
+
+def _model_config_ref(config: Any) -> Any:
+    if config is None:
+        return None
+    return config.to_dict() if isinstance(config, DefaultModelConfig) else dict(config)
+
+
+def _spec_from(data: Mapping[str, Any]) -> Any:
+    from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
+
+    kinds = {"RLModuleSpec": RLModuleSpec, "MultiRLModuleSpec": MultiRLModuleSpec}
+    kind = data.get("kind")
+    if kind not in kinds:
+        raise ConfigError(
+            f"rl_module_spec kind must be one of {sorted(kinds)}, got {kind!r}"
+        )
+    return kinds[kind].from_dict(data["spec"])

@@ -1,0 +1,187 @@
+"""Learner: turns rollouts into gradient steps on the algorithm's MultiRLModule.
+
+One ``multi.forward_train({module_id: minibatch})`` per minibatch, the modules' losses
+summed, ONE optimizer step over all parameters, so a MultiRLModule's shared layers get
+one update per step. Algorithms subclass it with :meth:`Learner.prepare` (rollouts →
+training rows) and :meth:`Learner.compute_loss_for_module`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import torch
+from rlmodules.multi_rl_module import MultiRLModule
+
+from .rollout import tree_map
+from .schedules import schedule_value
+
+__all__ = ["Learner", "TrainRows"]
+
+#: Rows of one module: tensors with a leading row axis, plus how many env steps a row holds.
+TrainRows = dict[str, Any]
+
+
+class Learner:
+    """Optimizer, minibatch epochs and the summed loss over module ids.
+
+    Example (inside an algorithm)::
+
+        metrics = learner.update(rollouts, timestep=algo_timesteps)
+    """
+
+    def __init__(self, *, module: MultiRLModule, config: Any, generator: torch.Generator) -> None:
+        self.module = module
+        self.config = config
+        self.generator = generator
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        self.param_names = _parameter_names(module)
+        lr = schedule_value(config.training_settings["lr"], 0)
+        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5, **_fast_adam(self.params))
+        self.final_epoch = True
+
+    # --- to be provided by an algorithm ----------------------------------------------------------
+    def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
+                ) -> tuple[dict[str, TrainRows], dict[str, int]]:
+        """``({module_id: rows}, {module_id: env steps per row})`` from sampler rollouts."""
+        raise NotImplementedError
+
+    def compute_loss_for_module(
+        self, module_id: str, batch: Mapping[str, Any], fwd_out: Mapping[str, Any],
+        timestep: int,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The scalar loss of one module on one minibatch and detached metrics."""
+        raise NotImplementedError
+
+    # --- the update ------------------------------------------------------------------------------
+    def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
+               ) -> dict[str, float]:
+        """Minibatch epochs over the prepared rollouts; metrics averaged over the minibatches
+        of the last epoch (diagnostics are only computed there, see ``final_epoch``)."""
+        t = self.config.training_settings
+        for group in self.optimizer.param_groups:
+            group["lr"] = schedule_value(t["lr"], timestep)
+        self.module.train()
+        rows, steps_per_row = self.prepare(rollouts)
+        collected: dict[str, list[torch.Tensor]] = {}
+        count = 0
+        for epoch in range(t["num_epochs"]):
+            #: True during the last epoch: losses may skip diagnostics-only work before it.
+            self.final_epoch = epoch == t["num_epochs"] - 1
+            for minibatch in self._minibatches(rows, steps_per_row, t["minibatch_size"]):
+                metrics = self._step(minibatch, timestep)
+                count += 1
+                if self.final_epoch:
+                    for key, value in metrics.items():
+                        collected.setdefault(key, []).append(value)
+        out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
+        out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
+        out["learner/num_minibatch_steps"] = count
+        return out
+
+    def _step(self, minibatch: Mapping[str, Any], timestep: int) -> dict[str, torch.Tensor]:
+        fwd_out = self.module.forward_train(minibatch)
+        total = torch.zeros(())
+        metrics: dict[str, torch.Tensor] = {}
+        for module_id, batch in minibatch.items():
+            loss, module_metrics = self.compute_loss_for_module(
+                module_id, batch, fwd_out[module_id], timestep
+            )
+            total = total + loss
+            metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        grad_clip = self.config.training_settings["grad_clip"]
+        if grad_clip is not None:
+            norm = torch.nn.utils.clip_grad_norm_(self.params, grad_clip)
+            metrics["learner/grad_norm"] = norm.detach()
+        self.optimizer.step()
+        metrics["learner/total_loss"] = total.detach()
+        return metrics
+
+    def _minibatches(self, rows: Mapping[str, TrainRows], steps_per_row: Mapping[str, int],
+                     minibatch_size: int) -> Iterator[dict[str, Any]]:
+        """Shuffled minibatches; every module id's rows split into the same number of parts."""
+        sizes = {mid: _num_rows(r) for mid, r in rows.items()}
+        per_minibatch = {mid: max(1, minibatch_size // steps_per_row[mid]) for mid in rows}
+        parts = max([math.ceil(sizes[mid] / per_minibatch[mid]) for mid in rows if sizes[mid]]
+                    or [0])
+        if parts == 0:
+            return
+        if parts == 1:  # one minibatch of everything: order does not matter
+            yield {mid: r for mid, r in rows.items() if sizes[mid]}
+            return
+        splits = {
+            mid: torch.randperm(sizes[mid], generator=self.generator).tensor_split(parts)
+            for mid in rows if sizes[mid]
+        }
+        for i in range(parts):
+            minibatch = {}
+            for mid, index_parts in splits.items():
+                index = index_parts[i]
+                if len(index):
+                    minibatch[mid] = tree_map(lambda x, ix=index: x[ix], rows[mid])
+            yield minibatch
+
+    # --- optimizer state for checkpoints ---------------------------------------------------------
+    def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """``(tensors, json_data)``: per-parameter state keyed by parameter name."""
+        state = self.optimizer.state_dict()
+        tensors: dict[str, torch.Tensor] = {}
+        scalars: dict[str, dict[str, Any]] = {}
+        for index, per_param in state["state"].items():
+            name = self.param_names[index]
+            for key, value in per_param.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"{name}::{key}"] = value.detach().contiguous()
+                else:
+                    scalars.setdefault(name, {})[key] = value
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
+        return tensors, {"param_groups": groups, "scalars": scalars}
+
+    def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
+                            data: Mapping[str, Any]) -> None:
+        """Load :meth:`get_optimizer_state` output; parameters are matched by name."""
+        from rlmodules.errors import CheckpointError
+
+        index_of = {name: i for i, name in enumerate(self.param_names)}
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in tensors.items():
+            name, _, field = key.rpartition("::")
+            if name not in index_of:
+                raise CheckpointError(
+                    f"optimizer state names parameter {name!r}, which this module lacks; the "
+                    f"checkpoint was made for a different module architecture"
+                )
+            state.setdefault(index_of[name], {})[field] = value
+        for name, fields in data.get("scalars", {}).items():
+            state.setdefault(index_of[name], {}).update(fields)
+        groups = [dict(g, params=list(range(len(self.params)))) for g in data["param_groups"]]
+        if len(groups) != len(self.optimizer.param_groups):
+            raise CheckpointError(
+                f"optimizer state has {len(groups)} parameter groups, expected "
+                f"{len(self.optimizer.param_groups)}"
+            )
+        self.optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _num_rows(rows: TrainRows) -> int:
+    for value in rows.values():
+        while isinstance(value, (dict, list, tuple)):
+            value = next(iter(value.values())) if isinstance(value, dict) else value[0]
+        return int(value.shape[0])
+    return 0
+
+
+def _parameter_names(module: torch.nn.Module) -> list[str]:
+    """Names of ``module.parameters()`` in the same order (shared parameters once)."""
+    return [name for name, p in module.named_parameters() if p.requires_grad]
+
+
+def _fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
+    """The fused Adam kernel where torch has one for these parameters (several times
+    faster than the per-tensor loop for small networks)."""
+    fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+    return {"fused": True} if fusable and params else {}

@@ -1,0 +1,95 @@
+"""The PPO math as small functions (Schulman et al. 2016, 2017), unit-tested on their own.
+
+Rollouts are time-major: ``[T, N]`` for T steps of N env slots, values ``[T + 1, N]`` (the
+last row values the observation after the final step). ``loss_mask`` is False on rows
+whose action the env ignored (the reset step of next-step autoreset); such rows neither
+learn nor pass advantage back in time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = [
+    "compute_gae",
+    "masked_mean",
+    "normalize_advantages",
+    "clipped_surrogate_loss",
+    "value_loss",
+]
+
+
+def compute_gae(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    terminateds: np.ndarray,
+    truncateds: np.ndarray,
+    loss_mask: np.ndarray,
+    *,
+    gamma: float,
+    lambda_: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised advantage estimates and value targets, both ``[T, N]``.
+
+    ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - terminated_t) - V(s_t)`` and
+    ``A_t = delta_t + gamma * lambda * (1 - done_t) * A_{t+1}`` (GAE paper, eq. 16), where
+    ``done = terminated or truncated``: a truncated step still bootstraps from the value of
+    its final observation ``values[t + 1]`` but does not chain into the next episode.
+    Targets are ``A_t + V(s_t)``; masked rows get 0 for both.
+
+    Example::
+
+        adv, targets = compute_gae(r, v, term, trunc, mask, gamma=0.99, lambda_=0.95)
+    """
+    steps = rewards.shape[0]
+    advantages = np.zeros_like(rewards, dtype=np.float32)
+    not_terminated = 1.0 - terminateds.astype(np.float32)
+    continues = 1.0 - (terminateds | truncateds).astype(np.float32)
+    mask = loss_mask.astype(np.float32)
+    deltas = rewards + gamma * values[1:] * not_terminated - values[:-1]
+    running = np.zeros(rewards.shape[1:], dtype=np.float32)
+    for t in range(steps - 1, -1, -1):
+        running = (deltas[t] + gamma * lambda_ * continues[t] * running) * mask[t]
+        advantages[t] = running
+    targets = (advantages + values[:-1]) * mask
+    return advantages, targets.astype(np.float32)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``x`` over entries where ``mask`` is true (all entries when it is None).
+
+    An all-false mask gives 0, not NaN, so padded minibatches cannot poison a step.
+    """
+    if mask is None:
+        return x.mean()
+    weights = mask.to(x.dtype)
+    return (x * weights).sum() / weights.sum().clamp_min(1.0)
+
+
+def normalize_advantages(advantages: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero mean, unit standard deviation over the unmasked entries (masked ones stay 0)."""
+    mean = masked_mean(advantages, mask)
+    var = masked_mean((advantages - mean) ** 2, mask)
+    normalized = (advantages - mean) / (var.sqrt() + 1e-8)
+    return normalized if mask is None else normalized * mask.to(advantages.dtype)
+
+
+def clipped_surrogate_loss(
+    logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, clip_param: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample PPO policy loss ``-min(r A, clip(r, 1 - eps, 1 + eps) A)`` (PPO eq. 7)
+    and the ratio ``r = exp(logp - old_logp)``."""
+    ratio = torch.exp(logp - old_logp)
+    unclipped = ratio * advantages
+    clipped = ratio.clamp(1.0 - clip_param, 1.0 + clip_param) * advantages
+    return -torch.min(unclipped, clipped), ratio
+
+
+def value_loss(
+    values: torch.Tensor, targets: torch.Tensor, vf_clip_param: float | None
+) -> torch.Tensor:
+    """Per-sample squared error ``(V - target)^2``, capped at ``vf_clip_param`` if given
+    (RLlib's value-loss clipping)."""
+    squared = (values - targets) ** 2
+    return squared if vf_clip_param is None else squared.clamp(max=vf_clip_param)

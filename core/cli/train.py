@@ -1,0 +1,260 @@
+"""``rlmodules train`` and ``rlmodules eval``: the reference PPO trainer from the shell.
+
+Heavy imports (torch, gymnasium) happen when a command runs, not when the parser is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rlmodules.errors import ConfigError
+
+__all__ = ["register"]
+
+DEFAULT_ENV = "CartPole-v1"
+DEFAULT_TIMESTEPS = 100_000
+CHECKPOINT_DIR = "checkpoint"
+
+
+def register(subparsers: Any) -> None:
+    train = subparsers.add_parser(
+        "train", help="train a module with PPO on a gymnasium env",
+        description="Train with the reference PPO. Writes metrics.jsonl, metrics.csv, "
+        "learning_curve.png (with matplotlib) and a checkpoint into the run directory.",
+    )
+    train.add_argument("--env", default=None, help=f"gymnasium env id (default {DEFAULT_ENV})")
+    train.add_argument("--module", default=None,
+                       help="registered module name (default: 'ppo'; see `rlmodules list`)")
+    train.add_argument("--config", type=Path, default=None,
+                       help="TOML or JSON file of builder settings ([training], [env_runners], "
+                            "[rl_module], [environment], [evaluation], [debugging])")
+    train.add_argument("--stop-return", type=float, default=None,
+                       help="stop when the 100-episode mean return reaches this "
+                            "(default: the env's reward threshold, if it has one)")
+    train.add_argument("--timesteps", type=int, default=None,
+                       help=f"env steps to train at most (default {DEFAULT_TIMESTEPS:,})")
+    train.add_argument("--seed", type=int, default=None, help="seed for reproducible runs")
+    train.add_argument("--out", type=Path, default=None,
+                       help="run directory (default runs/<env>-<time>)")
+    train.add_argument("--num-threads", type=int, default=1,
+                       help="torch threads (default 1: fastest for small networks on CPU)")
+    train.add_argument("--checkpoint-every", type=int, default=50,
+                       help="also checkpoint every N iterations (0: only at the end)")
+    train.add_argument("--resume", type=Path, default=None,
+                       help="continue the run in this directory from its checkpoint")
+    train.set_defaults(func=run_train)
+
+    evaluate = subparsers.add_parser(
+        "eval", help="evaluate a trained checkpoint",
+        description="Run greedy episodes of a checkpoint and print mean ± std return.",
+    )
+    evaluate.add_argument("checkpoint", type=Path,
+                          help="an algorithm checkpoint or a run directory holding one")
+    evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
+    evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
+    evaluate.add_argument("--seed", type=int, default=None)
+    evaluate.add_argument("--gif", type=Path, default=None,
+                          help="record the first episode as a GIF (needs Pillow and an env "
+                               "that renders rgb_array)")
+    evaluate.set_defaults(func=run_eval)
+
+
+# --- train ---------------------------------------------------------------------------------
+def run_train(args: argparse.Namespace) -> int:
+    import torch
+    from rlmodules.algorithms.algorithm import Algorithm
+    from rlmodules.algorithms.reporting import MetricsWriter, ProgressLine, plot_learning_curve
+
+    torch.set_num_threads(_positive("--num-threads", args.num_threads))
+    if args.resume is not None:
+        run_dir, algo, saved = _resume(args, Algorithm)
+    else:
+        run_dir, algo, saved = _start(args)
+    timesteps, stop_return = saved["timesteps"], saved["stop_return"]
+    print(f"training {saved['module']} on {saved['env']} -> {run_dir}  "
+          f"(up to {timesteps:,} steps, stop at return {stop_return})", flush=True)
+    writer = MetricsWriter(run_dir)
+    progress = ProgressLine(total_timesteps=timesteps)
+    result = None
+    start = time.perf_counter() - saved.get("time_total_s", 0.0)
+    try:
+        while algo.timesteps < timesteps:
+            result = algo.train()
+            result["time_total_s"] = time.perf_counter() - start
+            writer.write(result)
+            progress.update(result)
+            solved = stop_return is not None and result["episode_return_mean"] >= stop_return
+            if solved:
+                break
+            if args.checkpoint_every and algo.iteration % args.checkpoint_every == 0:
+                _checkpoint(algo, run_dir, dict(saved, time_total_s=result["time_total_s"]))
+    finally:
+        progress.close(result)
+        writer.close()
+        elapsed = time.perf_counter() - start
+        _checkpoint(algo, run_dir, dict(saved, time_total_s=elapsed))
+        algo.stop()
+    _report(result, run_dir, stop_return, saved["env"])
+    if plot_learning_curve(writer.jsonl_path, run_dir / "learning_curve.png",
+                           title=f"PPO on {saved['env']}"):
+        print(f"learning curve: {run_dir / 'learning_curve.png'}")
+    else:
+        print("matplotlib is not installed (pip install 'rlmodules[train]'): "
+              "skipped learning_curve.png")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
+    import gymnasium as gym
+    from rlmodules.algorithms.config import PPOConfig
+    from rlmodules.algorithms.presets import preset_for
+    from rlmodules.specs import RLModuleSpec
+
+    timesteps = _positive("--timesteps", args.timesteps or DEFAULT_TIMESTEPS)
+    settings = _read_config_file(args.config) if args.config is not None else {}
+    env_section = settings.get("environment")
+    file_env = env_section.get("env") if isinstance(env_section, dict) else None
+    env = args.env or file_env or DEFAULT_ENV
+    config = PPOConfig().environment(env)
+    if isinstance(env, str):  # tuned settings for well-known envs, then the file's
+        config.update_from_dict(preset_for(env, timesteps))
+    config.update_from_dict(settings)
+    config.environment(env)
+    if args.module is not None:
+        config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
+    if args.seed is not None:
+        config.debugging(seed=args.seed)
+    stop_return = args.stop_return
+    if stop_return is None and isinstance(config.env, str):
+        stop_return = gym.spec(config.env).reward_threshold
+    run_dir = args.out or Path("runs") / f"{_slug(config.env)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    algo = config.build()
+    module_name = args.module or _module_name(config)
+    saved = {"env": _slug(config.env), "module": module_name, "timesteps": timesteps,
+             "stop_return": stop_return}
+    return run_dir, algo, saved
+
+
+def _resume(args: argparse.Namespace, algorithm_class: Any
+            ) -> tuple[Path, Any, dict[str, Any]]:
+    run_dir = args.resume
+    run_file = run_dir / "run.json"
+    if not run_file.is_file():
+        raise ConfigError(
+            f"--resume {run_dir}: no run.json there; pass the --out directory of an earlier "
+            f"`rlmodules train` run"
+        )
+    saved = json.loads(run_file.read_text())
+    if args.timesteps is not None:
+        saved["timesteps"] = _positive("--timesteps", args.timesteps)
+    if args.stop_return is not None:
+        saved["stop_return"] = args.stop_return
+    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR)
+    print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
+    return run_dir, algo, saved
+
+
+def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
+    algo.save_to_path(run_dir / CHECKPOINT_DIR)
+    (run_dir / "run.json").write_text(json.dumps(saved, indent=1))
+
+
+def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | None,
+            env: str) -> None:
+    if result is None:
+        return
+    ret = result["episode_return_mean"]
+    status = "solved" if stop_return is not None and ret >= stop_return else "finished"
+    print(f"{status} {env}: mean return {ret:.1f} after "
+          f"{result['num_env_steps_sampled_lifetime']:,} steps in "
+          f"{result['time_total_s']:.1f}s; checkpoint: {run_dir / CHECKPOINT_DIR}")
+
+
+def _module_name(config: Any) -> str:
+    spec = config.rl_module_spec
+    module_class = getattr(spec, "module_class", None)
+    return module_class if isinstance(module_class, str) else "ppo"
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"--config {path}: no such file")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ConfigError(
+                f"--config {path}: unknown file type {path.suffix!r}; use a .toml or .json file"
+            )
+    except (ValueError, json.JSONDecodeError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"--config {path} is not valid {path.suffix[1:].upper()}: {exc}") \
+            from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path} must hold an object of sections, got {data!r}")
+    return data
+
+
+def _positive(flag: str, value: int) -> int:
+    if value < 1:
+        raise ConfigError(f"{flag} must be a positive integer, got {value}")
+    return value
+
+
+def _slug(env: Any) -> str:
+    return env if isinstance(env, str) else getattr(env, "__name__", "env")
+
+
+# --- eval ----------------------------------------------------------------------------------
+def run_eval(args: argparse.Namespace) -> int:
+    from rlmodules.algorithms.algorithm import Algorithm
+    from rlmodules.algorithms.checkpoint import saved_config
+    from rlmodules.algorithms.config import AlgorithmConfig
+
+    path = args.checkpoint
+    if (path / CHECKPOINT_DIR).is_dir():
+        path = path / CHECKPOINT_DIR
+    episodes = _positive("--episodes", args.episodes)
+    config: AlgorithmConfig | None = None
+    if args.env is not None or args.seed is not None:
+        config = saved_config(path)
+        if args.env is not None:
+            config.environment(args.env)
+        if args.seed is not None:
+            config.debugging(seed=args.seed)
+    algo = Algorithm.from_checkpoint(path, config=config)
+    try:
+        result = algo.evaluate(num_episodes=episodes)
+        if args.gif is not None:
+            _record_gif(algo, args.gif)
+    finally:
+        algo.stop()
+    print(f"{_slug(algo.config.env)}: return {result['episode_return_mean']:.2f} ± "
+          f"{result['episode_return_std']:.2f} over {result['num_episodes']} episodes "
+          f"(mean length {result['episode_len_mean']:.1f})")
+    return 0
+
+
+def _record_gif(algo: Any, gif: Path) -> None:
+    try:
+        from PIL import Image
+    except ImportError:
+        print("Pillow is not installed (pip install pillow): no GIF recorded")
+        return
+    from rlmodules.algorithms.recording import record_episode_frames
+
+    frames = record_episode_frames(algo)
+    images = [Image.fromarray(frame) for frame in frames]
+    images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
+    print(f"recorded {len(images)} frames: {gif}")

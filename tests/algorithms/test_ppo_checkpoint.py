@@ -1,0 +1,137 @@
+"""Whole-algorithm checkpoints and the seeds' "Checkpointing RL Modules" example."""
+
+import json
+
+import pytest
+import torch
+from rlmodules import CheckpointError
+from rlmodules.algorithms import Algorithm, PPOConfig
+
+
+def _small_config(seed=0):
+    return (
+        PPOConfig().environment("CartPole-v1")
+        .env_runners(num_envs_per_env_runner=2, num_threads=1)
+        .training(train_batch_size=64, minibatch_size=32, num_epochs=2)
+        .rl_module(model_config={"fcnet_hiddens": [16]})
+        .debugging(seed=seed)
+    )
+
+
+def test_seeds_checkpointing_example_runs_with_import_lines_changed():
+    import shutil
+    import tempfile
+
+    import gymnasium as gym
+    from rlmodules import RLModule, RLModuleSpec
+    from rlmodules.algorithms import PPOConfig
+    from rlmodules.plugins import DefaultPPOTorchRLModule as PPOTorchRLModule
+    from rlmodules.plugins import PPOCatalog
+
+    config = (
+        PPOConfig()
+        # Enable the new API stack (RLModule and Learner APIs).
+        .api_stack(
+            enable_rl_module_and_learner=True,
+            enable_env_runner_and_connector_v2=True,
+        ).environment("CartPole-v1")
+    )
+    env = gym.make("CartPole-v1")
+    with pytest.warns(DeprecationWarning, match="model_config_dict"):
+        module_spec = RLModuleSpec(
+            module_class=PPOTorchRLModule,
+            observation_space=env.observation_space,
+            action_space=env.action_space,
+            model_config_dict=config.model_config | {"fcnet_hiddens": [32]},
+            catalog_class=PPOCatalog,
+        )
+    module = module_spec.build()
+    module_ckpt_path = tempfile.mkdtemp()
+    module.save_to_path(module_ckpt_path)
+    loaded_module = RLModule.from_checkpoint(module_ckpt_path)
+    with pytest.warns(DeprecationWarning, match="model_config_dict"):
+        config.rl_module(model_config_dict=config.model_config | {"fcnet_hiddens": [32]})
+    algo = config.build()
+    algo.restore_from_path(
+        module_ckpt_path,
+        component="learner_group/learner/rl_module/default_policy",
+    )
+    algo.stop()
+    shutil.rmtree(module_ckpt_path)
+
+    for restored, saved in zip(algo.get_module().parameters(), module.parameters()):
+        assert torch.equal(restored, saved)
+    assert type(loaded_module) is type(module)
+
+
+def test_restore_resumes_module_optimizer_counters_and_config(tmp_path):
+    algo = _small_config().build()
+    for _ in range(3):
+        algo.train()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    restored = Algorithm.from_checkpoint(path)
+    assert (restored.iteration, restored.timesteps) == (3, 192)
+    assert restored.config.to_dict() == algo.config.to_dict()
+    assert list(restored.recent_returns) == list(algo.recent_returns)
+    old_params = dict(algo.module.named_parameters())
+    for name, param in restored.module.named_parameters():
+        assert torch.equal(param, old_params[name])
+        old_state = algo.learner.optimizer.state[old_params[name]]
+        new_state = restored.learner.optimizer.state[param]
+        assert new_state["step"].item() == old_state["step"].item() == 3 * 2 * 2
+        assert torch.equal(new_state["exp_avg_sq"], old_state["exp_avg_sq"])
+    # the learner's minibatch order continues where it left off
+    assert torch.equal(restored.torch_generator.get_state(), algo.torch_generator.get_state())
+    assert restored.train()["training_iteration"] == 4
+    algo.stop()
+    restored.stop()
+
+
+def test_corrupted_checkpoint_is_a_clear_error(tmp_path):
+    algo = _small_config().build()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    algo.stop()
+    optimizer_file = path / "optimizer.safetensors"
+    data = bytearray(optimizer_file.read_bytes())
+    data[-1] ^= 0xFF
+    optimizer_file.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="optimizer.safetensors is corrupted"):
+        Algorithm.from_checkpoint(path)
+
+
+def test_bad_paths_and_components_explain_themselves(tmp_path):
+    algo = _small_config().build()
+    with pytest.raises(CheckpointError, match=r"not an algorithm checkpoint \(no algorithm_state"):
+        algo.restore_from_path(tmp_path)
+    with pytest.raises(CheckpointError, match=r"unknown component 'learner/rl_module'.*use "):
+        algo.restore_from_path(tmp_path, component="learner/rl_module")
+    with pytest.raises(CheckpointError, match=r"names module id 'p9'.*\['default_policy'\]"):
+        algo.restore_from_path(tmp_path, component="learner_group/learner/rl_module/p9")
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match="refusing to replace"):
+        algo.save_to_path(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    algo.stop()
+
+
+def test_saving_over_a_checkpoint_replaces_it_whole(tmp_path):
+    algo = _small_config().build()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    algo.train()
+    algo.save_to_path(path)
+    state = json.loads((path / "algorithm_state.json").read_text())
+    assert state["iteration"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+    algo.stop()
+
+
+def test_lambda_env_needs_the_config_passed_back(tmp_path):
+    import gymnasium as gym
+
+    config = _small_config().environment(lambda cfg: gym.make("CartPole-v1"))
+    algo = config.build()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    algo.stop()
+    with pytest.raises(CheckpointError, match=r"could not save \['env'\].*config=config"):
+        Algorithm.from_checkpoint(path)
+    Algorithm.from_checkpoint(path, config=config).stop()

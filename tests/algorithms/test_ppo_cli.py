@@ -1,0 +1,151 @@
+"""`rlmodules train` / `rlmodules eval` through the command line entry point."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from rlmodules.cli import main
+
+FAST = ["--timesteps", "512", "--num-threads", "1", "--seed", "0"]
+
+
+def test_train_writes_metrics_checkpoint_and_eval_reads_it(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *FAST, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "training ppo on CartPole-v1" in printed and "steps/s" in printed
+    assert "finished CartPole-v1: mean return" in printed
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["training_iteration"] for r in rows] == [1, 2]
+    assert rows[-1]["num_env_steps_sampled_lifetime"] == 512
+    csv_lines = (out / "metrics.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("training_iteration,num_env_steps_sampled_lifetime")
+    assert len(csv_lines) == 3
+    assert (out / "checkpoint" / "algorithm_state.json").is_file()
+    png = (out / "learning_curve.png").exists()
+    assert png or "matplotlib is not installed" in printed
+
+    assert main(["eval", str(out), "--episodes", "3"]) == 0
+    assert "CartPole-v1: return" in capsys.readouterr().out
+    with pytest.warns(DeprecationWarning, match="out of date"):
+        assert main(["eval", str(out / "checkpoint"), "--episodes", "2",
+                     "--env", "CartPole-v0"]) == 0
+    assert "CartPole-v0: return" in capsys.readouterr().out
+
+
+def test_config_files_toml_and_json(tmp_path, capsys):
+    toml = tmp_path / "ppo.toml"
+    toml.write_text('[training]\ntrain_batch_size = 128\nminibatch_size = 64\n'
+                    '[env_runners]\nnum_envs_per_env_runner = 4\n'
+                    '[rl_module.model_config]\nfcnet_hiddens = [16]\n')
+    assert main(["train", *FAST, "--config", str(toml), "--out", str(tmp_path / "a")]) == 0
+    rows = (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) == 4  # 512 steps / 128 per iteration
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"training": {"lr_schedule": 1}}')
+    assert main(["train", *FAST, "--config", str(bad), "--out", str(tmp_path / "b")]) == 1
+    assert "unknown setting 'lr_schedule'" in capsys.readouterr().err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[training\n")
+    assert main(["train", "--config", str(broken)]) == 1
+    assert "is not valid TOML" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "x.yaml")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_unknown_module_name_is_a_clear_error(tmp_path, capsys):
+    assert main(["train", *FAST, "--module", "ppp", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "ppp" in err and "ppo" in err
+
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "rlmodules.cli", "train", "--timesteps", "1000000",
+           "--num-threads", "1", "--seed", "0", "--checkpoint-every", "2", "--out", str(out)]
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _kill_after_first_checkpoint(proc, out)
+    state = out / "checkpoint" / "algorithm_state.json"
+    assert state.exists(), stderr.read_text()
+    saved = json.loads(state.read_text())
+    assert saved["iteration"] >= 2
+
+    assert main(["train", "--resume", str(out), "--timesteps",
+                 str(saved["timesteps"] + 512), "--num-threads", "1"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    resumed = [r for r in rows if r["num_env_steps_sampled_lifetime"] > saved["timesteps"]]
+    assert resumed[-1]["num_env_steps_sampled_lifetime"] == saved["timesteps"] + 512
+    assert resumed[-1]["training_iteration"] == saved["iteration"] + 2
+    final = json.loads(state.read_text())
+    assert final["optimizer"]["param_groups"][0]["lr"] < 1e-3  # the lr schedule went on
+    assert final["config"] == saved["config"]
+
+
+def _kill_after_first_checkpoint(proc, out):
+    deadline = time.monotonic() + 120
+    state = out / "checkpoint" / "algorithm_state.json"
+    while not state.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_resume_needs_a_run_directory(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path)]) == 1
+    assert "no run.json there" in capsys.readouterr().err
+
+
+def test_config_file_can_choose_the_env(tmp_path, capsys):
+    toml = tmp_path / "pendulum.toml"
+    toml.write_text('[environment]\nenv = "Pendulum-v1"\n'
+                    '[training]\ntrain_batch_size = 256\nminibatch_size = 64\nnum_epochs = 1\n')
+    out = tmp_path / "p"
+    assert main(["train", "--timesteps", "256", "--num-threads", "1", "--config", str(toml),
+                 "--out", str(out)]) == 0
+    assert "training ppo on Pendulum-v1" in capsys.readouterr().out
+    saved = json.loads((out / "checkpoint" / "algorithm_state.json").read_text())
+    assert saved["config"]["env"] == "Pendulum-v1"
+    assert saved["config"]["env_runners"]["num_envs_per_env_runner"] == 4  # the preset's
+
+
+def test_recording_returns_one_frame_per_step(tmp_path):
+    import gymnasium as gym
+    import numpy as np
+    from rlmodules.algorithms import PPOConfig
+    from rlmodules.algorithms.recording import record_episode_frames
+
+    class Painted(gym.Env):
+        metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+        observation_space = gym.spaces.Box(0.0, 9.0, (1,), np.float32)
+        action_space = gym.spaces.Discrete(2)
+
+        def __init__(self, render_mode=None):
+            self.render_mode = render_mode
+
+        def reset(self, *, seed=None, options=None):
+            self.t = 0
+            return np.zeros(1, np.float32), {}
+
+        def step(self, action):
+            self.t += 1
+            return np.full(1, self.t, np.float32), 1.0, self.t == 4, False, {}
+
+        def render(self):
+            return np.full((6, 8, 3), self.t, np.uint8)
+
+    gym.register("PaintedTest-v0", entry_point=Painted)
+    try:
+        algo = (PPOConfig().environment("PaintedTest-v0")
+                .training(train_batch_size=64, minibatch_size=32).build())
+        frames = record_episode_frames(algo)
+        algo.stop()
+    finally:
+        gym.registry.pop("PaintedTest-v0")
+    assert [int(f[0, 0, 0]) for f in frames] == [0, 1, 2, 3, 4]
+    assert frames[0].shape == (6, 8, 3)
