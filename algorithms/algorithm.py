@@ -114,6 +114,8 @@ class Algorithm:
         self.episodes = 0
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=RETURN_WINDOW)
         self.recent_lengths: collections.deque[int] = collections.deque(maxlen=RETURN_WINDOW)
+        #: Multi-agent only: recent per-agent returns by the module id that acted for them.
+        self.recent_module_returns: dict[str, collections.deque[float]] = {}
         self.sampler = self._new_sampler(explore=True, env_seed=seed)
 
     # --- pieces subclasses may change ------------------------------------------------------------
@@ -147,9 +149,9 @@ class Algorithm:
         rollouts = self.sampler.sample(steps_per_env)
         sampled = time.perf_counter()
         self.timesteps += steps_per_env * self.config.num_envs
-        for episode_return, length in self.sampler.pop_episodes():
-            self.recent_returns.append(episode_return)
-            self.recent_lengths.append(length)
+        for episode in self._pop_finished_episodes():
+            self.recent_returns.append(episode.episode_return)
+            self.recent_lengths.append(episode.length)
             self.episodes += 1
         learner_metrics = self.learner.update(rollouts, timestep=self.timesteps)
         self.iteration += 1
@@ -160,6 +162,7 @@ class Algorithm:
             "num_episodes_lifetime": self.episodes,
             "episode_return_mean": _mean(self.recent_returns),
             "episode_len_mean": _mean(self.recent_lengths),
+            **self._module_returns_metric(),
             "time_sample_s": sampled - start,
             "time_learn_s": end - sampled,
             "env_steps_per_s": steps_per_env * self.config.num_envs / max(end - start, 1e-9),
@@ -184,12 +187,40 @@ class Algorithm:
             sampler.close()
         returns = np.array([e.episode_return for e in episodes])
         lengths = np.array([e.length for e in episodes])
-        return {
+        result = {
             "episode_return_mean": float(returns.mean()),
             "episode_return_std": float(returns.std()),
             "episode_len_mean": float(lengths.mean()),
             "num_episodes": int(len(returns)),
         }
+        if self.is_multi_agent:
+            per_module: dict[str, list[float]] = {}
+            for episode in episodes:
+                for agent, agent_episode in episode.agents.items():
+                    per_module.setdefault(episode.module_ids[agent], []).append(
+                        agent_episode.episode_return)
+            result["module_episode_returns_mean"] = {
+                mid: float(np.mean(values)) for mid, values in sorted(per_module.items())}
+        return result
+
+    def _pop_finished_episodes(self) -> list[Any]:
+        """Episodes finished since the last call; multi-agent ones also feed the
+        per-module returns (each agent's return, under the module id that acted for it)."""
+        episodes = self.sampler.pop_episodes()
+        if not self.is_multi_agent:
+            return episodes
+        for episode in episodes:
+            for agent, agent_episode in episode.agents.items():
+                window = self.recent_module_returns.setdefault(
+                    episode.module_ids[agent], collections.deque(maxlen=RETURN_WINDOW))
+                window.append(agent_episode.episode_return)
+        return episodes
+
+    def _module_returns_metric(self) -> dict[str, Any]:
+        if not self.is_multi_agent:
+            return {}
+        return {"module_episode_returns_mean": {
+            mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}}
 
     def stop(self) -> None:
         """Close the envs."""

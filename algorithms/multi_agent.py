@@ -312,12 +312,9 @@ class MultiAgentSampler:
         episodes, self._finished = self._finished[:num_episodes], []
         return episodes
 
-    def pop_episodes(self) -> list[tuple[float, int]]:
-        """``(return summed over agents, env steps)`` of episodes finished since last call."""
-        return [(e.episode_return, e.length) for e in self.pop_finished()]
-
-    def pop_finished(self) -> list[FinishedEpisode]:
-        """The :class:`FinishedEpisode` s finished since the last call."""
+    def pop_episodes(self) -> list[FinishedEpisode]:
+        """The :class:`FinishedEpisode` s finished since the last call (their
+        ``episode_return`` sums the agents' returns)."""
         finished, self._finished = self._finished, []
         return finished
 

@@ -34,8 +34,9 @@ class Sampler(Protocol):
     def sample(self, num_steps: int) -> dict[str, dict[str, Any]]:
         """Step every slot ``num_steps`` times; ``{module_id: rollout}``."""
 
-    def pop_episodes(self) -> list[tuple[float, int]]:
-        """``(return, length)`` of the episodes finished since the last call."""
+    def pop_episodes(self) -> list[Any]:
+        """The episodes finished since the last call; items have ``episode_return`` and
+        ``length``."""
 
     def run_episodes(self, num_episodes: int, *, seed: int | None = None) -> list[Any]:
         """Reset, then run ``num_episodes`` whole episodes; items have ``episode_return``
@@ -115,8 +116,8 @@ class VectorEnvSampler:
         self._needs_reset = np.zeros(num_envs, dtype=bool)  # this row is a reset step
         self._returns = np.zeros(num_envs, dtype=np.float64)
         self._lengths = np.zeros(num_envs, dtype=np.int64)
-        self._finished: list[tuple[float, int]] = []
-        self._finished_slots: list[list[tuple[float, int]]] | None = None  # run_episodes
+        self._finished: list[EpisodeResult] = []
+        self._finished_slots: list[list[EpisodeResult]] | None = None  # run_episodes
         self._stateful = self.module.is_stateful()
         self._initial_state = self.module.get_initial_state()
         self._state = self._batched_initial_state(num_envs) if self._stateful else None
@@ -190,14 +191,14 @@ class VectorEnvSampler:
         self._returns += np.where(valid, reward, 0.0)
         self._lengths += valid
         for i in np.flatnonzero(done & valid):
-            episode = (float(self._returns[i]), int(self._lengths[i]))
+            episode = EpisodeResult(float(self._returns[i]), int(self._lengths[i]))
             self._finished.append(episode)
             if self._finished_slots is not None:
                 self._finished_slots[i].append(episode)
             self._returns[i] = 0.0
             self._lengths[i] = 0
 
-    def pop_episodes(self) -> list[tuple[float, int]]:
+    def pop_episodes(self) -> list[EpisodeResult]:
         finished, self._finished = self._finished, []
         return finished
 
@@ -223,7 +224,7 @@ class VectorEnvSampler:
         ordered = [episode for round_ in rounds for episode in round_]
         self._finished_slots = None
         self._finished = []
-        return [EpisodeResult(r, n) for r, n in ordered[:num_episodes]]
+        return ordered[:num_episodes]
 
     def close(self) -> None:
         self.env.close()

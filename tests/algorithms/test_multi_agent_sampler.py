@@ -85,7 +85,7 @@ def test_shared_mapping_puts_all_agents_in_one_module():
 def test_agents_finish_at_different_times_and_episode_ends_when_all_are_done():
     sampler, _ = _cartpole_sampler(num_agents=2, num_envs=1, explore=True)
     sampler.sample(400)
-    episodes = sampler.pop_finished()
+    episodes = sampler.pop_episodes()
     assert episodes
     uneven = [e for e in episodes if e.agents[0].length != e.agents[1].length]
     assert uneven, "CartPole poles fall at different steps"
@@ -145,7 +145,7 @@ def test_turn_taking_agents_have_no_idle_rows_and_collect_rewards_between_turns(
     assert b["terminateds"][:, 0].tolist() == [False, False, True]
     assert torch.allclose(a["obs"][:3, 0, 0], torch.tensor([0.0, 0.2, 0.4]))
     assert torch.allclose(b["obs"][:3, 0, 0], torch.tensor([0.1, 0.3, 0.5]))
-    episode, = sampler.pop_finished()
+    episode, = sampler.pop_episodes()
     assert episode.agents["a"].episode_return == 6.0
     assert episode.agents["b"].episode_return == 50.0  # b's reward before it first acted is lost
 
@@ -248,6 +248,6 @@ def test_turn_taking_across_sample_calls_keeps_episode_returns():
     rows = sum(int(ro["loss_mask"].sum()) for n in (1, 2, 3, 6)
                for ro in sampler.sample(n).values())
     assert rows == 12  # every turn is one row, whatever the sample() boundaries
-    episodes = sampler.pop_finished()
+    episodes = sampler.pop_episodes()
     assert [(e.agents["a"].episode_return, e.agents["b"].episode_return) for e in episodes] \
         == [(6.0, 50.0), (6.0, 50.0)]

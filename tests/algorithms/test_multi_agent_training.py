@@ -50,3 +50,28 @@ def test_two_agent_cartpole_both_policies_reach_400():
     finally:
         algo.stop()
         torch.set_num_threads(threads)
+
+
+def test_train_and_evaluate_report_returns_per_module_id():
+    mapping = lambda agent_id, episode, **kw: f"p{agent_id}"  # noqa: E731
+    algo = (
+        PPOConfig()
+        .environment(MultiAgentCartPole, env_config={"num_agents": 2})
+        .multi_agent(policies={"p0", "p1"}, policy_mapping_fn=mapping)
+        .env_runners(num_envs_per_env_runner=2)
+        .training(train_batch_size=256, minibatch_size=64, num_epochs=1)
+        .rl_module(rl_module_spec=RLModuleSpec(model_config={"fcnet_hiddens": [16]}))
+        .debugging(seed=0)
+        .build()
+    )
+    try:
+        result = algo.train()
+        per_module = result["module_episode_returns_mean"]
+        assert sorted(per_module) == ["p0", "p1"]
+        # Each agent's return is at most the env episode's (the sum over agents).
+        assert max(per_module.values()) <= result["episode_return_mean"]
+        evaluation = algo.evaluate(num_episodes=4)
+        assert sorted(evaluation["module_episode_returns_mean"]) == ["p0", "p1"]
+        assert all(v >= 1.0 for v in evaluation["module_episode_returns_mean"].values())
+    finally:
+        algo.stop()

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from rlmodules import Columns, RLModuleSpec, TorchRLModule
 from rlmodules.algorithms import VectorEnvSampler
+from rlmodules.algorithms.sampler import EpisodeResult
 
 
 class Countdown(gym.Env):
@@ -74,7 +75,7 @@ def test_episode_returns_and_lengths_are_exact_across_rollouts():
     sampler.sample(4)  # every episode is cut by the end of this rollout...
     assert sampler.pop_episodes() == []
     sampler.sample(4)  # ...and finishes in the next
-    assert sampler.pop_episodes() == [(15.0, 5)] * 3
+    assert sampler.pop_episodes() == [EpisodeResult(15.0, 5)] * 3
     sampler.close()
 
 
@@ -84,7 +85,7 @@ def test_truncation_is_flagged_and_its_final_obs_kept():
     assert ro["truncateds"][:, 0].tolist() == [False, True, False, False]
     assert ro["terminateds"][:, 0].tolist() == [False] * 4
     assert ro["obs"][2, 0, 0].item() == 8  # the final obs of the truncated episode
-    assert sampler.pop_episodes() == [(3.0, 2)] * 2
+    assert sampler.pop_episodes() == [EpisodeResult(3.0, 2)] * 2
     sampler.close()
 
 
