@@ -76,14 +76,18 @@ def _duration(seconds: float) -> str:
 
 
 class MetricsWriter:
-    """Appends each iteration's metrics to ``metrics.jsonl`` (all) and ``metrics.csv``."""
+    """Writes each iteration's metrics to ``metrics.jsonl`` (all) and ``metrics.csv``.
 
-    def __init__(self, run_dir: Path) -> None:
+    A fresh run starts both files anew; a resumed run (``resume=True``) appends to them.
+    """
+
+    def __init__(self, run_dir: Path, *, resume: bool = False) -> None:
         self.jsonl_path = run_dir / "metrics.jsonl"
         self.csv_path = run_dir / "metrics.csv"
-        new_csv = not self.csv_path.exists()
-        self._jsonl = self.jsonl_path.open("a")
-        self._csv_file = self.csv_path.open("a", newline="")
+        new_csv = not (resume and self.csv_path.exists())
+        mode = "a" if resume else "w"
+        self._jsonl = self.jsonl_path.open(mode)
+        self._csv_file = self.csv_path.open(mode, newline="")
         self._csv = csv.DictWriter(self._csv_file, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         if new_csv:
             self._csv.writeheader()

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The main job: build modules from specs, act in CartPole-v1, checkpoint and reload.
+# The main job: train the default PPO module on CartPole-v1 until it is solved (mean return
+# >= 475 over 100 episodes; well under a minute on 2 CPU cores), then evaluate the saved
+# checkpoint. Extra arguments go to `rlmodules train` (e.g. --env Pendulum-v1 --seed 1).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh"
-exec "$root/.venv/bin/python" "$root/examples/quickstart.py" "$@"
+out="$root/runs/cartpole"
+"$root/.venv/bin/rlmodules" train --seed 0 --out "$out" "$@"
+"$root/.venv/bin/rlmodules" eval "$out" --episodes 20

@@ -13,9 +13,9 @@ fi
 # Reinstall only when a packaging file changed.
 stamp="$venv/.rlmodules-setup"
 shopt -s nullglob
-digest=$(cat pyproject.toml constraints-dev.txt contrib/*/pyproject.toml | sha256sum | cut -d' ' -f1)
+digest=$(cat scripts/setup.sh pyproject.toml constraints-dev.txt contrib/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-    editables=(-e ".[test]")
+    editables=(-e ".[test,train]")
     for pkg in contrib/*/; do
         [ -f "$pkg/pyproject.toml" ] && editables+=(-e "$pkg")
     done

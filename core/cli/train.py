@@ -77,7 +77,7 @@ def run_train(args: argparse.Namespace) -> int:
     timesteps, stop_return = saved["timesteps"], saved["stop_return"]
     print(f"training {saved['module']} on {saved['env']} -> {run_dir}  "
           f"(up to {timesteps:,} steps, stop at return {stop_return})", flush=True)
-    writer = MetricsWriter(run_dir)
+    writer = MetricsWriter(run_dir, resume=args.resume is not None)
     progress = ProgressLine(total_timesteps=timesteps)
     result = None
     start = time.perf_counter() - saved.get("time_total_s", 0.0)

@@ -28,6 +28,12 @@ def test_train_writes_metrics_checkpoint_and_eval_reads_it(tmp_path, capsys):
     assert (out / "checkpoint" / "algorithm_state.json").is_file()
     png = (out / "learning_curve.png").exists()
     assert png or "matplotlib is not installed" in printed
+    # A fresh run into the same directory starts its metrics anew (only --resume appends).
+    assert main(["train", *FAST, "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["training_iteration"] for r in rows] == [1, 2]
+    assert len((out / "metrics.csv").read_text().splitlines()) == 3
+    capsys.readouterr()
 
     assert main(["eval", str(out), "--episodes", "3"]) == 0
     assert "CartPole-v1: return" in capsys.readouterr().out
