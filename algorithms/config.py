@@ -432,12 +432,16 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
                      ) -> Callable[[], Any]:
     """A no-argument function making one env instance.
 
-    ``env`` is a gymnasium id (``gym.make(env, **env_config)``), an env class (called as
+    ``env`` is a gymnasium id (``gym.make(env, **env_config)``), an import path
+    ``"pkg.mod:Name"`` of an env class or factory (the caller names the code to run), an
+    env class (called as
     ``cls(config=env_config)`` when its constructor takes ``config``, else
     ``cls(**env_config)``), or a factory function (called as ``factory(env_config)``,
     RLlib's ``register_env`` convention).
     """
     env_config = dict(env_config or {})
+    if isinstance(env, str) and _is_import_path(env):
+        env = _import_env(env)
     if isinstance(env, str):
         import gymnasium as gym
 
@@ -457,6 +461,25 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     if callable(env):
         return lambda: env(env_config)
     raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
+
+
+def _is_import_path(env: str) -> bool:
+    """``"pkg.mod:Name"`` where ``Name`` is a Python identifier (gymnasium's own
+    ``"module:EnvId-v0"`` form has a version suffix and goes to ``gym.make``)."""
+    module, sep, name = env.partition(":")
+    return bool(sep and module and name.isidentifier())
+
+
+def _import_env(path: str) -> Any:
+    module_name, _, name = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"env {path!r}: cannot import {module_name!r} ({exc})") from None
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise ConfigError(f"env {path!r}: module {module_name!r} has no {name!r}") from None
 
 
 def _parameters(cls: type) -> Mapping[str, Any]:

@@ -1,4 +1,4 @@
-"""Multi-agent environments and the parallel-env protocol the trainer speaks.
+"""Example environments, and the parallel-env protocol the trainer speaks.
 
 The protocol is PettingZoo's parallel API; any object with that API works (PettingZoo
 itself is not required). Importing this package imports neither torch nor an environment.
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "MultiAgentCartPole": "multi_agent_cartpole",
+    "StatelessCartPole": "stateless_cartpole",
     "ParallelEnv": "parallel_api",
     "check_parallel_env": "parallel_api",
     "is_parallel_env": "parallel_api",
@@ -46,3 +47,4 @@ if TYPE_CHECKING:
     from .multi_agent_cartpole import MultiAgentCartPole
     from .parallel_api import ParallelEnv, check_parallel_env, is_parallel_env
     from .single_agent import DEFAULT_AGENT_ID, SingleAgentParallelEnv
+    from .stateless_cartpole import StatelessCartPole

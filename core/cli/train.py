@@ -130,7 +130,7 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         config.debugging(seed=args.seed)
     stop_return = args.stop_return
     if stop_return is None and isinstance(config.env, str):
-        stop_return = gym.spec(config.env).reward_threshold
+        stop_return = _reward_threshold(config.env)
     run_dir = args.out or Path("runs") / f"{_slug(config.env)}-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir.mkdir(parents=True, exist_ok=True)
     algo = config.build()
@@ -138,6 +138,16 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     saved = {"env": _slug(config.env), "module": module_name, "timesteps": timesteps,
              "stop_return": stop_return}
     return run_dir, algo, saved
+
+
+def _reward_threshold(env: str) -> float | None:
+    """The registered reward threshold of a gymnasium id (None for import paths)."""
+    import gymnasium as gym
+
+    try:
+        return gym.spec(env).reward_threshold
+    except gym.error.Error:
+        return None
 
 
 def _resume(args: argparse.Namespace, algorithm_class: Any

@@ -1,7 +1,5 @@
 """With rlmodules-lstm installed: memory pays off on CartPole without velocities."""
 
-import gymnasium as gym
-import numpy as np
 import pytest
 from rlmodules import registry
 from rlmodules.algorithms import PPOConfig
@@ -9,26 +7,10 @@ from rlmodules.algorithms import PPOConfig
 STEPS = 60_000
 
 
-class MaskVelocity(gym.ObservationWrapper):
-    """CartPole showing only the cart position and the pole angle."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        low, high = env.observation_space.low[[0, 2]], env.observation_space.high[[0, 2]]
-        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
-
-    def observation(self, obs):
-        return obs[[0, 2]]
-
-
-def stateless_cartpole(env_config):
-    return MaskVelocity(gym.make("CartPole-v1"))
-
-
 def _train(model_config, module_class=None):
     config = (
         PPOConfig()
-        .environment(stateless_cartpole)
+        .environment("rlmodules.envs:StatelessCartPole")
         .env_runners(num_envs_per_env_runner=8, num_threads=1)
         # A shared recurrent trunk needs a small value-loss weight (RLlib's stateless
         # CartPole example uses 0.01) and no gradient-norm clipping to learn quickly.
