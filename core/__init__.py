@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing costs milliseconds to import; only type checkers need it
 
 from .columns import Columns
 from .errors import (
@@ -80,6 +80,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .actions import compute_actions
     from .catalog import Catalog, Encoder
     from .distribution import Distribution

@@ -6,7 +6,6 @@ Catch ``RLModulesError`` for anything the library raises on purpose, or the buil
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -67,5 +66,7 @@ class PluginError(RLModulesError, RuntimeError):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
+    import difflib  # only when a name was wrong: keeps `import rlmodules` lean
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""

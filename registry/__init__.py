@@ -19,7 +19,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
 from ._registry import KNOWN_PROVIDERS, Registry

@@ -16,7 +16,9 @@ import json
 import os
 import sys
 import zlib
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = ["DiscoveryCache", "default_cache_dir", "files_unchanged", "file_stamps"]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 from rlmodules.errors import PluginError
 

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = ["EntryPointInfo", "discover_entry_points", "import_entry_point", "normalise"]
 
 
-class EntryPointInfo(NamedTuple):
-    """One entry point (a plugin), with the distribution that provides it."""
+class EntryPointInfo(namedtuple("EntryPointInfo", "name value distribution version")):
+    """One entry point (a plugin), with the distribution that provides it; ``value`` is
+    ``"pkg.module"`` or ``"pkg.module:attr"``."""
 
-    name: str
-    value: str  # "pkg.module" or "pkg.module:attr"
-    distribution: str | None
-    version: str | None
+    __slots__ = ()
 
     @property
     def module(self) -> str:

@@ -1,12 +1,17 @@
 """One record per registered item, whatever its source (built-in, entry point, in-process).
 
-Records are NamedTuples rather than attrs classes: listing names runs in a fresh process on
-every ``rlmodules list``, and importing attrs alone would cost more than the whole listing.
+Records are plain named tuples rather than attrs classes (or ``typing.NamedTuple``): listing
+names runs in a fresh process on every ``rlmodules list``, and importing attrs or typing
+alone would cost more than the whole listing.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = [
     "HOOK_KINDS",
@@ -28,22 +33,23 @@ HOOK_KINDS = {
 KINDS = tuple(HOOK_KINDS.values())
 
 
-class Record(NamedTuple):
+class Record(
+    namedtuple(
+        "Record", "kind name target plugin distribution version status",
+        defaults=(None, None, "ok"),
+    )
+):
     """A registered item: what it is called, what it points to and who provides it.
 
-    ``status`` is ``"ok"``; ``"override"`` for a plugin's explicit replacement of a built-in
+    Fields: ``kind``, ``name``, ``target`` (an object, or a lazy ``"pkg.mod:attr"`` string;
+    for an alias, the name it now stands for), ``plugin``, ``distribution``, ``version`` and
+    ``status``: ``"ok"``; ``"override"`` for a plugin's explicit replacement of a built-in
     name and ``"overridden"`` for the built-in it replaces; ``"conflict"`` when several
     plugins give the plain name (use :attr:`qualified_name`); ``"alias"`` for a deprecated
-    name whose ``target`` is the name it now stands for.
+    name.
     """
 
-    kind: str
-    name: str
-    target: Any  # an object, or a lazy "pkg.mod:attr" string (for an alias: the new name)
-    plugin: str
-    distribution: str | None = None
-    version: str | None = None
-    status: str = "ok"
+    __slots__ = ()
 
     @property
     def qualified_name(self) -> str:
@@ -58,29 +64,29 @@ class Record(NamedTuple):
         return f"{self.target.__module__}:{self.target.__qualname__}"
 
 
-class PluginFailure(NamedTuple):
+class PluginFailure(
+    namedtuple(
+        "PluginFailure", "plugin distribution version stage message traceback_tail",
+        defaults=("",),
+    )
+):
     """A plugin that could not be loaded; kept for ``rlmodules doctor``.
 
     ``stage`` is ``"import"`` (its entry point did not import), ``"hook"`` (a registration
     hook raised) or ``"invalid"`` (bad hook signature or returned data).
     """
 
-    plugin: str
-    distribution: str | None
-    version: str | None
-    stage: str
-    message: str
-    traceback_tail: str = ""
+    __slots__ = ()
 
 
 class PluginWarning(RuntimeWarning):
     """A plugin failed and was left out (``RLMODULES_STRICT=1`` raises instead)."""
 
 
-class Override(NamedTuple):
+class Override(namedtuple("Override", "target")):
     """A registration that deliberately replaces a built-in name; see :func:`override`."""
 
-    target: Any
+    __slots__ = ()
 
 
 def override(target: Any) -> Override:

@@ -12,7 +12,9 @@ import importlib
 import os
 import sys
 import warnings
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 from rlmodules.errors import AmbiguousNameError, PluginError, UnknownNameError, did_you_mean
 
