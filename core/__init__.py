@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import importlib
-TYPE_CHECKING = False  # typing costs milliseconds to import; only type checkers need it
 
 from .columns import Columns
 from .errors import (
@@ -31,6 +30,8 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+TYPE_CHECKING = False  # typing costs milliseconds to import; only type checkers need it
 
 # Public name -> defining submodule, imported on first access (PEP 562).
 _LAZY = {

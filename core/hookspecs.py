@@ -1,3 +1,5 @@
+# mypy: disable-error-code="empty-body"
+# (hookspecs are signatures with docstrings; pluggy never runs their bodies)
 """The plugin contract: every hook a plugin may implement, and when rlmodules calls it.
 
 A plugin is a module or object whose functions are marked with ``rlmodules.hookimpl``; it is

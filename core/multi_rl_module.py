@@ -96,7 +96,7 @@ class MultiRLModule(TorchRLModule):
             raise KeyError(self._unknown_id(module_id)) from None
 
     def __contains__(self, module_id: object) -> bool:
-        return module_id in self._rl_modules
+        return isinstance(module_id, str) and module_id in self._rl_modules
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rl_modules)

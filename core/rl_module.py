@@ -243,6 +243,13 @@ class RLModule:
             else:
                 from .catalog import default_action_dist_cls
 
+                if self.action_space is None:
+                    from .errors import SpecError
+
+                    raise SpecError(
+                        f"{type(self).__name__} has no action_space, so no action "
+                        f"distribution can be chosen; build it with an action_space"
+                    )
                 cached = default_action_dist_cls(self.action_space)
             self.__dict__["_action_dist_cls"] = cached
         return cached

@@ -65,7 +65,7 @@ def space_to_json(space: gym.Space) -> dict[str, Any]:
         }
     if isinstance(space, gym.spaces.MultiBinary):
         n = space.n
-        return {"type": "MultiBinary", "n": int(n) if np.ndim(n) == 0 else list(n)}
+        return {"type": "MultiBinary", "n": [int(d) for d in n] if isinstance(n, tuple) else int(n)}
     if isinstance(space, gym.spaces.Dict):
         return {"type": "Dict", "spaces": {k: space_to_json(s) for k, s in space.spaces.items()}}
     if isinstance(space, gym.spaces.Tuple):

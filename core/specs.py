@@ -120,7 +120,9 @@ class RLModuleSpec:
     def update(self, other: RLModuleSpec, *, override: bool = True) -> RLModuleSpec:
         """Fill (``override=False``) or overwrite this spec's fields from ``other``'s set ones."""
         if not isinstance(other, RLModuleSpec):
-            raise SpecError(f"RLModuleSpec.update needs an RLModuleSpec, got {type(other).__name__}")
+            raise SpecError(
+                f"RLModuleSpec.update needs an RLModuleSpec, got {type(other).__name__}"
+            )
         for field in attrs.fields(RLModuleSpec):
             value = getattr(other, field.name)
             if value is not None and (override or getattr(self, field.name) is None):

@@ -10,7 +10,6 @@ import tempfile
 
 import gymnasium as gym
 import torch
-
 from rlmodules import Columns, RLModule, RLModuleSpec, compute_actions
 
 

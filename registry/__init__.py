@@ -19,12 +19,13 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import Iterator
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
-    from typing import Any
 
 from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
 from ._registry import KNOWN_PROVIDERS, Registry
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = [
     "KINDS",

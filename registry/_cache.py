@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import zlib
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
     from typing import Any

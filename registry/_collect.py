@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
-    from typing import Any
 
 from rlmodules.errors import PluginError
 
 from ._records import HOOK_KINDS, KINDS, Override, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = ["ALIAS_HOOK", "Collected", "collect"]
 

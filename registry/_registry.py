@@ -12,15 +12,16 @@ import importlib
 import os
 import sys
 import warnings
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
-    from typing import Any
 
 from rlmodules.errors import AmbiguousNameError, PluginError, UnknownNameError, did_you_mean
 
 from ._cache import DiscoveryCache, default_cache_dir, file_stamps, files_unchanged
 from ._discovery import EntryPointInfo, discover_entry_points, import_entry_point, normalise
 from ._records import KINDS, PluginFailure, PluginWarning, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from typing import Any
 
 __all__ = ["BUILTIN_PLUGIN", "KNOWN_PROVIDERS", "Registry"]
 

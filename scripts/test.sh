@@ -12,4 +12,7 @@ paths=(tests)
 for pkg in contrib/*/; do
     [ -d "$pkg/tests" ] && paths+=("$pkg/tests")
 done
+# Lint and type checks first: they are quick and their failures are the cheapest to read.
+"$root/.venv/bin/ruff" check --quiet .
+"$root/.venv/bin/mypy" --no-error-summary
 exec "$root/.venv/bin/python" -m pytest "${marker[@]}" "${paths[@]}" "$@"

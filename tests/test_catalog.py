@@ -74,8 +74,9 @@ def test_unsupported_observations_name_the_fix(space, config, message):
 
 
 def test_unsupported_actions_name_the_hook():
-    with registry.isolated_registry(autoload=False), pytest.raises(SpaceError, match=r"no installed plugin provides an action distribution "
-                                         r"for Text\(.*rlmodules_action_dist_cls hook"):
+    message = (r"no installed plugin provides an action distribution "
+               r"for Text\(.*rlmodules_action_dist_cls hook")
+    with registry.isolated_registry(autoload=False), pytest.raises(SpaceError, match=message):
         catalog(act=gym.spaces.Text(4)).get_action_dist_cls()
 
 

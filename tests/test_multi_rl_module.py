@@ -5,7 +5,6 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 import torch
-
 from rlmodules import BatchError, CheckpointError, Columns, MultiRLModule, RLModuleSpec, SpecError
 
 OBS = gym.spaces.Box(-1.0, 1.0, (4,))

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 import rlmodules
 from rlmodules import errors
 
@@ -18,7 +17,7 @@ def test_every_public_name_resolves():
 
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        rlmodules.Nope
+        rlmodules.Nope  # noqa: B018
 
 
 def test_import_is_cheap_and_side_effect_free():

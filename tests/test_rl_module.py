@@ -5,7 +5,6 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 import torch
-
 from rlmodules import (
     BatchError,
     Columns,

@@ -31,8 +31,7 @@ def _trains(algo) -> dict:
 
 def test_bc_single_agent_example():
     from rlmodules import RLModuleSpec
-    from rlmodules.testing import DiscreteBCTorchModule
-    from rlmodules.testing import BCConfigTest
+    from rlmodules.testing import BCConfigTest, DiscreteBCTorchModule
 
     config = (
         BCConfigTest()
@@ -63,11 +62,9 @@ def test_bc_single_agent_example():
 
 
 def test_bc_multi_agent_shared_policy_example():
-    from rlmodules import RLModuleSpec
-    from rlmodules import MultiRLModuleSpec
-    from rlmodules.testing import DiscreteBCTorchModule
-    from rlmodules.testing import BCConfigTest
+    from rlmodules import MultiRLModuleSpec, RLModuleSpec
     from rlmodules.envs import MultiAgentCartPole
+    from rlmodules.testing import BCConfigTest, DiscreteBCTorchModule
 
     config = (
         BCConfigTest()
@@ -100,11 +97,9 @@ def test_bc_multi_agent_shared_policy_example():
 
 
 def test_bc_multi_agent_two_policy_nets_example():
-    from rlmodules import RLModuleSpec
-    from rlmodules import MultiRLModuleSpec
-    from rlmodules.testing import DiscreteBCTorchModule
-    from rlmodules.testing import BCConfigTest
+    from rlmodules import MultiRLModuleSpec, RLModuleSpec
     from rlmodules.envs import MultiAgentCartPole
+    from rlmodules.testing import BCConfigTest, DiscreteBCTorchModule
 
     config = (
         BCConfigTest()
@@ -158,11 +153,12 @@ def test_bc_multi_agent_two_policy_nets_example():
 # features to the policies; here each policy gets its agents' features, and
 # `_forward_train` calls the policies' `forward_train` (the guide routed training through
 # the no-grad inference forward, which cannot train).
-from rlmodules import Columns  # noqa: E402
-from rlmodules import TorchRLModule  # noqa: E402
-from rlmodules import MultiRLModule  # noqa: E402
-
 import torch.nn as nn  # noqa: E402
+from rlmodules import (
+    Columns,  # noqa: E402
+    MultiRLModule,  # noqa: E402
+    TorchRLModule,  # noqa: E402
+)
 
 
 class PGPolicyUsingSharedEncoder(TorchRLModule):
@@ -234,8 +230,8 @@ class MultiAgentPGWithSharedEncoder(MultiRLModule):
 
 
 def test_shared_encoder_multi_rl_module_example_trains_with_ppo():
-    from rlmodules.algorithms import PPOConfig
     from rlmodules import MultiRLModuleSpec, RLModuleSpec
+    from rlmodules.algorithms import PPOConfig
     from rlmodules.envs import MultiAgentCartPole
 
     FEATURE_DIM = 128
@@ -300,13 +296,14 @@ def test_shared_encoder_multi_rl_module_example_trains_with_ppo():
 
 
 def test_checkpoint_into_algorithm_example(tmp_path):
-    import gymnasium as gym
     import shutil
     import tempfile
-    from rlmodules.algorithms import PPOConfig
-    from rlmodules.plugins import PPOCatalog
-    from rlmodules.plugins import DefaultPPOTorchRLModule as PPOTorchRLModule
+
+    import gymnasium as gym
     from rlmodules import RLModule, RLModuleSpec
+    from rlmodules.algorithms import PPOConfig
+    from rlmodules.plugins import DefaultPPOTorchRLModule as PPOTorchRLModule
+    from rlmodules.plugins import PPOCatalog
 
     config = (
         PPOConfig()

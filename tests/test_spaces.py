@@ -7,7 +7,6 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
-
 from rlmodules import SpaceError, space_from_json, space_to_json
 
 SPACES = [

@@ -7,7 +7,6 @@ import json
 import gymnasium as gym
 import pytest
 import torch
-
 from rlmodules import (
     ConfigError,
     DefaultModelConfig,
@@ -160,5 +159,6 @@ def test_multi_spec_json_round_trip_single_and_dict():
                   {"p0": RLModuleSpec(module_class="ppo"), "p1": RLModuleSpec(module_class="bc")}):
         spec = MultiRLModuleSpec(observation_space=OBS, action_space=ACT, rl_module_specs=specs)
         restored = MultiRLModuleSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
-        assert restored.resolved_specs(["p0", "p1"]).keys() == spec.resolved_specs(["p0", "p1"]).keys()
+        ids = ["p0", "p1"]
+        assert restored.resolved_specs(ids).keys() == spec.resolved_specs(ids).keys()
         assert sorted(restored.build(module_ids=["p0", "p1"]).keys()) == ["p0", "p1"]

@@ -109,7 +109,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
-    import gymnasium as gym
     from rlmodules.algorithms.config import PPOConfig
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="has-type"
+# (`input_` is declared by the offline_data() builder of the base config)
 """BCConfigTest: the test BC configuration the seeds' examples build algorithms with.
 
 It is :class:`~rlmodules.algorithms.bc.BCConfig` that also works without recorded data:

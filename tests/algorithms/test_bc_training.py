@@ -60,7 +60,8 @@ def test_bc_clones_a_ppo_cartpole_expert_from_50_episodes(tmp_path):
 
 @pytest.mark.slow
 def test_bc_clones_a_strong_cartpole_expert(tmp_path):
-    expert_return, cloned = _clone_cartpole(tmp_path, _expert(475, max_steps=150_000), bc_iterations=200)
+    expert = _expert(475, max_steps=150_000)
+    expert_return, cloned = _clone_cartpole(tmp_path, expert, bc_iterations=200)
     assert expert_return > 400
     assert cloned >= 0.9 * expert_return, (cloned, expert_return)
 
