@@ -32,7 +32,9 @@ FAST = {"fcnet_hiddens": [32], "lstm_cell_size": 32}
 
 # --- every registered module name (built-in and installed contrib) ----------------------------
 @pytest.mark.rlmodules_conformance(model_config=FAST)
-@pytest.mark.filterwarnings("default::rlmodules.testing.ConformanceWarning")
+# Soft findings (mobilenet_v2's batch-norm makes inference depend on train/eval mode) are
+# warnings, not failures; the warning itself is tested below with pytest.warns.
+@pytest.mark.filterwarnings("ignore::rlmodules.testing.ConformanceWarning")
 def test_registered_module_conforms(rlmodules_conformance_case):
     rlmodules_conformance_case.check()
 
