@@ -49,7 +49,7 @@ def _record(args: argparse.Namespace) -> int:
         raise ConfigError(f"--episodes must be a positive number, got {args.episodes}")
     module = _load_module(Path(args.checkpoint))
     env_config = _env_config(args.env_config)
-    env_creator = make_env_creator(_env_ref(args.env), env_config)
+    env_creator = make_env_creator(args.env, env_config)  # an id or a pkg.mod:Class path
     mapping = _mapping_fn(module, args.mapping)
     recorded = record_episodes(
         module, env_creator, args.out, num_episodes=args.episodes, env=args.env,
@@ -69,6 +69,10 @@ def _load_module(path: Path) -> Any:
     from rlmodules.algorithms.checkpoint import STATE_FILE
     from rlmodules.rl_module import RLModule
 
+    from .train import CHECKPOINT_DIR
+
+    if (path / CHECKPOINT_DIR).is_dir():  # the --out directory of `rlmodules train`
+        path = path / CHECKPOINT_DIR
     if (path / STATE_FILE).is_file():
         path = path / MODULE_COMPONENT
     return RLModule.from_checkpoint(path)
@@ -87,22 +91,6 @@ def _env_config(text: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"--env-config must be a JSON object, got {text!r}")
     return data
-
-
-def _env_ref(env: str) -> Any:
-    """A gymnasium id as is; ``pkg.mod:Class`` imported (the user named it)."""
-    if ":" not in env:
-        return env
-    import importlib
-
-    module_name, _, qualname = env.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"--env {env!r} cannot be imported: {exc}") from None
-    return obj
 
 
 def _mapping_fn(module: Any, pairs: list[str]) -> Any:

@@ -37,6 +37,10 @@ def test_train_writes_metrics_checkpoint_and_eval_reads_it(tmp_path, capsys):
 
     assert main(["eval", str(out), "--episodes", "3"]) == 0
     assert "CartPole-v1: return" in capsys.readouterr().out
+    # `record` takes the same run directory, for behaviour cloning.
+    assert main(["record", str(out), "--env", "CartPole-v1", "--episodes", "2",
+                 "--out", str(tmp_path / "episodes")]) == 0
+    assert "recorded 2 episodes" in capsys.readouterr().out
     with pytest.warns(DeprecationWarning, match="out of date"):
         assert main(["eval", str(out / "checkpoint"), "--episodes", "2",
                      "--env", "CartPole-v0"]) == 0
