@@ -27,7 +27,6 @@ def test_quick_start_runs(tmp_path, monkeypatch):
 def test_writing_a_module_example_builds_and_acts():
     import gymnasium as gym
     import torch
-
     from rlmodules import compute_actions
 
     namespace: dict = {}
