@@ -14,8 +14,7 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-
+from ._lazy import lazy_exports
 from .columns import Columns
 from .errors import (
     AmbiguousNameError,
@@ -67,22 +66,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlmodules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from .actions import compute_actions
     from .catalog import Catalog, Encoder
     from .distribution import Distribution

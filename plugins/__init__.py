@@ -11,8 +11,7 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from rlmodules._lazy import lazy_exports
 
 _LAZY = {
     "DefaultBCTorchRLModule": "bc",
@@ -34,14 +33,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlmodules.plugins' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
