@@ -35,6 +35,17 @@ __all__ = [
 
 CHECKSUM_ALGORITHM = "xxh3_64/8MiB"
 _CHUNK = 8 * 2**20
+#: Made on first use: starting threads for every file would cost milliseconds per load.
+_hash_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _hash_pool
+    if _hash_pool is None:
+        _hash_pool = ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1, thread_name_prefix="rlmodules-checksum"
+        )
+    return _hash_pool
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -103,11 +114,9 @@ def file_checksum(path: str | os.PathLike[str]) -> str:
                 starts = range(0, size, _CHUNK)
                 if len(starts) == 1:
                     digests = [xxhash.xxh3_64_digest(view)]
-                else:
-                    workers = min(len(starts), os.cpu_count() or 1)
-                    with ThreadPoolExecutor(max_workers=workers) as ex:
-                        digests = list(ex.map(
-                            lambda s: xxhash.xxh3_64_digest(view[s:s + _CHUNK]), starts))
+                else:  # xxhash releases the GIL: chunks hash on all cores
+                    digests = list(_pool().map(
+                        lambda s: xxhash.xxh3_64_digest(view[s:s + _CHUNK]), starts))
             finally:
                 view.release()
     return f"{CHECKSUM_ALGORITHM}:{xxhash.xxh3_64_hexdigest(b''.join(digests))}"
