@@ -32,7 +32,7 @@ def test_cache_sees_install_uninstall_and_edits(run_python, plugin_site, install
 
     cold = state()
     assert cold["cache_hit"] is False and "alpha/alpha_mlp" in cold["names"]
-    assert list(cache.glob("discovery-*.json"))
+    assert list(cache.glob("discovery-*.cache"))
 
     warm = state()
     assert warm["cache_hit"] is True and warm["names"] == cold["names"]
@@ -75,10 +75,22 @@ def test_cache_dir_follows_xdg_and_survives_an_unwritable_location(
                          "import os; os.environ.pop('RLMODULES_CACHE_DIR')\n"
                          "    from rlmodules import registry")
     run_python(code, path=[plugin_site], cache_dir=tmp_path, XDG_CACHE_HOME=str(xdg))
-    assert list((xdg / "rlmodules").glob("discovery-*.json"))
+    assert list((xdg / "rlmodules").glob("discovery-*.cache"))
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     for _ in range(2):
         out = run_python(STATE, path=[plugin_site], cache_dir=blocker / "cache")
         assert out["cache_hit"] is False and "alpha/alpha_mlp" in out["names"]
+
+
+def test_a_damaged_cache_file_is_ignored_and_rewritten(run_python, plugin_site, tmp_path):
+    cache = tmp_path / "cache"
+    block = {"RLMODULES_BLOCK": "aaa_broken,mmm_invalid,zzz_hook"}
+    cold = run_python(STATE, path=[plugin_site], cache_dir=cache, **block)
+    (cache_file,) = cache.glob("discovery-*.cache")
+    for damage in (lambda b: b[: len(b) // 2], lambda b: b[:10] + bytes([b[10] ^ 1]) + b[11:]):
+        cache_file.write_bytes(damage(cache_file.read_bytes()))
+        again = run_python(STATE, path=[plugin_site], cache_dir=cache, **block)
+        assert again["cache_hit"] is False and again["names"] == cold["names"]
+        assert run_python(STATE, path=[plugin_site], cache_dir=cache, **block)["cache_hit"]
