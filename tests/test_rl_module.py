@@ -148,3 +148,11 @@ def test_default_module_through_compute_actions_on_numpy():
     out = compute_actions(module, {Columns.OBS: np.zeros((2, 4))}, explore=True, for_env=True)
     assert out[Columns.ACTIONS_FOR_ENV].dtype == ACT.dtype
     assert all(ACT.contains(a) for a in out[Columns.ACTIONS_FOR_ENV])
+
+
+def test_module_without_action_space_cannot_choose_a_distribution():
+    from rlmodules import SpecError
+
+    module = OneForward(observation_space=OBS, action_space=None)
+    with pytest.raises(SpecError, match="has no action_space.*build it with an action_space"):
+        module.get_train_action_dist_cls()

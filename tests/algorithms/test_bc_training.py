@@ -10,13 +10,7 @@ from rlmodules import ConfigError, MultiRLModuleSpec, RLModuleSpec
 from rlmodules.algorithms import BCConfig, PPOConfig, record_episodes
 from rlmodules.envs import MultiAgentCartPole
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _expert(target_return, max_steps=80_000):

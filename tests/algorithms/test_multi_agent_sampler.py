@@ -14,12 +14,7 @@ from rlmodules.errors import BatchError
 BOX = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class CountingMultiRLModule(MultiRLModule):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from rlmodules import RLModuleSpec
 from rlmodules.algorithms import MultiAgentSampler, PPOConfig
 from rlmodules.envs import MultiAgentCartPole
@@ -22,9 +21,8 @@ def per_agent_greedy_returns(algo, mapping, num_episodes):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")
 def test_two_agent_cartpole_both_policies_reach_400():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     mapping = lambda agent_id, episode, **kw: f"p{agent_id}"  # noqa: E731
     algo = (
         PPOConfig()
@@ -49,7 +47,6 @@ def test_two_agent_cartpole_both_policies_reach_400():
         assert min(returns.values()) >= 400, returns
     finally:
         algo.stop()
-        torch.set_num_threads(threads)
 
 
 def test_train_and_evaluate_report_returns_per_module_id():
