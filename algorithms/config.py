@@ -8,13 +8,14 @@ and ``from_dict()`` reads it back. Importing this module does not import torch.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import inspect
 import math
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from rlmodules.errors import ConfigError, did_you_mean
@@ -44,7 +45,7 @@ _EVALUATION: dict[str, Any] = {
     "evaluation_duration": 10,
     "evaluation_explore": False,
 }
-_VECTORIZE_MODES = ("sync", "async")
+_VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
 
 
 class AlgorithmConfig:
@@ -101,8 +102,10 @@ class AlgorithmConfig:
         return self
 
     def env_runners(self, **settings: Any) -> AlgorithmConfig:
-        """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` ("sync"/"async"),
-        ``num_threads`` (torch intra-op threads; None leaves torch's setting)."""
+        """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
+        modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
+        vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
+        threads; None leaves torch's setting)."""
         _update(self.env_runner_settings, settings, "env_runners")
         return self
 
@@ -443,24 +446,56 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     if isinstance(env, str) and _is_import_path(env):
         env = _import_env(env)
     if isinstance(env, str):
-        import gymnasium as gym
-
-        def make_registered() -> Any:
-            try:
-                return gym.make(env, **env_config)
-            except gym.error.Error as exc:
-                raise ConfigError(
-                    f"cannot make gymnasium env {env!r}: {exc}. Check the id (gymnasium lists "
-                    f"them with gymnasium.pprint_registry()) and that its package is installed"
-                ) from None
-
-        return make_registered
+        return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
         takes_config = "config" in _parameters(env)
         return (lambda: env(config=env_config)) if takes_config else (lambda: env(**env_config))
     if callable(env):
         return lambda: env(env_config)
     raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
+
+
+class RegisteredEnvCreator:
+    """Makes a gymnasium-registered env by id: one instance when called, or the id's own
+    vectorised implementation with :meth:`make_vector` (``gym_env_vectorize_mode=
+    "vector_entry_point"``)."""
+
+    def __init__(self, env_id: str, env_config: Mapping[str, Any]) -> None:
+        self.env_id = env_id
+        self.env_config = dict(env_config)
+
+    def __call__(self) -> Any:
+        import gymnasium as gym
+
+        with self._errors_named():
+            return gym.make(self.env_id, **self.env_config)
+
+    def make_vector(self, num_envs: int) -> Any:
+        """``gym.make_vec(id, num_envs, vectorization_mode="vector_entry_point")``."""
+        import gymnasium as gym
+
+        with self._errors_named():
+            spec = gym.spec(self.env_id)
+            if spec.vector_entry_point is None:
+                raise ConfigError(
+                    f"gym_env_vectorize_mode='vector_entry_point' needs an env id that "
+                    f"registers a vectorised implementation; {self.env_id!r} does not. Use "
+                    f"'sync' or 'async'"
+                )
+            return gym.make_vec(self.env_id, num_envs=num_envs,
+                                vectorization_mode="vector_entry_point", **self.env_config)
+
+    @contextlib.contextmanager
+    def _errors_named(self) -> Iterator[None]:
+        import gymnasium as gym
+
+        try:
+            yield
+        except gym.error.Error as exc:
+            raise ConfigError(
+                f"cannot make gymnasium env {self.env_id!r}: {exc}. Check the id (gymnasium "
+                f"lists them with gymnasium.pprint_registry()) and that its package is installed"
+            ) from None
 
 
 def _is_import_path(env: str) -> bool:

@@ -15,11 +15,14 @@ from typing import Any
 import torch
 from rlmodules.multi_rl_module import MultiRLModule
 
+from .flat_params import FlatParameters
 from .rollout import tree_map
 from .schedules import schedule_value
 
 __all__ = ["Learner", "TrainRows"]
 
+#: Optimizer state fields held once per flat buffer, not per element (Adam's step count).
+_PER_BUFFER_FIELDS = frozenset({"step"})
 #: Rows of one module: tensors with a leading row axis, plus how many env steps a row holds.
 TrainRows = dict[str, Any]
 
@@ -38,8 +41,10 @@ class Learner:
         self.generator = generator
         self.params = [p for p in module.parameters() if p.requires_grad]
         self.param_names = _parameter_names(module)
+        self.flat = FlatParameters(self.params)
         lr = schedule_value(config.training_settings["lr"], 0)
-        self.optimizer = torch.optim.Adam(self.params, lr=lr, eps=1e-5, **_fast_adam(self.params))
+        self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
+                                          **_fast_adam(self.flat.buffers))
         self.final_epoch = True
 
     # --- to be provided by an algorithm ----------------------------------------------------------
@@ -64,6 +69,12 @@ class Learner:
         for group in self.optimizer.param_groups:
             group["lr"] = schedule_value(t["lr"], timestep)
         self.module.train()
+        if not self.flat.is_linked():
+            raise RuntimeError(
+                "the module's parameters were replaced (e.g. by module.to() or assigning "
+                "param.data) after the learner was built; move or load the module in place "
+                "(load_state_dict / set_state), or build the algorithm again"
+            )
         rows, steps_per_row = self.prepare(rollouts)
         collected: dict[str, list[torch.Tensor]] = {}
         count = 0
@@ -83,20 +94,20 @@ class Learner:
 
     def _step(self, minibatch: Mapping[str, Any], timestep: int) -> dict[str, torch.Tensor]:
         fwd_out = self.module.forward_train(minibatch)
-        total = torch.zeros(())
+        losses = []
         metrics: dict[str, torch.Tensor] = {}
         for module_id, batch in minibatch.items():
             loss, module_metrics = self.compute_loss_for_module(
                 module_id, batch, fwd_out[module_id], timestep
             )
-            total = total + loss
+            losses.append(loss)
             metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
-        self.optimizer.zero_grad(set_to_none=True)
+        total = losses[0] if len(losses) == 1 else torch.stack(losses).sum()
+        self.flat.zero_grad()
         total.backward()
         grad_clip = self.config.training_settings["grad_clip"]
         if grad_clip is not None:
-            norm = torch.nn.utils.clip_grad_norm_(self.params, grad_clip)
-            metrics["learner/grad_norm"] = norm.detach()
+            metrics["learner/grad_norm"] = self.flat.clip_grad_norm_(grad_clip)
         self.optimizer.step()
         metrics["learner/total_loss"] = total.detach()
         return metrics
@@ -127,17 +138,27 @@ class Learner:
 
     # --- optimizer state for checkpoints ---------------------------------------------------------
     def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """``(tensors, json_data)``: per-parameter state keyed by parameter name."""
+        """``(tensors, json_data)``: per-parameter state keyed by parameter name.
+
+        The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
+        back into per-parameter tensors so checkpoints do not depend on that layout.
+        """
         state = self.optimizer.state_dict()
         tensors: dict[str, torch.Tensor] = {}
         scalars: dict[str, dict[str, Any]] = {}
-        for index, per_param in state["state"].items():
-            name = self.param_names[index]
-            for key, value in per_param.items():
-                if isinstance(value, torch.Tensor):
-                    tensors[f"{name}::{key}"] = value.detach().contiguous()
-                else:
-                    scalars.setdefault(name, {})[key] = value
+        for group, fields in state["state"].items():
+            _, indices = self.flat.groups[group]
+            for key, value in fields.items():
+                if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
+                    pieces = self.flat.split(group, value.detach())
+                else:  # per-buffer values (Adam's step count): the same for each parameter
+                    pieces = [(i, value) for i in indices]
+                for i, piece in pieces:
+                    name = self.param_names[i]
+                    if isinstance(piece, torch.Tensor):
+                        tensors[f"{name}::{key}"] = piece
+                    else:
+                        scalars.setdefault(name, {})[key] = piece
         groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
         return tensors, {"param_groups": groups, "scalars": scalars}
 
@@ -147,7 +168,7 @@ class Learner:
         from rlmodules.errors import CheckpointError
 
         index_of = {name: i for i, name in enumerate(self.param_names)}
-        state: dict[int, dict[str, Any]] = {}
+        per_param: dict[int, dict[str, Any]] = {}
         for key, value in tensors.items():
             name, _, field = key.rpartition("::")
             if name not in index_of:
@@ -155,10 +176,27 @@ class Learner:
                     f"optimizer state names parameter {name!r}, which this module lacks; the "
                     f"checkpoint was made for a different module architecture"
                 )
-            state.setdefault(index_of[name], {})[field] = value
+            per_param.setdefault(index_of[name], {})[field] = value
         for name, fields in data.get("scalars", {}).items():
-            state.setdefault(index_of[name], {}).update(fields)
-        groups = [dict(g, params=list(range(len(self.params)))) for g in data["param_groups"]]
+            if name in index_of:
+                per_param.setdefault(index_of[name], {}).update(fields)
+        state: dict[int, dict[str, Any]] = {}
+        for group, (_, indices) in enumerate(self.flat.groups):
+            fields = [per_param.get(i, {}) for i in indices]
+            keys = set(fields[0])
+            if any(set(f) != keys for f in fields):
+                raise CheckpointError(
+                    "optimizer state covers only some of the module's parameters; the "
+                    "checkpoint was made for a different module architecture"
+                )
+            state[group] = {
+                key: self.flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
+                if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
+                else fields[0][key]
+                for key in keys
+            }
+        groups = [dict(g, params=list(range(len(self.flat.groups))))
+                  for g in data["param_groups"]]
         if len(groups) != len(self.optimizer.param_groups):
             raise CheckpointError(
                 f"optimizer state has {len(groups)} parameter groups, expected "

@@ -11,7 +11,9 @@ __all__ = ["PRESETS", "preset_for"]
 #: env id -> config-file-style settings; ``TIMESTEPS`` marks where the run length goes.
 PRESETS: dict[str, dict[str, Any]] = {
     "CartPole-v1": {
-        "env_runners": {"num_envs_per_env_runner": 8},
+        # gymnasium's own vectorised CartPole: the same dynamics, stepped as one array.
+        "env_runners": {"num_envs_per_env_runner": 8,
+                        "gym_env_vectorize_mode": "vector_entry_point"},
         "training": {
             "lr": [[0, 1e-3], ["TIMESTEPS", 0.0]],
             "clip_param": [[0, 0.2], ["TIMESTEPS", 0.0]],

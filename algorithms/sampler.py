@@ -108,6 +108,9 @@ class VectorEnvSampler:
         self.multi_module = multi_module
         self.module_id = module_id
         self.module = multi_module[module_id]
+        #: A subclass may do work around its sub-modules (e.g. a shared encoder): act
+        #: through it then; the plain class only routes, so act on the module directly.
+        self._routes_only = type(multi_module) is MultiRLModule
         self.explore = explore
         self.num_envs = num_envs
         self.env = _make_vector_env(env_creator, num_envs, vectorize_mode)
@@ -170,6 +173,8 @@ class VectorEnvSampler:
         batch: dict[str, Any] = {Columns.OBS: tree_map(to_tensor, self._obs)}
         if self._stateful:
             batch[Columns.STATE_IN] = self._state
+        if self._routes_only:  # a plain MultiRLModule adds nothing but the routing
+            return compute_actions(self.module, batch, explore=self.explore, for_env=True)
         outs = compute_actions(
             self.multi_module, {self.module_id: batch}, explore=self.explore, for_env=True
         )
@@ -253,4 +258,24 @@ def _make_vector_env(env_creator: Callable[[], Any], num_envs: int, mode: str) -
         return gym.vector.SyncVectorEnv(fns, autoreset_mode=autoreset)
     if mode == "async":
         return gym.vector.AsyncVectorEnv(fns, autoreset_mode=autoreset)
-    raise ConfigError(f"gym_env_vectorize_mode={mode!r} is not known; use 'sync' or 'async'")
+    if mode == "vector_entry_point":
+        make_vector = getattr(env_creator, "make_vector", None)
+        if make_vector is None:
+            raise ConfigError(
+                "gym_env_vectorize_mode='vector_entry_point' needs the env given as a gymnasium "
+                "id (e.g. 'CartPole-v1'); an env class or factory has no vectorised "
+                "implementation to use. Use 'sync' or 'async'"
+            )
+        env = make_vector(num_envs)
+        mode_found = env.metadata.get("autoreset_mode")
+        if mode_found != autoreset:
+            env.close()
+            raise ConfigError(
+                f"the vectorised implementation of {getattr(env_creator, 'env_id', '?')!r} "
+                f"resets with {mode_found}; the sampler needs {autoreset}. Use 'sync' or 'async'"
+            )
+        return env
+    raise ConfigError(
+        f"gym_env_vectorize_mode={mode!r} is not known; use 'sync', 'async' or "
+        f"'vector_entry_point'"
+    )

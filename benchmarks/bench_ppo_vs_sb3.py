@@ -4,7 +4,9 @@ Both use RL Baselines3 Zoo's CartPole-v1 settings (8 envs, n_steps 32, batch 256
 20 epochs, gamma 0.98, gae_lambda 0.8, lr 1e-3 -> 0 and clip 0.2 -> 0 linearly over
 100k steps, no entropy bonus, 64x64 tanh actor and critic without shared layers).
 "Solved" is a mean return >= 475 over the last 100 training episodes. Prints the wall
-clock and env steps to solve and env steps/s for both, and their ratio.
+clock and env steps to solve and env steps/s for both, and their ratio. Ours steps
+gymnasium's own vectorised CartPole by default (as ``rlmodules train`` does; SB3 has no
+use for it); ``--vectorize-mode sync`` steps 8 separate envs as SB3 does.
 
     pip install -r benchmarks/requirements.txt -c constraints-dev.txt
     python benchmarks/bench_ppo_vs_sb3.py --seeds 0 1 2 --num-threads 1
@@ -23,13 +25,13 @@ TIMESTEPS = 100_000
 MAX_STEPS = 200_000
 
 
-def run_ours(seed: int) -> tuple[float, int, bool]:
+def run_ours(seed: int, vectorize_mode: str) -> tuple[float, int, bool]:
     from rlmodules.algorithms import PPOConfig
 
     algo = (
         PPOConfig()
         .environment("CartPole-v1")
-        .env_runners(num_envs_per_env_runner=8)
+        .env_runners(num_envs_per_env_runner=8, gym_env_vectorize_mode=vectorize_mode)
         .training(lr=[[0, 1e-3], [TIMESTEPS, 0.0]], clip_param=[[0, 0.2], [TIMESTEPS, 0.0]],
                   train_batch_size=256, minibatch_size=256, num_epochs=20, gamma=0.98,
                   lambda_=0.8, entropy_coeff=0.0, vf_loss_coeff=0.5, grad_clip=0.5)
@@ -85,25 +87,37 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--num-threads", type=int, default=1,
                         help="torch intra-op threads for both (default 1)")
+    parser.add_argument("--vectorize-mode", default="vector_entry_point",
+                        choices=["vector_entry_point", "sync"],
+                        help="how ours steps its 8 envs: gymnasium's own vectorised CartPole "
+                             "(the default, as `rlmodules train` does) or 8 separate envs "
+                             "as SB3 does")
     parser.add_argument("--skip-sb3", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.num_threads)
-    print(f"torch {torch.__version__}, {args.num_threads} thread(s); target: 100-episode "
-          f"mean return >= {TARGET:.0f}")
+    print(f"torch {torch.__version__}, {args.num_threads} thread(s); ours steps envs with "
+          f"{args.vectorize_mode!r}; target: 100-episode mean return >= {TARGET:.0f}")
     header = f"{'seed':>4} {'library':<10} {'solved':>6} {'time s':>8} {'env steps':>10} " \
              f"{'steps/s':>8}"
     print(header)
     totals: dict[str, list[float]] = {"rlmodules": [], "sb3": []}
+    steps_done: dict[str, list[int]] = {"rlmodules": [], "sb3": []}
     for seed in args.seeds:
-        runs = [("rlmodules", run_ours)] + ([] if args.skip_sb3 else [("sb3", run_sb3)])
+        runs = [("rlmodules", lambda s: run_ours(s, args.vectorize_mode))]
+        runs += [] if args.skip_sb3 else [("sb3", run_sb3)]
         for name, run in runs:
             elapsed, steps, solved = run(seed)
             totals[name].append(elapsed)
+            steps_done[name].append(steps)
             print(f"{seed:>4} {name:<10} {str(solved):>6} {elapsed:>8.1f} {steps:>10,} "
                   f"{steps / elapsed:>8,.0f}", flush=True)
     if totals["sb3"]:
         ratio = sum(totals["rlmodules"]) / sum(totals["sb3"])
         print(f"time to solve, rlmodules / sb3: {ratio:.2f} (target <= 0.5)")
+        per_step = {k: sum(totals[k]) / sum(steps_done[k]) for k in totals}
+        print(f"time per env step, rlmodules / sb3: {per_step['rlmodules'] / per_step['sb3']:.2f}"
+              f"; env steps to solve, rlmodules / sb3: "
+              f"{sum(steps_done['rlmodules']) / sum(steps_done['sb3']):.2f}")
 
 
 if __name__ == "__main__":

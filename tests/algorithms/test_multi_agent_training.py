@@ -29,8 +29,10 @@ def test_two_agent_cartpole_both_policies_reach_400():
         .environment(MultiAgentCartPole, env_config={"num_agents": 2})
         .multi_agent(policies={"p0", "p1"}, policy_mapping_fn=mapping)
         .env_runners(num_envs_per_env_runner=8)
-        .training(lr=1e-3, gamma=0.98, lambda_=0.8, train_batch_size=256,
-                  minibatch_size=128, num_epochs=10)
+        # lr decays to 0 over the 400-iteration budget (as RL Zoo's CartPole settings do),
+        # so a policy that reached 500 settles there instead of drifting off again.
+        .training(lr=[[0, 1e-3], [400 * 256, 0.0]], gamma=0.98, lambda_=0.8,
+                  train_batch_size=256, minibatch_size=128, num_epochs=10)
         .rl_module(rl_module_spec=RLModuleSpec(model_config={"fcnet_hiddens": [64, 64]}))
         .debugging(seed=0)
         .build()

@@ -65,6 +65,22 @@ def test_clipped_surrogate_takes_the_pessimistic_bound():
     np.testing.assert_allclose(ratio.numpy(), [1.5, 0.5], rtol=1e-6)
 
 
+def test_clipped_surrogate_matches_the_min_form_in_value_and_gradient():
+    generator = torch.Generator().manual_seed(0)
+    advantages = torch.randn(512, generator=generator)
+    old = torch.randn(512, generator=generator) * 0.1
+    logp = (old + torch.randn(512, generator=generator) * 0.3).requires_grad_()
+    loss, _ = clipped_surrogate_loss(logp, old, advantages, 0.2)
+    (grad,) = torch.autograd.grad(loss.sum(), logp)
+    logp_ref = logp.detach().clone().requires_grad_()
+    ratio = torch.exp(logp_ref - old)
+    reference = -torch.min(ratio * advantages, ratio.clamp(0.8, 1.2) * advantages)
+    (grad_ref,) = torch.autograd.grad(reference.sum(), logp_ref)
+    torch.testing.assert_close(loss, reference)
+    torch.testing.assert_close(grad, grad_ref)
+    assert (grad == 0).any() and (grad != 0).any()  # both clipped and unclipped samples
+
+
 def test_value_loss_is_squared_error_optionally_capped():
     values, targets = torch.tensor([0.0, 1.0]), torch.tensor([3.0, 1.5])
     np.testing.assert_allclose(value_loss(values, targets, None).numpy(), [9.0, 0.25])

@@ -129,7 +129,8 @@ def test_learner_steps_once_per_minibatch_over_all_modules():
     before = multi.shared.weight.detach().clone()
     metrics = learner.update({"p0": _rollout(), "p1": _rollout(steps=4)}, timestep=0)
     assert metrics["learner/num_minibatch_steps"] == 3  # one summed step per minibatch
-    assert learner.optimizer.state[multi.shared.weight]["step"].item() == 3
+    optimizer_state, _ = learner.get_optimizer_state()
+    assert optimizer_state["shared.weight::step"].item() == 3
     assert not torch.equal(before, multi.shared.weight)
     assert {"p0/policy_loss", "p1/policy_loss"} <= set(metrics)
 
