@@ -297,7 +297,11 @@ def load_module(
     node = meta["module"]
     if component is not None:
         node = _walk_node(node, component, root)
-    module = _build(node, inference_only=inference_only, allow_import=allow_import, root=root)
+    from .catalog import skipped_initializers
+
+    with skipped_initializers():  # set_state below overwrites every weight, strictly
+        module = _build(node, inference_only=inference_only, allow_import=allow_import,
+                        root=root)
     if device is not None:
         module.to(device)  # type: ignore[attr-defined]
     module.set_state(_read_state(module, node, root, component or ""))

@@ -116,6 +116,20 @@ def test_save_without_path_uses_a_fresh_temp_dir():
     torch.testing.assert_close(logits(RLModule.from_checkpoint(first)), logits(module))
 
 
+def test_from_checkpoint_skips_initializers_the_load_overwrites(tmp_path, monkeypatch):
+    module = build("ppo")
+    module.save_to_path(tmp_path / "c")
+    calls = []
+    real = torch.nn.init.orthogonal_
+    monkeypatch.setattr(torch.nn.init, "orthogonal_",
+                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    loaded = RLModule.from_checkpoint(tmp_path / "c")
+    assert calls == []  # orthogonal init of large layers costs seconds; the load replaces it
+    assert_same_state(loaded.get_state(), module.get_state())
+    build("ppo")
+    assert calls  # building outside a load initialises as configured
+
+
 def test_restore_overwrites_weights_in_place_and_keeps_parameters(tmp_path):
     source, target = build("ppo", seed=1), build("ppo", seed=2)
     source.save_to_path(tmp_path / "c")
