@@ -239,7 +239,9 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.env is not None or args.seed is not None:
         config = saved_config(path)
         if args.env is not None:
-            config.environment(args.env)
+            # The saved vectorisation may be the trained env's own (vector_entry_point),
+            # which another env need not have: separate copies work for any env.
+            config.environment(args.env).env_runners(gym_env_vectorize_mode="sync")
         if args.seed is not None:
             config.debugging(seed=args.seed)
     algo = Algorithm.from_checkpoint(path, config=config)

@@ -45,6 +45,11 @@ def test_train_writes_metrics_checkpoint_and_eval_reads_it(tmp_path, capsys):
         assert main(["eval", str(out / "checkpoint"), "--episodes", "2",
                      "--env", "CartPole-v0"]) == 0
     assert "CartPole-v0: return" in capsys.readouterr().out
+    # The CartPole preset steps gymnasium's vectorised CartPole; an env given as a class
+    # has no such implementation, and eval on it steps separate copies instead.
+    cartpole_class = "gymnasium.envs.classic_control.cartpole:CartPoleEnv"
+    assert main(["eval", str(out), "--episodes", "2", "--env", cartpole_class]) == 0
+    assert "return" in capsys.readouterr().out
 
 
 def test_config_files_toml_and_json(tmp_path, capsys):
