@@ -115,9 +115,7 @@ class PPOLearner(Learner):
             metrics["entropy"] = entropy.detach()
         if Columns.VF_PREDS in batch:
             values = module.compute_values(batch, embeddings=fwd_out.get(Columns.EMBEDDINGS))
-            vf_loss = masked_mean(
-                value_loss(values, batch[Columns.VALUE_TARGETS], t["vf_clip_param"]), mask
-            )
+            vf_loss = value_loss(values, batch[Columns.VALUE_TARGETS], t["vf_clip_param"], mask)
             loss = loss + t["vf_loss_coeff"] * vf_loss
             metrics["vf_loss"] = vf_loss.detach()
         if self.final_epoch:

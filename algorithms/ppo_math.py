@@ -98,9 +98,14 @@ def clipped_surrogate_loss(
 
 
 def value_loss(
-    values: torch.Tensor, targets: torch.Tensor, vf_clip_param: float | None
+    values: torch.Tensor, targets: torch.Tensor, vf_clip_param: float | None,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Per-sample squared error ``(V - target)^2``, capped at ``vf_clip_param`` if given
-    (RLlib's value-loss clipping)."""
+    """Mean squared error ``(V - target)^2`` over the unmasked entries, each term capped at
+    ``vf_clip_param`` if given (RLlib's value-loss clipping)."""
+    if vf_clip_param is None and mask is None:  # one fused kernel, forward and backward
+        return torch.nn.functional.mse_loss(values, targets)
     squared = (values - targets) ** 2
-    return squared if vf_clip_param is None else squared.clamp(max=vf_clip_param)
+    if vf_clip_param is not None:
+        squared = squared.clamp(max=vf_clip_param)
+    return masked_mean(squared, mask)

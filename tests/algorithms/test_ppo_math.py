@@ -81,10 +81,13 @@ def test_clipped_surrogate_matches_the_min_form_in_value_and_gradient():
     assert (grad == 0).any() and (grad != 0).any()  # both clipped and unclipped samples
 
 
-def test_value_loss_is_squared_error_optionally_capped():
+def test_value_loss_is_the_mean_squared_error_optionally_capped_and_masked():
     values, targets = torch.tensor([0.0, 1.0]), torch.tensor([3.0, 1.5])
-    np.testing.assert_allclose(value_loss(values, targets, None).numpy(), [9.0, 0.25])
-    np.testing.assert_allclose(value_loss(values, targets, 4.0).numpy(), [4.0, 0.25])
+    assert value_loss(values, targets, None).item() == pytest.approx((9.0 + 0.25) / 2)
+    assert value_loss(values, targets, 4.0).item() == pytest.approx((4.0 + 0.25) / 2)
+    only_first = torch.tensor([True, False])
+    assert value_loss(values, targets, None, only_first).item() == pytest.approx(9.0)
+    assert value_loss(values, targets, 4.0, only_first).item() == pytest.approx(4.0)
 
 
 def test_piecewise_linear_schedule():
