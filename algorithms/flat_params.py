@@ -9,7 +9,7 @@ so the module, its ``state_dict`` and in-place loads (``load_state_dict``) are u
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 
@@ -31,7 +31,7 @@ class FlatParameters:
         flat.zero_grad(); loss.backward(); flat.clip_grad_norm_(0.5); optimizer.step()
     """
 
-    def __init__(self, params: Sequence[torch.nn.Parameter]) -> None:
+    def __init__(self, params: Iterable[torch.nn.Parameter]) -> None:
         self.params = list(params)
         groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
         for index, param in enumerate(self.params):
