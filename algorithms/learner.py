@@ -39,9 +39,8 @@ class Learner:
         self.module = module
         self.config = config
         self.generator = generator
-        self.params = [p for p in module.parameters() if p.requires_grad]
         self.param_names = _parameter_names(module)
-        self.flat = FlatParameters(self.params)
+        self.flat = FlatParameters(p for p in module.parameters() if p.requires_grad)
         lr = schedule_value(config.training_settings["lr"], 0)
         self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
                                           **_fast_adam(self.flat.buffers))

@@ -108,9 +108,6 @@ class VectorEnvSampler:
         self.multi_module = multi_module
         self.module_id = module_id
         self.module = multi_module[module_id]
-        #: A subclass may do work around its sub-modules (e.g. a shared encoder): act
-        #: through it then; the plain class only routes, so act on the module directly.
-        self._routes_only = type(multi_module) is MultiRLModule
         self.explore = explore
         self.num_envs = num_envs
         self.env = _make_vector_env(env_creator, num_envs, vectorize_mode)
@@ -173,8 +170,6 @@ class VectorEnvSampler:
         batch: dict[str, Any] = {Columns.OBS: tree_map(to_tensor, self._obs)}
         if self._stateful:
             batch[Columns.STATE_IN] = self._state
-        if self._routes_only:  # a plain MultiRLModule adds nothing but the routing
-            return compute_actions(self.module, batch, explore=self.explore, for_env=True)
         outs = compute_actions(
             self.multi_module, {self.module_id: batch}, explore=self.explore, for_env=True
         )

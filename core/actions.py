@@ -51,6 +51,12 @@ def compute_actions(
     """
     if isinstance(module, MultiRLModule):
         return _compute_multi(module, batch, explore, for_env)
+    return _compute_single(module, batch, explore, for_env)
+
+
+def _compute_single(
+    module: RLModule, batch: Mapping[str, Any], explore: bool, for_env: bool
+) -> dict[str, Any]:
     if not isinstance(batch, Mapping):
         raise BatchError(
             f"compute_actions needs a dict batch such as {{'obs': observations}}, "
@@ -78,6 +84,8 @@ def _compute_multi(
             f"compute_actions got module ids {unknown} that the MultiRLModule lacks; "
             f"it has {module.keys()}"
         )
+    if type(module) is MultiRLModule:  # the plain class only routes: act per module
+        return {mid: _compute_single(module[mid], b, explore, for_env) for mid, b in batch.items()}
     stateful = {mid: module[mid].is_stateful() for mid in batch}
     inputs = {mid: _prepare(module[mid], b, stateful[mid]) for mid, b in batch.items()}
     with torch.no_grad():

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .columns import Columns
-from .errors import BatchError, ConfigError
+from .errors import BatchError, ConfigError, SpecError
 from .model_config import DefaultModelConfig
 
 if TYPE_CHECKING:
@@ -103,6 +103,16 @@ class RLModule:
 
     def setup(self) -> None:
         """Build the module's layers; the constructor calls it once, after setting attributes."""
+
+    def required_catalog(self) -> Catalog:
+        """The catalog, for ``setup`` of modules that build their networks from it; a
+        ``SpecError`` naming what is missing when the module got no spaces."""
+        if self.catalog is None:
+            raise SpecError(
+                f"{type(self).__name__} needs an observation_space and an action_space to "
+                f"build its networks; got {self.observation_space} and {self.action_space}"
+            )
+        return self.catalog
 
     # --- forwards -------------------------------------------------------------------------
     def forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -244,8 +254,6 @@ class RLModule:
                 from .catalog import default_action_dist_cls
 
                 if self.action_space is None:
-                    from .errors import SpecError
-
                     raise SpecError(
                         f"{type(self).__name__} has no action_space, so no action "
                         f"distribution can be chosen; build it with an action_space"

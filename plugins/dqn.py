@@ -20,7 +20,7 @@ import torch
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
 from rlmodules.distribution import Distribution
-from rlmodules.errors import BatchError, ConfigError, SpaceError, SpecError
+from rlmodules.errors import BatchError, ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
@@ -175,12 +175,7 @@ class DefaultDQNTorchRLModule(TorchRLModule):
     default_catalog_class = "dqn"
 
     def setup(self) -> None:
-        catalog = self.catalog
-        if catalog is None:
-            raise SpecError(
-                f"{type(self).__name__} needs an observation_space and an action_space to "
-                f"build its networks; got {self.observation_space} and {self.action_space}"
-            )
+        catalog = self.required_catalog()
         config = self.model_config
         self.encoder = catalog.build_encoder()
         self.af = catalog.build_af_head(self.encoder.output_dim)

@@ -13,7 +13,6 @@ from typing import Any
 import torch
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
-from rlmodules.errors import SpecError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 
@@ -52,12 +51,7 @@ class DefaultPPOTorchRLModule(TorchRLModule):
     default_catalog_class = "ppo"
 
     def setup(self) -> None:
-        catalog = self.catalog
-        if catalog is None:
-            raise SpecError(
-                f"{type(self).__name__} needs an observation_space and an action_space to "
-                f"build its networks; got {self.observation_space} and {self.action_space}"
-            )
+        catalog = self.required_catalog()
         self.encoder = catalog.build_encoder()
         self.pi = catalog.build_pi_head(self.encoder.output_dim)
         self.vf_encoder = None

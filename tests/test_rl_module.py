@@ -12,6 +12,7 @@ from rlmodules import (
     MultiRLModule,
     RLModule,
     RLModuleSpec,
+    SpecError,
     TorchRLModule,
     compute_actions,
 )
@@ -49,6 +50,15 @@ def test_constructor_sets_attributes_then_calls_setup():
     assert module.observation_space == OBS and module.action_space == ACT
     assert module.inference_only is True and module.model_config == {"x": 1}
     assert module.catalog is None and isinstance(module.pi, torch.nn.Linear)
+
+
+@pytest.mark.parametrize("name", ["ppo", "bc", "dqn"])
+def test_default_module_without_spaces_names_what_is_missing(name):
+    from rlmodules import registry
+
+    module_class = registry.get("module", name)
+    with pytest.raises(SpecError, match="needs an observation_space and an action_space"):
+        module_class(action_space=ACT)
 
 
 def test_constructor_is_keyword_only():
@@ -151,7 +161,6 @@ def test_default_module_through_compute_actions_on_numpy():
 
 
 def test_module_without_action_space_cannot_choose_a_distribution():
-    from rlmodules import SpecError
 
     module = OneForward(observation_space=OBS, action_space=None)
     with pytest.raises(SpecError, match="has no action_space.*build it with an action_space"):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import pytest
 import torch
+from rlmodules import RLModuleSpec
 from rlmodules.algorithms import PPOConfig
+from rlmodules.algorithms.config import RegisteredEnvCreator
 from rlmodules.algorithms.flat_params import FlatParameters
+from rlmodules.algorithms.sampler import VectorEnvSampler
 from rlmodules.envs import StatelessCartPole
-from rlmodules.errors import ConfigError
+from rlmodules.errors import CheckpointError, ConfigError
 
 
 def _nets(seed=0):
@@ -108,3 +112,43 @@ def test_vector_entry_point_mode_without_one_is_a_clear_error(env, message):
     config = _tiny_ppo(gym_env_vectorize_mode="vector_entry_point").environment(env)
     with pytest.raises(ConfigError, match=message):
         config.build()
+
+
+def test_optimizer_state_of_another_architecture_is_refused():
+    algo = _tiny_ppo().build()
+    try:
+        algo.train()
+        tensors, data = algo.learner.get_optimizer_state()
+        first = next(iter(tensors)).rpartition("::")[0]
+        partial = {k: v for k, v in tensors.items() if not k.startswith(f"{first}::")}
+        with pytest.raises(CheckpointError, match="covers only some of the module's parameters"):
+            algo.learner.set_optimizer_state(partial, data)
+        extra = dict(tensors, **{"no.such.weight::exp_avg": torch.zeros(1)})
+        with pytest.raises(CheckpointError, match="'no.such.weight', which this module lacks"):
+            algo.learner.set_optimizer_state(extra, data)
+    finally:
+        algo.stop()
+
+
+class _SameStepCartPoles(gym.vector.SyncVectorEnv):
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+
+    def __init__(self, num_envs, **kwargs):
+        super().__init__([lambda: gym.make("CartPole-v1")] * num_envs,
+                         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+
+def test_vector_entry_point_resetting_on_the_same_step_is_a_clear_error():
+    env = gym.make("CartPole-v1")
+    module = RLModuleSpec(module_class="ppo", observation_space=env.observation_space,
+                          action_space=env.action_space).build()
+    gym.register(id="SameStepCartPole-v0",
+                 entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+                 vector_entry_point=_SameStepCartPoles)
+    try:
+        with pytest.raises(ConfigError, match="resets with .*SAME_STEP.*Use 'sync' or 'async'"):
+            VectorEnvSampler(env_creator=RegisteredEnvCreator("SameStepCartPole-v0", {}),
+                             multi_module=module.as_multi_rl_module(), num_envs=2,
+                             vectorize_mode="vector_entry_point")
+    finally:
+        del gym.registry["SameStepCartPole-v0"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 import torch
-from rlmodules.errors import ConfigError, SpecError
+from rlmodules.errors import ConfigError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.plugins import DefaultPPOTorchRLModule
 
@@ -57,12 +57,7 @@ class MobileNetV2PPOTorchRLModule(DefaultPPOTorchRLModule):
     default_model_config_class = MobileNetV2ModelConfig
 
     def setup(self) -> None:
-        catalog = self.catalog
-        if catalog is None:
-            raise SpecError(
-                f"{type(self).__name__} needs an observation_space and an action_space to "
-                f"build its networks; got {self.observation_space} and {self.action_space}"
-            )
+        catalog = self.required_catalog()
         self.encoder = self._mobilenet()
         self.pi = catalog.build_pi_head(self.encoder.output_dim)
         self.vf_encoder = None
