@@ -1,12 +1,16 @@
 """Time-to-solve CartPole-v1: rlmodules' PPO against Stable-Baselines3's PPO, in one run.
 
-Both use RL Baselines3 Zoo's CartPole-v1 settings (8 envs, n_steps 32, batch 256,
+All use RL Baselines3 Zoo's CartPole-v1 settings (8 envs, n_steps 32, batch 256,
 20 epochs, gamma 0.98, gae_lambda 0.8, lr 1e-3 -> 0 and clip 0.2 -> 0 linearly over
 100k steps, no entropy bonus, 64x64 tanh actor and critic without shared layers).
 "Solved" is a mean return >= 475 over the last 100 training episodes. Prints the wall
-clock and env steps to solve and env steps/s for both, and their ratio. Ours steps
+clock and env steps to solve and env steps/s for each, and the ratios. Ours steps
 gymnasium's own vectorised CartPole by default (as ``rlmodules train`` does; SB3 has no
 use for it); ``--vectorize-mode sync`` steps 8 separate envs as SB3 does.
+
+A third contender, "plain", is the same PPO hand-written in plain PyTorch on the same
+vectorised env: no framework, the math inlined. It is the floor a framework can approach;
+``--plain-flat-buffers`` gives it the flat parameter buffers our learner uses.
 
     pip install -r benchmarks/requirements.txt -c constraints-dev.txt
     python benchmarks/bench_ppo_vs_sb3.py --seeds 0 1 2 --num-threads 1
@@ -46,6 +50,102 @@ def run_ours(seed: int, vectorize_mode: str) -> tuple[float, int, bool]:
     elapsed = time.perf_counter() - start
     algo.stop()
     return elapsed, algo.timesteps, solved
+
+
+def run_plain(seed: int, flat_buffers: bool) -> tuple[float, int, bool]:
+    """The same PPO in plain PyTorch: one function, no checks, no metrics."""
+    import math
+
+    import gymnasium as gym
+    from torch import nn
+    from torch.nn import functional as F
+
+    torch.manual_seed(seed)
+
+    def mlp(out: int, gain: float) -> nn.Sequential:
+        net = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+                            nn.Linear(64, out))
+        for layer, g in ((net[0], math.sqrt(2)), (net[2], math.sqrt(2)), (net[4], gain)):
+            nn.init.orthogonal_(layer.weight, g)
+            nn.init.zeros_(layer.bias)
+        return net
+
+    pi, vf = mlp(2, 0.01), mlp(1, 1.0)
+    params = [*pi.parameters(), *vf.parameters()]
+    if flat_buffers:
+        from rlmodules.algorithms.flat_params import FlatParameters
+
+        flat = FlatParameters(params)
+        optimizer = torch.optim.Adam(flat.buffers, lr=1e-3, eps=1e-5, fused=True)
+        zero_grad, clip = flat.zero_grad, lambda: flat.clip_grad_norm_(0.5)
+    else:
+        optimizer = torch.optim.Adam(params, lr=1e-3, eps=1e-5, fused=True)
+        zero_grad, clip = optimizer.zero_grad, lambda: nn.utils.clip_grad_norm_(params, 0.5)
+    num_envs, horizon, gamma, lambda_ = 8, 32, 0.98, 0.8
+    env = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="vector_entry_point")
+    obs, _ = env.reset(seed=seed)
+    returns, finished = np.zeros(num_envs), []
+    reset_step = np.zeros(num_envs, dtype=bool)  # next-step autoreset: this step is ignored
+    steps, solved = 0, False
+    start = time.perf_counter()
+    while steps < MAX_STEPS and not solved:
+        rows_obs = np.zeros((horizon + 1, num_envs, 4), np.float32)
+        actions = np.zeros((horizon, num_envs), np.int64)
+        old_logp = np.zeros((horizon, num_envs), np.float32)
+        rewards = np.zeros((horizon, num_envs), np.float32)
+        terminated = np.zeros((horizon, num_envs), bool)
+        done = np.zeros((horizon, num_envs), bool)
+        valid = np.zeros((horizon, num_envs), bool)
+        for t in range(horizon):
+            rows_obs[t] = obs
+            with torch.no_grad():
+                log_probs = pi(torch.from_numpy(obs)).log_softmax(-1)
+                action = (log_probs - torch.rand_like(log_probs).log_().neg_().log_()).argmax(-1)
+                old_logp[t] = log_probs.gather(-1, action[:, None]).squeeze(-1).numpy()
+            actions[t] = action.numpy()
+            obs, rewards[t], term, trunc, _ = env.step(actions[t])
+            valid[t] = ~reset_step
+            terminated[t], done[t] = term & valid[t], (term | trunc) & valid[t]
+            returns += np.where(valid[t], rewards[t], 0.0)
+            for i in np.flatnonzero(done[t]):
+                finished.append(returns[i])
+                returns[i] = 0.0
+            reset_step = done[t]
+        rows_obs[horizon] = obs
+        steps += horizon * num_envs
+        with torch.no_grad():
+            values = vf(torch.from_numpy(rows_obs)).squeeze(-1).numpy()
+        advantages = np.zeros((horizon, num_envs), np.float32)
+        running = np.zeros(num_envs, np.float32)
+        for t in reversed(range(horizon)):
+            delta = rewards[t] + gamma * values[t + 1] * ~terminated[t] - values[t]
+            running = np.where(valid[t], delta + gamma * lambda_ * ~done[t] * running, 0.0)
+            advantages[t] = running
+        keep = valid.reshape(-1)
+        o = torch.from_numpy(rows_obs[:-1].reshape(-1, 4)[keep])
+        a = torch.from_numpy(actions.reshape(-1)[keep])
+        logp_old = torch.from_numpy(old_logp.reshape(-1)[keep])
+        adv = torch.from_numpy(advantages.reshape(-1)[keep])
+        targets = adv + torch.from_numpy(values[:-1].reshape(-1)[keep])
+        remaining = max(0.0, 1.0 - steps / TIMESTEPS)
+        optimizer.param_groups[0]["lr"] = 1e-3 * remaining
+        clip_param = 0.2 * remaining
+        for _ in range(20):  # 20 epochs of one 256-row minibatch
+            logp = pi(o).log_softmax(-1).gather(-1, a[:, None]).squeeze(-1)
+            std, mean = torch.std_mean(adv, correction=0)
+            normalized = (adv - mean) / (std + 1e-8)
+            ratio = torch.exp(logp - logp_old)
+            surrogate = torch.min(ratio * normalized,
+                                  ratio.clamp(1 - clip_param, 1 + clip_param) * normalized)
+            loss = -surrogate.mean() + 0.5 * F.mse_loss(vf(o).squeeze(-1), targets)
+            zero_grad()
+            loss.backward()
+            clip()
+            optimizer.step()
+        solved = len(finished) >= 1 and np.mean(finished[-100:]) >= TARGET
+    elapsed = time.perf_counter() - start
+    env.close()
+    return elapsed, steps, solved
 
 
 def run_sb3(seed: int) -> tuple[float, int, bool]:
@@ -93,6 +193,8 @@ def main() -> None:
                              "(the default, as `rlmodules train` does) or 8 separate envs "
                              "as SB3 does")
     parser.add_argument("--skip-sb3", action="store_true")
+    parser.add_argument("--plain-flat-buffers", action="store_true",
+                        help="give the plain-PyTorch PPO our learner's flat parameter buffers")
     args = parser.parse_args()
     torch.set_num_threads(args.num_threads)
     print(f"torch {torch.__version__}, {args.num_threads} thread(s); ours steps envs with "
@@ -100,24 +202,29 @@ def main() -> None:
     header = f"{'seed':>4} {'library':<10} {'solved':>6} {'time s':>8} {'env steps':>10} " \
              f"{'steps/s':>8}"
     print(header)
-    totals: dict[str, list[float]] = {"rlmodules": [], "sb3": []}
-    steps_done: dict[str, list[int]] = {"rlmodules": [], "sb3": []}
+    runs = [("rlmodules", lambda s: run_ours(s, args.vectorize_mode)),
+            ("plain", lambda s: run_plain(s, args.plain_flat_buffers))]
+    runs += [] if args.skip_sb3 else [("sb3", run_sb3)]
+    totals: dict[str, list[float]] = {name: [] for name, _ in runs}
+    steps_done: dict[str, list[int]] = {name: [] for name, _ in runs}
     for seed in args.seeds:
-        runs = [("rlmodules", lambda s: run_ours(s, args.vectorize_mode))]
-        runs += [] if args.skip_sb3 else [("sb3", run_sb3)]
         for name, run in runs:
             elapsed, steps, solved = run(seed)
             totals[name].append(elapsed)
             steps_done[name].append(steps)
             print(f"{seed:>4} {name:<10} {str(solved):>6} {elapsed:>8.1f} {steps:>10,} "
                   f"{steps / elapsed:>8,.0f}", flush=True)
-    if totals["sb3"]:
-        ratio = sum(totals["rlmodules"]) / sum(totals["sb3"])
-        print(f"time to solve, rlmodules / sb3: {ratio:.2f} (target <= 0.5)")
-        per_step = {k: sum(totals[k]) / sum(steps_done[k]) for k in totals}
-        print(f"time per env step, rlmodules / sb3: {per_step['rlmodules'] / per_step['sb3']:.2f}"
-              f"; env steps to solve, rlmodules / sb3: "
-              f"{sum(steps_done['rlmodules']) / sum(steps_done['sb3']):.2f}")
+    per_step = {name: sum(totals[name]) / sum(steps_done[name]) for name in totals}
+    baselines = ["plain"] + ([] if args.skip_sb3 else ["sb3"])
+    for name in ["rlmodules", "plain"]:
+        for base in baselines:
+            if base != name:
+                print(f"{name} / {base}: time to solve "
+                      f"{sum(totals[name]) / sum(totals[base]):.2f}, time per env step "
+                      f"{per_step[name] / per_step[base]:.2f}, env steps to solve "
+                      f"{sum(steps_done[name]) / sum(steps_done[base]):.2f}")
+    if not args.skip_sb3:
+        print("target: rlmodules / sb3 time to solve <= 0.5")
 
 
 if __name__ == "__main__":
