@@ -69,8 +69,9 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
 def _read_state(path: Path) -> dict[str, Any]:
     state_file = path / STATE_FILE
     if not state_file.is_file():
+        what = "does not exist" if not path.exists() else f"has no {STATE_FILE}"
         raise CheckpointError(
-            f"{path} is not an algorithm checkpoint (no {STATE_FILE}); pass the directory "
+            f"{path} is not an algorithm checkpoint (it {what}); pass the directory "
             f"save_to_path() wrote, or a module checkpoint with component="
             f"'{MODULE_COMPONENT}/<module_id>'"
         )

@@ -274,7 +274,10 @@ def restore_module(
     meta = read_metadata(root)
     node, target = _pair(module, meta["module"], component, root)
     state = _read_state(target, node, root, component or "")
-    target.set_state(state)
+    try:
+        target.set_state(state)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{exc}{_space_mismatch(node, target)}") from None
 
 
 def load_module(
@@ -452,6 +455,24 @@ def _leaf_spec(
             else _resolve_class("catalog", catalog_ref, allow_import, root)
         ),
     )
+
+
+def _space_mismatch(node: dict[str, Any], module: Any) -> str:
+    """Where the checkpoint's spaces differ from ``module``'s, the first such difference
+    as a sentence to append to a load error ("" if none is known)."""
+    if "components" in node:
+        for module_id, child in node["components"].items():
+            if module_id in module:
+                found = _space_mismatch(child, module[module_id])
+                if found:
+                    return found
+        return ""
+    saved = _spaces(node)
+    present = (module.observation_space, module.action_space)
+    if None in saved or None in present or saved == present:
+        return ""
+    return (f". The checkpoint's module was built for observation space {saved[0]} and "
+            f"action space {saved[1]}; this one has {present[0]} and {present[1]}")
 
 
 def _spaces(node: dict[str, Any]) -> tuple[Any, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import rlmodules
@@ -195,6 +196,19 @@ def test_inference_only_checkpoint_cannot_fill_a_full_module(tmp_path):
     with pytest.raises(CheckpointError, match=r"missing keys \['vf\.0\.weight'"):
         full.restore_from_path(tmp_path / "c")
     assert_same_state(full.get_state(), before)
+
+
+def test_a_load_error_names_the_spaces_when_they_differ(tmp_path):
+    build("ppo").save_to_path(tmp_path / "c")
+    other = RLModuleSpec(module_class="ppo", observation_space=gym.spaces.Box(-1, 1, (7,)),
+                         action_space=ACT, model_config={"fcnet_hiddens": [16]}).build()
+    with pytest.raises(CheckpointError, match=r"shape mismatches .* was built for observation "
+                                              r"space Box\(.*\(4,\).*this one has Box\(.*\(7,\)"):
+        other.restore_from_path(tmp_path / "c")
+    # Inside a MultiRLModule too, under the module id whose spaces differ.
+    build("ppo").as_multi_rl_module().save_to_path(tmp_path / "m")
+    with pytest.raises(CheckpointError, match=r"module id 'default_policy'.*\(7,\)"):
+        other.as_multi_rl_module().restore_from_path(tmp_path / "m")
 
 
 # --- MultiRLModule with a shared encoder ----------------------------------------------------------

@@ -110,6 +110,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     from rlmodules.algorithms.config import PPOConfig
+    from rlmodules.algorithms.ppo import PPO
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
 
@@ -118,9 +119,15 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     env_section = settings.get("environment")
     file_env = env_section.get("env") if isinstance(env_section, dict) else None
     env = args.env or file_env or DEFAULT_ENV
+    module_section = settings.get("rl_module")
+    module = args.module or (
+        module_section.get("module_class") if isinstance(module_section, dict) else None)
     config = PPOConfig().environment(env)
     if isinstance(env, str):  # tuned settings for well-known envs, then the file's
-        config.update_from_dict(preset_for(env, timesteps))
+        preset = preset_for(env, timesteps)
+        if module not in (None, PPO.default_module_class):
+            preset.pop("rl_module", None)  # its model_config is the default module's
+        config.update_from_dict(preset)
     config.update_from_dict(settings)
     config.environment(env)
     if args.module is not None:

@@ -105,8 +105,10 @@ def test_corrupted_checkpoint_is_a_clear_error(tmp_path):
 
 def test_bad_paths_and_components_explain_themselves(tmp_path):
     algo = _small_config().build()
-    with pytest.raises(CheckpointError, match=r"not an algorithm checkpoint \(no algorithm_state"):
+    with pytest.raises(CheckpointError, match=r"not an algorithm checkpoint \(it has no algo"):
         algo.restore_from_path(tmp_path)
+    with pytest.raises(CheckpointError, match=r"not an algorithm checkpoint \(it does not exist"):
+        algo.restore_from_path(tmp_path / "missing")
     with pytest.raises(CheckpointError, match=r"unknown component 'learner/rl_module'.*use "):
         algo.restore_from_path(tmp_path, component="learner/rl_module")
     with pytest.raises(CheckpointError, match=r"names module id 'p9'.*\['default_policy'\]"):

@@ -72,6 +72,36 @@ def test_config_files_toml_and_json(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_a_named_module_gets_its_own_model_config_not_the_presets(tmp_path, rlmodules_registry):
+    # The CartPole preset's model_config (fcnet_hiddens, ...) is tuned for the default
+    # module; a module named with --module (or in the config file) must not receive it.
+    import torch
+    from rlmodules import Columns, TorchRLModule, hookimpl
+
+    configs = []
+
+    class LinearPolicy(TorchRLModule):
+        def setup(self):
+            configs.append(dict(self.model_config))
+            self.pi = torch.nn.Linear(4, 2)
+
+        def _forward(self, batch, **kwargs):
+            return {Columns.ACTION_DIST_INPUTS: self.pi(batch[Columns.OBS])}
+
+    class Plugin:
+        @hookimpl
+        def rlmodules_modules(self):
+            return {"linear_pg": LinearPolicy}
+
+    rlmodules_registry.register_plugin(Plugin())
+    assert main(["train", *FAST, "--module", "linear_pg", "--out", str(tmp_path / "a")]) == 0
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[rl_module]\nmodule_class = "linear_pg"\n'
+                    '[rl_module.model_config]\nwidth = 3\n')
+    assert main(["train", *FAST, "--config", str(toml), "--out", str(tmp_path / "b")]) == 0
+    assert configs and {str(c) for c in configs} == {"{}", "{'width': 3}"}
+
+
 def test_unknown_module_name_is_a_clear_error(tmp_path, capsys):
     assert main(["train", *FAST, "--module", "ppp", "--out", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err
