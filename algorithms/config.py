@@ -493,8 +493,9 @@ class RegisteredEnvCreator:
             yield
         except gym.error.Error as exc:
             raise ConfigError(
-                f"cannot make gymnasium env {self.env_id!r}: {exc}. Check the id (gymnasium "
-                f"lists them with gymnasium.pprint_registry()) and that its package is installed"
+                f"cannot make gymnasium env {self.env_id!r}: {str(exc).rstrip('.')}. Check the "
+                f"id (gymnasium lists them with gymnasium.pprint_registry()) and that its "
+                f"package is installed"
             ) from None
 
 
