@@ -62,4 +62,7 @@ def _render(env: Any, env_id: str) -> np.ndarray:
     try:
         return env.render()
     except gym.error.DependencyNotInstalled as exc:
-        raise ConfigError(f"{env_id} cannot render frames here: {exc}") from None
+        raise ConfigError(
+            f"{env_id} cannot render frames here: {exc} (the classic-control envs render with "
+            f"the pygame that `pip install 'rlmodules[train]'` brings)"
+        ) from None

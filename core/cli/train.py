@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,7 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         result = algo.evaluate(num_episodes=episodes)
         if args.gif is not None:
-            _record_gif(algo, args.gif)
+            _record_gif(algo, args.gif, seed=args.seed)
     finally:
         algo.stop()
     print(f"{_slug(algo.config.env)}: return {result['episode_return_mean']:.2f} ± "
@@ -264,15 +265,18 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record_gif(algo: Any, gif: Path) -> None:
+def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
     try:
         from PIL import Image
     except ImportError:
-        print("Pillow is not installed (pip install pillow): no GIF recorded")
+        print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
         return
     from rlmodules.algorithms.recording import record_episode_frames
 
-    frames = record_episode_frames(algo)
+    # Frames are drawn off-screen: no pygame banner, and no display for SDL to look for.
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    frames = record_episode_frames(algo, seed=seed)
     images = [Image.fromarray(frame) for frame in frames]
     images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
     print(f"recorded {len(images)} frames: {gif}")

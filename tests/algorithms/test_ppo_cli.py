@@ -159,6 +159,18 @@ def test_config_file_can_choose_the_env(tmp_path, capsys):
     assert saved["config"]["env_runners"]["num_envs_per_env_runner"] == 4  # the preset's
 
 
+def test_eval_records_a_gif_of_a_real_classic_control_episode(tmp_path, capsys):
+    pytest.importorskip("pygame", reason="rendering CartPole needs the [train] extra")
+    image = pytest.importorskip("PIL.Image")
+    out, gif = tmp_path / "run", tmp_path / "cartpole.gif"
+    assert main(["train", *FAST, "--out", str(out)]) == 0
+    assert main(["eval", str(out), "--episodes", "1", "--gif", str(gif)]) == 0
+    frames = int(capsys.readouterr().out.split("recorded ")[1].split()[0])
+    with image.open(gif) as recording:
+        assert recording.format == "GIF" and recording.size == (600, 400)
+        assert 1 < recording.n_frames <= frames
+
+
 def test_recording_returns_one_frame_per_step(tmp_path):
     import gymnasium as gym
     import numpy as np

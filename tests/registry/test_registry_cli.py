@@ -123,3 +123,17 @@ def test_info_shows_origin_docstring_and_config_defaults(capsys):
     assert "model config: TinyConfig\n    hidden = [8, 8]\n    activation = 'relu'" in out
     assert "catalog: documented" in both and "module: documented" in both
     assert "unknown module name 'documnted'. Did you mean 'documented'?" in err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    # `rlmodules list | head -1`: the pipe closes before the table is written.
+    import subprocess
+    import sys
+
+    code = "import sys; from rlmodules.cli import main; sys.exit(main(['list']))"
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err
