@@ -154,10 +154,11 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     meta_path = root / METADATA_FILE
     if not meta_path.is_file():
         what = "does not exist" if not root.exists() else f"has no {METADATA_FILE}"
-        raise CheckpointError(
-            f"{root} is not an rlmodules module checkpoint: it {what}; pass a directory "
-            f"written by save_to_path()"
-        )
+        inside = _module_checkpoints_below(root)
+        more = f" and {len(inside) - 3} more" if len(inside) > 3 else ""
+        hint = (f"; module checkpoints inside it: {', '.join(inside[:3])}{more}" if inside
+                else "; pass a directory written by save_to_path()")
+        raise CheckpointError(f"{root} is not an rlmodules module checkpoint: it {what}{hint}")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -167,6 +168,32 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     _check_version(meta, meta_path)
     _check_node(meta.get("module"), meta_path, "")
     return meta
+
+
+def _module_checkpoints_below(root: Path, depth: int = 4, budget: int = 1000) -> list[str]:
+    """Module checkpoints up to ``depth`` levels inside ``root`` (e.g. the module of an
+    algorithm checkpoint or of a training run), relative to it, shallowest first. Looks at
+    most at ``budget`` directories and skips hidden ones (staging directories)."""
+    found: list[str] = []
+    level = [root] if root.is_dir() else []
+    for _ in range(depth):
+        below = []
+        for directory in level:
+            try:
+                children = sorted(p for p in directory.iterdir()
+                                  if p.is_dir() and not p.name.startswith("."))
+            except OSError:
+                continue
+            for child in children:
+                if (child / METADATA_FILE).is_file():
+                    found.append(str(child.relative_to(root)))
+                else:
+                    below.append(child)
+        if found or not below or len(below) > budget:
+            return found
+        budget -= len(below)
+        level = below
+    return found
 
 
 def _check_version(meta: Mapping[str, Any], meta_path: Path) -> None:

@@ -55,3 +55,18 @@ def test_inspect_text_and_missing_plugin_and_corruption(tmp_path, capsys):
     assert "CHECKSUM FAILED" in text
     assert main(["inspect", str(tmp_path / "nothing")]) == 1
     assert "not an rlmodules module checkpoint" in capsys.readouterr().err
+
+
+def test_a_directory_holding_module_checkpoints_names_them(tmp_path, capsys):
+    # E.g. an algorithm checkpoint or a training run: the module sits a few levels down.
+    module = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT,
+                          model_config={"fcnet_hiddens": [8]}).build()
+    module.save_to_path(tmp_path / "run" / "checkpoint" / "learner_group" / "rl_module")
+    module.save_to_path(tmp_path / "run" / "checkpoint" / "other")
+    assert main(["inspect", str(tmp_path / "run")]) == 1  # the shallowest ones are named
+    assert "module checkpoints inside it: checkpoint/other\n" in capsys.readouterr().err
+    assert main(["inspect", str(tmp_path / "run" / "checkpoint" / "learner_group")]) == 1
+    assert "module checkpoints inside it: rl_module" in capsys.readouterr().err
+    (tmp_path / "empty" / "a" / "b").mkdir(parents=True)
+    assert main(["inspect", str(tmp_path / "empty")]) == 1
+    assert "pass a directory written by save_to_path()" in capsys.readouterr().err
