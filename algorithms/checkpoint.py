@@ -26,7 +26,7 @@ from rlmodules._tensor_file import read_tensor_file, write_tensor_file
 from rlmodules.errors import CheckpointError
 
 from .algorithm import MODULE_COMPONENT
-from .config import AlgorithmConfig, _resolve_import_path
+from .config import AlgorithmConfig, _is_import_path, _resolve_import_path
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -130,6 +130,22 @@ def restore_component(algo: Algorithm, path: str | Path, component: str) -> None
         f"unknown component {component!r}; use {MODULE_COMPONENT!r} for a MultiRLModule "
         f"checkpoint or '{MODULE_COMPONENT}/<module_id>' for one module's checkpoint"
     )
+
+
+def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dict[str, Any]]:
+    """The env (a gymnasium id or an import path) and ``env_config`` the algorithm
+    checkpoint at ``path`` was trained with. An import path is accepted only if this program
+    already imported its module (or with ``allow_import``), as for :func:`saved_config`."""
+    data = _read_state(Path(path))["config"]
+    env = data.get("env")
+    if not isinstance(env, str):
+        raise CheckpointError(
+            f"the algorithm checkpoint {path} holds no env name (its env was a lambda or a "
+            f"local function, which cannot be saved)"
+        )
+    if _is_import_path(env):
+        _resolve_import_path(env, "env", allow_import)
+    return env, dict(data.get("env_config") or {})
 
 
 def saved_config(path: str | Path, *, allow_import: bool = False) -> AlgorithmConfig:

@@ -17,27 +17,35 @@ __all__ = ["record_episode_frames"]
 
 def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
                           max_steps: int = 1000, seed: int | None = None) -> list[np.ndarray]:
-    """RGB frames ``[H, W, 3]`` of one greedy episode; needs a gymnasium id env that
-    renders ``rgb_array``."""
-    import gymnasium as gym
+    """RGB frames ``[H, W, 3]`` of one greedy episode. The env is made as the algorithm
+    makes it, with ``render_mode="rgb_array"`` added to its ``env_config`` (a gymnasium id
+    passes it to ``gym.make``; an env class or factory must pass it on to its env)."""
+    from .config import make_env_creator
 
-    env_id = algo.config.env
-    if not isinstance(env_id, str):
+    env_config = {**algo.config.env_config, "render_mode": "rgb_array"}
+    name = _name(algo.config.env)
+    try:
+        env = make_env_creator(algo.config.env, env_config)()
+    except TypeError as exc:  # a constructor without a render_mode keyword
         raise ConfigError(
-            f"recording needs a gymnasium env id (to make it with render_mode='rgb_array'), "
-            f"got {env_id!r}"
-        )
-    env = gym.make(env_id, render_mode="rgb_array", **algo.config.env_config)
-    if "rgb_array" not in env.metadata.get("render_modes", []):
+            f"cannot record {name}: making it with render_mode='rgb_array' failed ({exc})"
+        ) from None
+    renders = "rgb_array" in getattr(env, "metadata", {}).get("render_modes", [])
+    if not renders or getattr(env, "render_mode", None) != "rgb_array":
         env.close()
-        raise ConfigError(f"{env_id} does not render rgb_array frames; no GIF can be recorded")
+        raise ConfigError(
+            f"cannot record {name}: recording needs an env that renders 'rgb_array' frames "
+            f"(metadata render_modes {getattr(env, 'metadata', {}).get('render_modes')}) and "
+            f"takes render_mode from its env_config (it was made with render_mode="
+            f"{getattr(env, 'render_mode', None)!r})"
+        )
     module = algo.module[module_id]
     state = tree_map(lambda s: s.unsqueeze(0), module.get_initial_state()) \
         if module.is_stateful() else None
     frames = []
     try:
         obs, _ = env.reset(seed=seed)
-        frames.append(_render(env, env_id))
+        frames.append(_render(env, name))
         for _ in range(max_steps):
             batch: dict[str, Any] = {Columns.OBS: tree_map(lambda x: to_tensor(x)[None], obs)}
             if state is not None:
@@ -48,12 +56,16 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
             obs, _, terminated, truncated, _ = env.step(
                 tree_map(lambda a: a[0], out[Columns.ACTIONS_FOR_ENV])
             )
-            frames.append(_render(env, env_id))
+            frames.append(_render(env, name))
             if terminated or truncated:
                 break
     finally:
         env.close()
     return frames
+
+
+def _name(env: Any) -> str:
+    return env if isinstance(env, str) else getattr(env, "__name__", repr(env))
 
 
 def _render(env: Any, env_id: str) -> np.ndarray:

@@ -26,11 +26,13 @@ def register(subparsers: Any) -> None:
         "env and write the episodes to a new directory. Actions are greedy unless --explore.",
     )
     p.add_argument("checkpoint", help="a module or algorithm checkpoint directory")
-    p.add_argument("--env", required=True,
+    p.add_argument("--env", default=None,
                    help="a gymnasium id such as 'CartPole-v1', or 'pkg.mod:EnvClass' "
-                   "(a single-agent gymnasium env or a PettingZoo-style parallel env)")
+                   "(a single-agent gymnasium env or a PettingZoo-style parallel env); "
+                   "default: the env an algorithm checkpoint (or run) was trained on")
     p.add_argument("--env-config", metavar="JSON", default=None,
-                   help='env settings as JSON, e.g. \'{"num_agents": 2}\'')
+                   help='env settings as JSON, e.g. \'{"num_agents": 2}\' (default: the '
+                   'trained env\'s, when --env is left out)')
     p.add_argument("--episodes", type=int, required=True, help="number of episodes to record")
     p.add_argument("--out", required=True, help="a new (or empty) directory to write to")
     p.add_argument("--map", dest="mapping", action="append", default=[], metavar="AGENT=MODULE",
@@ -47,12 +49,13 @@ def _record(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be a positive number, got {args.episodes}")
-    module = _load_module(Path(args.checkpoint))
-    env_config = _env_config(args.env_config)
-    env_creator = make_env_creator(args.env, env_config)  # an id or a pkg.mod:Class path
+    path = _checkpoint_dir(Path(args.checkpoint))
+    module = _load_module(path)
+    env, env_config = _env(args, path)
+    env_creator = make_env_creator(env, env_config)  # an id or a pkg.mod:Class path
     mapping = _mapping_fn(module, args.mapping)
     recorded = record_episodes(
-        module, env_creator, args.out, num_episodes=args.episodes, env=args.env,
+        module, env_creator, args.out, num_episodes=args.episodes, env=env,
         policy_mapping_fn=mapping, explore=args.explore, seed=args.seed,
     )
     for agent_id in recorded.agent_ids:
@@ -64,18 +67,40 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_module(path: Path) -> Any:
-    from rlmodules.algorithms.algorithm import MODULE_COMPONENT
-    from rlmodules.algorithms.checkpoint import STATE_FILE
-    from rlmodules.rl_module import RLModule
-
+def _checkpoint_dir(path: Path) -> Path:
+    """The checkpoint in ``path``: itself, or that of a `rlmodules train` run directory."""
     from .train import CHECKPOINT_DIR
 
-    if (path / CHECKPOINT_DIR).is_dir():  # the --out directory of `rlmodules train`
-        path = path / CHECKPOINT_DIR
-    if (path / STATE_FILE).is_file():
-        path = path / MODULE_COMPONENT
-    return RLModule.from_checkpoint(path)
+    return path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
+
+
+def _is_algorithm_checkpoint(path: Path) -> bool:
+    from rlmodules.algorithms.checkpoint import STATE_FILE
+
+    return (path / STATE_FILE).is_file()
+
+
+def _load_module(path: Path) -> Any:
+    from rlmodules.algorithms.algorithm import MODULE_COMPONENT
+    from rlmodules.rl_module import RLModule
+
+    return RLModule.from_checkpoint(
+        path / MODULE_COMPONENT if _is_algorithm_checkpoint(path) else path)
+
+
+def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
+    """``--env`` with ``--env-config``, or else what the algorithm checkpoint trained on."""
+    if args.env is not None:
+        return args.env, _env_config(args.env_config)
+    if not _is_algorithm_checkpoint(path):
+        raise ConfigError(
+            f"--env is needed: {path} is a module checkpoint, which does not record an env "
+            f"(an algorithm checkpoint or a `rlmodules train` run directory does)"
+        )
+    from rlmodules.algorithms.checkpoint import saved_env
+
+    env, env_config = saved_env(path)
+    return env, {**env_config, **_env_config(args.env_config)}
 
 
 def _env_config(text: str | None) -> dict[str, Any]:

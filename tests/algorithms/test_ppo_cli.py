@@ -1,5 +1,6 @@
 """`rlmodules train` / `rlmodules eval` through the command line entry point."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -185,6 +186,28 @@ def test_eval_records_a_gif_of_a_real_classic_control_episode(tmp_path, capsys):
     with image.open(gif) as recording:
         assert recording.format == "GIF" and recording.size == (600, 400)
         assert 1 < recording.n_frames <= frames
+
+
+def test_record_and_gif_use_the_env_the_run_trained_on(tmp_path, capsys):
+    out, env = tmp_path / "run", "rlmodules.envs:StatelessCartPole"  # an env class
+    assert main(["train", *FAST, "--env", env, "--out", str(out)]) == 0
+    assert main(["record", str(out), "--episodes", "2", "--out", str(tmp_path / "eps")]) == 0
+    assert json.loads((tmp_path / "eps" / "episodes.json").read_text())["env"] == env
+    module_dir = out / "checkpoint" / "learner_group" / "learner" / "rl_module"
+    capsys.readouterr()
+    assert main(["record", str(module_dir), "--episodes", "1", "--out", str(tmp_path / "x")]) == 1
+    assert "--env is needed" in capsys.readouterr().err
+    if importlib.util.find_spec("pygame"):  # the class passes render_mode on to CartPole
+        assert main(["eval", str(out), "--episodes", "1", "--gif", str(tmp_path / "a.gif")]) == 0
+        assert (tmp_path / "a.gif").stat().st_size > 0
+    # An env named by a module the program has not imported is not imported from a file.
+    state_file = out / "checkpoint" / "algorithm_state.json"
+    state = json.loads(state_file.read_text())
+    state["config"]["env"] = "not_imported_pkg:Env"
+    state_file.write_text(json.dumps(state))
+    capsys.readouterr()
+    assert main(["record", str(out), "--episodes", "1", "--out", str(tmp_path / "y")]) == 1
+    assert "has not imported" in capsys.readouterr().err
 
 
 def test_recording_returns_one_frame_per_step(tmp_path):
