@@ -8,8 +8,8 @@ clock and env steps to solve and env steps/s for each, and the ratios. Ours step
 gymnasium's own vectorised CartPole by default (as ``rlmodules train`` does; SB3 has no
 use for it); ``--vectorize-mode sync`` steps 8 separate envs as SB3 does.
 
-A third contender, "plain", is the same PPO hand-written in plain PyTorch on the same
-vectorised env: no framework, the math inlined. It is the floor a framework can approach;
+A third contender, "plain", is the same PPO hand-written in plain PyTorch, stepping its envs
+as ours does: no framework, the math inlined. It is the floor a framework can approach;
 ``--plain-flat-buffers`` gives it the flat parameter buffers our learner uses.
 
     pip install -r benchmarks/requirements.txt -c constraints-dev.txt
@@ -52,7 +52,7 @@ def run_ours(seed: int, vectorize_mode: str) -> tuple[float, int, bool]:
     return elapsed, algo.timesteps, solved
 
 
-def run_plain(seed: int, flat_buffers: bool) -> tuple[float, int, bool]:
+def run_plain(seed: int, vectorize_mode: str, flat_buffers: bool) -> tuple[float, int, bool]:
     """The same PPO in plain PyTorch: one function, no checks, no metrics."""
     import math
 
@@ -82,7 +82,7 @@ def run_plain(seed: int, flat_buffers: bool) -> tuple[float, int, bool]:
         optimizer = torch.optim.Adam(params, lr=1e-3, eps=1e-5, fused=True)
         zero_grad, clip = optimizer.zero_grad, lambda: nn.utils.clip_grad_norm_(params, 0.5)
     num_envs, horizon, gamma, lambda_ = 8, 32, 0.98, 0.8
-    env = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="vector_entry_point")
+    env = gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode=vectorize_mode)
     obs, _ = env.reset(seed=seed)
     returns, finished = np.zeros(num_envs), []
     reset_step = np.zeros(num_envs, dtype=bool)  # next-step autoreset: this step is ignored
@@ -189,21 +189,21 @@ def main() -> None:
                         help="torch intra-op threads for both (default 1)")
     parser.add_argument("--vectorize-mode", default="vector_entry_point",
                         choices=["vector_entry_point", "sync"],
-                        help="how ours steps its 8 envs: gymnasium's own vectorised CartPole "
-                             "(the default, as `rlmodules train` does) or 8 separate envs "
-                             "as SB3 does")
+                        help="how ours and plain step their 8 envs: gymnasium's own "
+                             "vectorised CartPole (the default, as `rlmodules train` does) "
+                             "or 8 separate envs as SB3 does")
     parser.add_argument("--skip-sb3", action="store_true")
     parser.add_argument("--plain-flat-buffers", action="store_true",
                         help="give the plain-PyTorch PPO our learner's flat parameter buffers")
     args = parser.parse_args()
     torch.set_num_threads(args.num_threads)
-    print(f"torch {torch.__version__}, {args.num_threads} thread(s); ours steps envs with "
+    print(f"torch {torch.__version__}, {args.num_threads} thread(s); ours and plain step envs with "
           f"{args.vectorize_mode!r}; target: 100-episode mean return >= {TARGET:.0f}")
     header = f"{'seed':>4} {'library':<10} {'solved':>6} {'time s':>8} {'env steps':>10} " \
              f"{'steps/s':>8}"
     print(header)
     runs = [("rlmodules", lambda s: run_ours(s, args.vectorize_mode)),
-            ("plain", lambda s: run_plain(s, args.plain_flat_buffers))]
+            ("plain", lambda s: run_plain(s, args.vectorize_mode, args.plain_flat_buffers))]
     runs += [] if args.skip_sb3 else [("sb3", run_sb3)]
     totals: dict[str, list[float]] = {name: [] for name, _ in runs}
     steps_done: dict[str, list[int]] = {name: [] for name, _ in runs}
