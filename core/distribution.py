@@ -78,7 +78,8 @@ class Distribution(abc.ABC):
             configured = type(
                 f"{base.__name__}[{space}]",
                 (base,),
-                {"__module__": base.__module__, "space": space, **attributes},
+                {"__module__": base.__module__, "space": space, **attributes,
+                 "from_logits": _width_checked(base)},
             )
             _CONFIGURED[key] = configured
         return configured
@@ -133,6 +134,20 @@ class Distribution(abc.ABC):
     @abc.abstractmethod
     def to_deterministic(self) -> Distribution:
         """The greedy counterpart (argmax / mean) whose ``sample()`` is deterministic."""
+
+
+def _width_checked(base: type[Distribution]) -> Any:
+    """``base.from_logits`` for a class configured by ``for_space``: the logits' width is
+    checked first, so every distribution keeps that promise without repeating the check."""
+    build = base.from_logits.__func__  # type: ignore[attr-defined]
+
+    def from_logits(cls: type[Distribution], logits: Any, *args: Any, **kwargs: Any) -> Any:
+        # Explicit structure (e.g. input_lens) sets its own width; the common call has none.
+        if (not args and not kwargs) or all(a is None for a in (*args, *kwargs.values())):
+            cls._check_width(logits)
+        return build(cls, logits, *args, **kwargs)
+
+    return classmethod(from_logits)
 
 
 def _space_key(space: Any) -> str:

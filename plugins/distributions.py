@@ -155,8 +155,6 @@ class Categorical(Distribution):
 
     @classmethod
     def from_logits(cls, logits: torch.Tensor) -> Categorical:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
         return cls(logits)
 
     @classmethod
@@ -238,7 +236,6 @@ class MultiCategorical(Distribution):
                     "e.g. input_lens=[3, 2]) unless the class was configured with "
                     "MultiCategorical.for_space(space)"
                 )
-            cls._check_width(logits)
             return cls(logits, cls.nvec, cls.start)
         if logits.shape[-1:] != (sum(input_lens),):
             raise SpaceError(
@@ -315,8 +312,6 @@ class Bernoulli(Distribution):
 
     @classmethod
     def from_logits(cls, logits: torch.Tensor) -> Bernoulli:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
         return cls(logits)
 
     @classmethod
@@ -354,7 +349,25 @@ class Bernoulli(Distribution):
 
 
 # --- continuous ---------------------------------------------------------------------------------
-class DiagGaussian(Distribution):
+class _Gaussian(Distribution):
+    """Inputs ``[..., 2 * D]`` as means then log standard deviations, the latter clamped to
+    ``[LOG_STD_MIN, LOG_STD_MAX]`` (the shared constructor of the Gaussians below)."""
+
+    LOG_STD_MIN: ClassVar[float]
+    LOG_STD_MAX: ClassVar[float]
+
+    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
+        self.mean = mean
+        self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
+        self.std = self.log_std.exp()
+
+    @classmethod
+    def from_logits(cls, logits: torch.Tensor) -> Any:
+        mean, log_std = logits.chunk(2, dim=-1)
+        return cls(mean, log_std)
+
+
+class DiagGaussian(_Gaussian):
     """Diagonal Gaussian from ``[..., 2 * D]`` inputs: means then log standard deviations.
 
     ``log_std`` is clamped to ``[LOG_STD_MIN, LOG_STD_MAX]`` so that a diverging head cannot
@@ -368,18 +381,6 @@ class DiagGaussian(Distribution):
 
     LOG_STD_MIN: ClassVar[float] = -20.0
     LOG_STD_MAX: ClassVar[float] = 10.0
-
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        self.mean = mean
-        self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
-        self.std = self.log_std.exp()
-
-    @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> DiagGaussian:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
-        mean, log_std = logits.chunk(2, dim=-1)
-        return cls(mean, log_std)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -410,7 +411,7 @@ class DiagGaussian(Distribution):
         return Deterministic(self.mean, event_dims=1)
 
 
-class SquashedGaussian(Distribution):
+class SquashedGaussian(_Gaussian):
     """A Gaussian squashed by tanh and rescaled to the Box bounds (``[-1, 1]`` unconfigured).
 
     Inputs ``[..., 2 * D]`` (means then log standard deviations of the pre-squash Gaussian).
@@ -435,17 +436,8 @@ class SquashedGaussian(Distribution):
     _affine_cache: ClassVar[dict[Any, tuple[torch.Tensor, torch.Tensor]]] = {}
 
     def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        self.mean = mean
-        self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
-        self.std = self.log_std.exp()
+        super().__init__(mean, log_std)
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (action, pre-squash)
-
-    @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> SquashedGaussian:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
-        mean, log_std = logits.chunk(2, dim=-1)
-        return cls(mean, log_std)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -554,8 +546,6 @@ class Deterministic(Distribution):
 
     @classmethod
     def from_logits(cls, logits: torch.Tensor) -> Deterministic:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
         return cls(logits, event_dims=1)
 
     @classmethod

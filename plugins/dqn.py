@@ -98,8 +98,6 @@ class GreedyCategorical(Distribution):
 
     @classmethod
     def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> GreedyCategorical:
-        if cls.input_dim is not None:
-            cls._check_width(logits)
         return cls(logits)
 
     @classmethod

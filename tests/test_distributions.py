@@ -81,6 +81,30 @@ def test_for_space_is_cached_per_space_and_knows_its_width():
     assert Categorical.input_dim is None and Categorical.space is None
 
 
+def test_a_plugin_distribution_gets_the_width_check_from_for_space():
+    from rlmodules import Distribution
+
+    class PointMass(Distribution):  # a plugin's class: its from_logits checks nothing
+        def __init__(self, loc):
+            self.loc = loc
+
+        @classmethod
+        def from_logits(cls, logits):
+            return cls(logits)
+
+        @classmethod
+        def required_input_dim(cls, space, **kwargs):
+            return int(space.shape[0])
+
+        sample = logp = entropy = kl = to_deterministic = None
+
+    dist_cls = PointMass.for_space(BOX2)
+    assert torch.equal(dist_cls.from_logits(torch.ones(3, 2)).loc, torch.ones(3, 2))
+    with pytest.raises(SpaceError, match=r"PointMass for action space .* width 2 .* \(3, 5\)"):
+        dist_cls.from_logits(torch.ones(3, 5))
+    assert PointMass.from_logits(torch.ones(3, 5)).loc.shape == (3, 5)  # unconfigured: as is
+
+
 @pytest.mark.parametrize(
     ("cls", "space", "width"),
     [
