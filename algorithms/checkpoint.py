@@ -141,7 +141,8 @@ def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dic
     if not isinstance(env, str):
         raise CheckpointError(
             f"the algorithm checkpoint {path} holds no env name (its env was a lambda or a "
-            f"local function, which cannot be saved)"
+            f"local function, which cannot be saved); name the env yourself: a gymnasium id "
+            f"or an import path 'pkg.mod:Name'"
         )
     if _is_import_path(env):
         _resolve_import_path(env, "env", allow_import)

@@ -21,7 +21,7 @@ from typing import Any
 from rlmodules.errors import ConfigError, did_you_mean
 from rlmodules.model_config import DefaultModelConfig
 
-__all__ = ["AlgorithmConfig", "PPOConfig", "make_env_creator"]
+__all__ = ["AlgorithmConfig", "PPOConfig", "env_name", "make_env_creator"]
 
 _REMOVAL = "0.4.0"
 
@@ -453,6 +453,12 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     if callable(env):
         return lambda: env(env_config)
     raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
+
+
+def env_name(env: Any) -> str:
+    """A short name of ``env`` (an id or import path as is, a class or function by name)
+    for messages and run directories."""
+    return env if isinstance(env, str) else getattr(env, "__name__", type(env).__name__)
 
 
 class RegisteredEnvCreator:

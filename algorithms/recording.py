@@ -20,10 +20,10 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
     """RGB frames ``[H, W, 3]`` of one greedy episode. The env is made as the algorithm
     makes it, with ``render_mode="rgb_array"`` added to its ``env_config`` (a gymnasium id
     passes it to ``gym.make``; an env class or factory must pass it on to its env)."""
-    from .config import make_env_creator
+    from .config import env_name, make_env_creator
 
     env_config = {**algo.config.env_config, "render_mode": "rgb_array"}
-    name = _name(algo.config.env)
+    name = env_name(algo.config.env)
     try:
         env = make_env_creator(algo.config.env, env_config)()
     except TypeError as exc:  # a constructor without a render_mode keyword
@@ -62,10 +62,6 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
     finally:
         env.close()
     return frames
-
-
-def _name(env: Any) -> str:
-    return env if isinstance(env, str) else getattr(env, "__name__", repr(env))
 
 
 def _render(env: Any, env_id: str) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from .train import checkpoint_dir
+
 __all__ = ["register"]
 
 
@@ -49,7 +51,7 @@ def _record(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be a positive number, got {args.episodes}")
-    path = _checkpoint_dir(Path(args.checkpoint))
+    path = checkpoint_dir(Path(args.checkpoint))
     module = _load_module(path)
     env, env_config = _env(args, path)
     env_creator = make_env_creator(env, env_config)  # an id or a pkg.mod:Class path
@@ -65,13 +67,6 @@ def _record(args: argparse.Namespace) -> int:
         print(f"recorded {len(recorded.episodes)} episodes to {args.out}{who} "
               f"mean return {mean:.2f}")
     return 0
-
-
-def _checkpoint_dir(path: Path) -> Path:
-    """The checkpoint in ``path``: itself, or that of a `rlmodules train` run directory."""
-    from .train import CHECKPOINT_DIR
-
-    return path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
 
 
 def _is_algorithm_checkpoint(path: Path) -> bool:

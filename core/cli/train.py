@@ -110,7 +110,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
-    from rlmodules.algorithms.config import PPOConfig
+    from rlmodules.algorithms.config import PPOConfig, env_name
     from rlmodules.algorithms.ppo import PPO
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
@@ -138,11 +138,12 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     stop_return = args.stop_return
     if stop_return is None and isinstance(config.env, str):
         stop_return = _reward_threshold(config.env)
-    run_dir = args.out or Path("runs") / f"{_slug(config.env)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = args.out or Path("runs") / f"{env_name(config.env)}-{stamp}"
     run_dir.mkdir(parents=True, exist_ok=True)
     algo = config.build()
     module_name = args.module or _module_name(config)
-    saved = {"env": _slug(config.env), "module": module_name, "timesteps": timesteps,
+    saved = {"env": env_name(config.env), "module": module_name, "timesteps": timesteps,
              "stop_return": stop_return}
     return run_dir, algo, saved
 
@@ -229,19 +230,18 @@ def _positive(flag: str, value: int) -> int:
     return value
 
 
-def _slug(env: Any) -> str:
-    return env if isinstance(env, str) else getattr(env, "__name__", "env")
+def checkpoint_dir(path: Path) -> Path:
+    """The checkpoint in ``path``: itself, or that of a `rlmodules train` run directory."""
+    return path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
 
 
 # --- eval ----------------------------------------------------------------------------------
 def run_eval(args: argparse.Namespace) -> int:
     from rlmodules.algorithms.algorithm import Algorithm
     from rlmodules.algorithms.checkpoint import saved_config
-    from rlmodules.algorithms.config import AlgorithmConfig
+    from rlmodules.algorithms.config import AlgorithmConfig, env_name
 
-    path = args.checkpoint
-    if (path / CHECKPOINT_DIR).is_dir():
-        path = path / CHECKPOINT_DIR
+    path = checkpoint_dir(args.checkpoint)
     episodes = _positive("--episodes", args.episodes)
     config: AlgorithmConfig | None = None
     if args.env is not None or args.seed is not None:
@@ -259,7 +259,7 @@ def run_eval(args: argparse.Namespace) -> int:
             _record_gif(algo, args.gif, seed=args.seed)
     finally:
         algo.stop()
-    print(f"{_slug(algo.config.env)}: return {result['episode_return_mean']:.2f} ± "
+    print(f"{env_name(algo.config.env)}: return {result['episode_return_mean']:.2f} ± "
           f"{result['episode_return_std']:.2f} over {result['num_episodes']} episodes "
           f"(mean length {result['episode_len_mean']:.1f})")
     return 0

@@ -141,3 +141,19 @@ def test_lambda_env_needs_the_config_passed_back(tmp_path):
     with pytest.raises(CheckpointError, match=r"could not save \['env'\].*config=config"):
         Algorithm.from_checkpoint(path)
     Algorithm.from_checkpoint(path, config=config).stop()
+
+
+def test_saved_env_names_the_trained_env_or_says_why_it_cannot(tmp_path):
+    import gymnasium as gym
+    from rlmodules.algorithms.checkpoint import saved_env
+
+    algo = _small_config().environment("CartPole-v1", env_config={"max_episode_steps": 50})
+    algo = algo.build()
+    assert saved_env(algo.save_to_path(tmp_path / "id")) == (
+        "CartPole-v1", {"max_episode_steps": 50})
+    algo.stop()
+    algo = _small_config().environment(lambda config: gym.make("CartPole-v1")).build()
+    path = algo.save_to_path(tmp_path / "lambda")
+    algo.stop()
+    with pytest.raises(CheckpointError, match="holds no env name .*lambda or a local function"):
+        saved_env(path)

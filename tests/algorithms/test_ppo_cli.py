@@ -245,3 +245,21 @@ def test_recording_returns_one_frame_per_step(tmp_path):
         gym.registry.pop("PaintedTest-v0")
     assert [int(f[0, 0, 0]) for f in frames] == [0, 1, 2, 3, 4]
     assert frames[0].shape == (6, 8, 3)
+
+    # Env classes get render_mode through env_config; ones that cannot render say why.
+    from rlmodules.errors import ConfigError
+
+    class Blind(Painted):
+        metadata = {"render_modes": []}
+
+    class NoRenderMode(Painted):
+        def __init__(self):
+            super().__init__()
+
+    for env_class, match in ((Blind, r"cannot record Blind: .*renders 'rgb_array'"),
+                             (NoRenderMode, r"cannot record NoRenderMode: making it with")):
+        algo = (PPOConfig().environment(env_class)
+                .training(train_batch_size=64, minibatch_size=32).build())
+        with pytest.raises(ConfigError, match=match):
+            record_episode_frames(algo)
+        algo.stop()
