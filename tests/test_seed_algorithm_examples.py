@@ -345,6 +345,7 @@ def test_checkpoint_into_algorithm_example(tmp_path):
         component="learner_group/learner/rl_module/default_policy",
     )
 
+    assert type(loaded_module) is type(module)
     restored = algo.get_module().state_dict()
     for name, value in module.state_dict().items():
         assert torch.equal(restored[name], value)
