@@ -37,6 +37,7 @@ class MultiRLModule(TorchRLModule):
         observation_space: Any = None,
         action_space: Any = None,
         inference_only: bool = False,
+        learner_only: bool = False,
         model_config: Any = None,
         rl_module_specs: Mapping[str, Any] | None = None,
         catalog_class: Any = None,
@@ -49,6 +50,7 @@ class MultiRLModule(TorchRLModule):
             observation_space=observation_space,
             action_space=action_space,
             inference_only=inference_only,
+            learner_only=learner_only,
             model_config=model_config,
             catalog_class=catalog_class,
         )
@@ -58,6 +60,8 @@ class MultiRLModule(TorchRLModule):
         from .specs import inherit_from_parent
 
         for module_id, spec in self.rl_module_specs.items():
+            if self.inference_only and spec.learner_only:
+                continue  # exists on learners only (RLlib's learner_only)
             self.add_module(module_id, inherit_from_parent(spec, self).build())
 
     # --- mapping of module ids ---------------------------------------------------------------

@@ -17,6 +17,7 @@ _LAZY = {
     "DefaultBCTorchRLModule": "bc",
     "BCCatalog": "bc",
     "DefaultPPOTorchRLModule": "ppo",
+    "PPOTorchRLModule": "ppo",
     "PPOCatalog": "ppo",
     "DefaultDQNTorchRLModule": "dqn",
     "DQNCatalog": "dqn",

@@ -137,7 +137,10 @@ class Categorical(Distribution):
     """Categorical over ``n`` actions from unnormalised logits ``[..., n]``.
 
     Configured for ``Discrete(n, start=s)`` (see ``for_space``) its actions are
-    ``s .. s + n - 1`` and ``logp`` takes them in that range.
+    ``s .. s + n - 1`` and ``logp`` takes them in that range. RLlib's constructor: exactly
+    one of ``logits`` and ``probs``; ``from_logits`` builds through ``cls``, so a subclass
+    that overrides ``__init__`` (e.g. to apply a temperature) is honoured. ``rsample()`` is
+    RLlib's straight-through one-hot sample ``[..., n]``: one-hot forward, softmax gradient.
 
     Example::
 
@@ -149,13 +152,20 @@ class Categorical(Distribution):
     #: First action (``Discrete.start``).
     start: ClassVar[int] = 0
 
-    def __init__(self, logits: torch.Tensor) -> None:
-        self.logits = logits
+    def __init__(self, logits: torch.Tensor | None = None,
+                 probs: torch.Tensor | None = None) -> None:
+        if (logits is None) == (probs is None):
+            raise BatchError(
+                f"{type(self).__name__} needs exactly one of logits and probs, got "
+                f"{'both' if logits is not None else 'neither'}"
+            )
+        self.probs = probs
+        self.logits = logits if logits is not None else _finite(probs.log())  # type: ignore[union-attr]
         self._log_probs: torch.Tensor | None = None
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Categorical:
-        return cls(logits)
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Categorical:
+        return cls(logits=logits, **kwargs)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -177,6 +187,11 @@ class Categorical(Distribution):
     def sample(self) -> torch.Tensor:
         actions = _gumbel_max(self.log_probs)
         return actions + self.start if self.start else actions
+
+    def rsample(self) -> torch.Tensor:
+        probs = self.log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+        return (one_hot.to(probs.dtype) - probs).detach() + probs
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         value = _actions(value, self.logits, self.logits.shape[:-1], "Categorical")
@@ -218,8 +233,21 @@ class MultiCategorical(Distribution):
     start: ClassVar[tuple[int, ...] | None] = None
 
     def __init__(
-        self, logits: torch.Tensor, nvec: Sequence[int], start: Sequence[int] | None = None
+        self,
+        categoricals: Sequence[Categorical] | None = None,
+        *,
+        logits: torch.Tensor | None = None,
+        nvec: Sequence[int] | None = None,
+        start: Sequence[int] | None = None,
     ) -> None:
+        if categoricals is not None:  # RLlib's constructor: one Categorical per dimension
+            logits = torch.cat([c.logits for c in categoricals], dim=-1)
+            nvec = [c.logits.shape[-1] for c in categoricals]
+        if logits is None or nvec is None:
+            raise BatchError(
+                "MultiCategorical needs categoricals=[Categorical, ...] (RLlib's form) or "
+                "logits= with nvec= (the sizes)"
+            )
         self.logits = logits
         self.nvec = tuple(int(n) for n in nvec)
         self.start = tuple(start) if start is not None and any(start) else None
@@ -227,7 +255,7 @@ class MultiCategorical(Distribution):
 
     @classmethod
     def from_logits(
-        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None
+        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None, **kwargs: Any
     ) -> MultiCategorical:
         if input_lens is None:
             if cls.nvec is None:
@@ -236,13 +264,13 @@ class MultiCategorical(Distribution):
                     "e.g. input_lens=[3, 2]) unless the class was configured with "
                     "MultiCategorical.for_space(space)"
                 )
-            return cls(logits, cls.nvec, cls.start)
+            return cls(logits=logits, nvec=cls.nvec, start=cls.start)
         if logits.shape[-1:] != (sum(input_lens),):
             raise SpaceError(
                 f"MultiCategorical with input_lens {list(input_lens)} needs action_dist_inputs "
                 f"of width {sum(input_lens)} on the last axis, got shape {tuple(logits.shape)}"
             )
-        return cls(logits, input_lens)
+        return cls(logits=logits, nvec=input_lens)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -265,6 +293,14 @@ class MultiCategorical(Distribution):
 
     def sample(self) -> torch.Tensor:
         return self._shift(_gumbel_max(self.log_probs), +1)
+
+    def rsample(self) -> torch.Tensor:
+        """Straight-through one-hot samples of every dimension, concatenated
+        ``[..., sum(nvec)]`` (RLlib's form)."""
+        probs = self.log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+        sample = (one_hot.to(probs.dtype) - probs).detach() + probs
+        return torch.cat([part[..., :n] for part, n in zip(sample.unbind(-2), self.nvec)], -1)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         value = _actions(value, self.logits, self.log_probs.shape[:-1], "MultiCategorical")
@@ -311,7 +347,7 @@ class Bernoulli(Distribution):
         self.logits = logits
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Bernoulli:
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Bernoulli:
         return cls(logits)
 
     @classmethod
@@ -350,21 +386,28 @@ class Bernoulli(Distribution):
 
 # --- continuous ---------------------------------------------------------------------------------
 class _Gaussian(Distribution):
-    """Inputs ``[..., 2 * D]`` as means then log standard deviations, the latter clamped to
-    ``[LOG_STD_MIN, LOG_STD_MAX]`` (the shared constructor of the Gaussians below)."""
+    """RLlib's constructor ``(loc, scale)``; with ``scale=None``, ``loc`` holds the inputs
+    ``[..., 2 * D]``: means then log standard deviations, the latter clamped to
+    ``[LOG_STD_MIN, LOG_STD_MAX]`` (what ``from_logits`` passes)."""
 
     LOG_STD_MIN: ClassVar[float]
     LOG_STD_MAX: ClassVar[float]
 
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        self.mean = mean
-        self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
-        self.std = self.log_std.exp()
+    def __init__(self, loc: torch.Tensor, scale: torch.Tensor | float | None = None) -> None:
+        if scale is None:
+            mean, log_std = loc.chunk(2, dim=-1)
+            self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
+            self.std = self.log_std.exp()
+        else:
+            mean = loc
+            self.std = torch.as_tensor(scale, dtype=loc.dtype, device=loc.device).expand_as(loc)
+            self.log_std = self.std.log()
+        self.mean = self.loc = mean
+        self.scale = self.std
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Any:
-        mean, log_std = logits.chunk(2, dim=-1)
-        return cls(mean, log_std)
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Any:
+        return cls(logits, **kwargs)
 
 
 class DiagGaussian(_Gaussian):
@@ -435,8 +478,15 @@ class SquashedGaussian(_Gaussian):
     high: ClassVar[np.ndarray | None] = None
     _affine_cache: ClassVar[dict[Any, tuple[torch.Tensor, torch.Tensor]]] = {}
 
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        super().__init__(mean, log_std)
+    def __init__(self, loc: torch.Tensor, scale: torch.Tensor | float | None = None,
+                 low: Any = None, high: Any = None) -> None:
+        super().__init__(loc, scale)
+        if low is not None or high is not None:  # RLlib's explicit bounds
+            self.low = np.broadcast_to(np.asarray(-1.0 if low is None else low, np.float64),
+                                       self.mean.shape[-1:])
+            self.high = np.broadcast_to(np.asarray(1.0 if high is None else high, np.float64),
+                                        self.mean.shape[-1:])
+            self._affine_cache = {}
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (action, pre-squash)
 
     @classmethod
@@ -545,7 +595,7 @@ class Deterministic(Distribution):
         self.event_dims = event_dims
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Deterministic:
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Deterministic:
         return cls(logits, event_dims=1)
 
     @classmethod
@@ -616,6 +666,7 @@ class MultiDistribution(Distribution):
         logits: torch.Tensor,
         child_distribution_cls_struct: Any = None,
         input_lens: Sequence[int] | None = None,
+        **kwargs: Any,
     ) -> MultiDistribution:
         children = cls.children if child_distribution_cls_struct is None else (
             child_distribution_cls_struct
@@ -627,6 +678,8 @@ class MultiDistribution(Distribution):
                 "MultiDistribution.for_space(space)"
             )
         classes = list(children.values()) if isinstance(children, Mapping) else list(children)
+        if isinstance(input_lens, Mapping):  # RLlib's struct form, keyed like the children
+            input_lens = list(input_lens.values())
         lens = _input_lens(classes, cls.input_lens if input_lens is None else input_lens)
         if logits.shape[-1:] != (sum(lens),):
             where = f"action space {cls.space}" if cls.space is not None else f"input_lens {lens}"
@@ -641,7 +694,9 @@ class MultiDistribution(Distribution):
         return cls(tuple(dists))
 
     @classmethod
-    def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
+    def required_input_dim(cls, space: Any, input_lens: Any = None, **kwargs: Any) -> int:
+        if input_lens is not None:
+            return sum(int(n) for n in _values(input_lens))
         return sum(_input_lens(list(_values(_child_classes(space))), None))
 
     @classmethod
