@@ -59,8 +59,8 @@ class TorchRLModule(nn.Module, RLModule):
 
         ``inference_only=True`` keeps only what an ``inference_only`` build of this module
         holds (e.g. no value function): without the sub-modules an ``InferenceOnlyAPI``
-        module names, else the keys an ``inference_only`` build has. ``components`` / ``not_components`` name
-        sub-components, which only a MultiRLModule has.
+        module names, else the keys an ``inference_only`` build has. ``components`` /
+        ``not_components`` name sub-components, which only a MultiRLModule has.
 
         Example::
 

@@ -228,9 +228,10 @@ def test_categorical_rsample_is_a_straight_through_one_hot():
     assert sample.shape == (64, 3)
     assert torch.equal(sample.detach().sum(-1), torch.ones(64))  # one-hot forward
     assert set(sample.detach().unique().tolist()) <= {0.0, 1.0}
-    (sample * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    weights = torch.tensor([1.0, 2.0, 3.0])
+    (sample * weights).sum().backward()
     probs = logits.detach().softmax(-1)[0]  # gradient of the softmax (straight-through)
-    expected = probs * (torch.tensor([1.0, 2.0, 3.0]) - (probs * torch.tensor([1.0, 2.0, 3.0])).sum())
+    expected = probs * (weights - (probs * weights).sum())
     torch.testing.assert_close(logits.grad[0], expected)
 
 
