@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -164,7 +165,11 @@ def unbatch(batched: Any) -> list[Any]:
     leaves: list[Any] = []
     _map(batched, leaves.append)
     size = len(leaves[0])
-    return [_map(batched, lambda v, i=i: v[i]) for i in range(size)]
+    return [_map(batched, functools.partial(_item, index=i)) for i in range(size)]
+
+
+def _item(value: Any, index: int) -> Any:
+    return value[index]
 
 
 _ACTIVATIONS = {

@@ -35,11 +35,11 @@ def rlmodules_catalogs() -> dict[str, str]:
 def rlmodules_distributions() -> dict[str, str]:
     return {
         "categorical": f"{_P}.distributions:Categorical",
-        "diag_gaussian": f"{_P}.distributions:DiagGaussian",
-        "squashed_gaussian": f"{_P}.distributions:SquashedGaussian",
+        "diag_gaussian": f"{_P}.gaussians:DiagGaussian",
+        "squashed_gaussian": f"{_P}.gaussians:SquashedGaussian",
         "deterministic": f"{_P}.distributions:Deterministic",
         "multi_categorical": f"{_P}.distributions:MultiCategorical",
-        "multi_distribution": f"{_P}.distributions:MultiDistribution",
+        "multi_distribution": f"{_P}.multi_distribution:MultiDistribution",
         "bernoulli": f"{_P}.distributions:Bernoulli",
     }
 

@@ -15,12 +15,11 @@ from rlmodules.plugins.distributions import (
     Bernoulli,
     Categorical,
     Deterministic,
-    DiagGaussian,
     MultiCategorical,
-    MultiDistribution,
-    SquashedGaussian,
     default_distribution_name,
 )
+from rlmodules.plugins.gaussians import DiagGaussian, SquashedGaussian
+from rlmodules.plugins.multi_distribution import MultiDistribution
 from torch import distributions as td
 
 BOX2 = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
