@@ -23,7 +23,7 @@ from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID
 
-from .rollout import to_tensor, tree_map, tree_stack
+from .rollout import initial_state, to_tensor, tree_map, tree_stack
 
 __all__ = ["Sampler", "VectorEnvSampler", "EpisodeResult", "make_sampler"]
 
@@ -119,7 +119,7 @@ class VectorEnvSampler:
         self._finished: list[EpisodeResult] = []
         self._finished_slots: list[list[EpisodeResult]] | None = None  # run_episodes
         self._stateful = self.module.is_stateful()
-        self._initial_state = self.module.get_initial_state()
+        self._initial_state = initial_state(self.module)
         self._state = self._batched_initial_state(num_envs) if self._stateful else None
 
     def _batched_initial_state(self, n: int) -> Any:

@@ -429,8 +429,9 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
 def _device_of(module: Any) -> Any:
     import torch
 
-    for tensor in itertools.chain(module.parameters(), module.buffers()):
-        return tensor.device
+    if isinstance(module, torch.nn.Module):  # a plain RLModule has no tensors
+        for tensor in itertools.chain(module.parameters(), module.buffers()):
+            return tensor.device
     return torch.device("cpu")
 
 

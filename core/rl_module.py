@@ -364,12 +364,20 @@ class RLModule:
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Load weights from :meth:`get_state` output; mismatches raise."""
+        self._apply_state(self._validated_state(state))
+
+    def _validated_state(self, state: Any) -> dict[str, Any]:
+        """``state`` checked against this module; raises ``CheckpointError``, changes nothing."""
         if not isinstance(state, Mapping) or state:
             got = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise CheckpointError(
                 f"cannot load state into {type(self).__name__}: it has no weights, so the "
                 f"state must be {{}}, got {got}"
             )
+        return {}
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        """Write a state :meth:`_validated_state` accepted (nothing to write here)."""
 
     def get_checkpointable_components(self) -> list[tuple[str, RLModule]]:
         """Sub-components saved and restorable on their own (module ids of a MultiRLModule)."""
