@@ -35,6 +35,7 @@ TYPE_CHECKING = False  # typing costs milliseconds to import; only type checkers
 # Public name -> defining submodule, imported on first access (PEP 562).
 _LAZY = {
     "RLModule": "rl_module",
+    "RLModuleConfig": "rl_module",
     "DEFAULT_MODULE_ID": "rl_module",
     "TorchRLModule": "torch_rl_module",
     "MultiRLModule": "multi_rl_module",
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .model_config import DefaultModelConfig
     from .multi_rl_module import MultiRLModule
-    from .rl_module import DEFAULT_MODULE_ID, RLModule
+    from .rl_module import DEFAULT_MODULE_ID, RLModule, RLModuleConfig
     from .spaces import space_from_json, space_to_json
     from .specs import MultiRLModuleSpec, RLModuleSpec
     from .torch_rl_module import TorchRLModule
