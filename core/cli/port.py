@@ -36,7 +36,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern + r"\Z"), target) for pattern, target in (
         (rf"ray\.rllib\.algorithms\.({_ALGOS})\.torch(\.\w+)*", "rlmodules.plugins"),
         (rf"ray\.rllib\.algorithms\.({_ALGOS})\.\1_catalog", "rlmodules.plugins"),
-        (rf"ray\.rllib\.algorithms(\.({_ALGOS})(\.\2)?|\.algorithm_config)", "rlmodules.algorithms"),
+        (rf"ray\.rllib\.algorithms(\.({_ALGOS})(\.\2)?|\.algorithm_config)",
+         "rlmodules.algorithms"),
         (r"ray\.rllib\.core\.rl_module\.apis(\.\w+)*", "rlmodules.apis"),
         (r"ray\.rllib\.core\.models(\.\w+)*", "rlmodules.models"),
         (r"ray\.rllib\.core\.distribution(\.\w+)*", "rlmodules.distributions"),
