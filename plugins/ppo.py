@@ -59,7 +59,7 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
         self.vf_encoder = None
         self.vf = None
         if not self.inference_only:
-            if not self._shared():
+            if not self.__shared():
                 self.vf_encoder = catalog.build_encoder()
             self.vf = catalog.build_vf_head((self.vf_encoder or self.encoder).output_dim)
 
@@ -75,30 +75,32 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
     def get_non_inference_attributes(self) -> list[str]:
         return ["vf", "vf_encoder"]
 
-    def _shared(self) -> bool:
+    def __shared(self) -> bool:
         """``vf_share_layers``, read from the catalog's validated config (``model_config``
         is a plain dict for subclasses that bring their own keys)."""
         return bool(self.required_catalog().model_config.vf_share_layers)
 
     # --- state ----------------------------------------------------------------------------
     def get_initial_state(self) -> dict[str, Any]:
+        if getattr(self, "encoder", None) is None:  # a subclass with networks of its own
+            return {}
         actor = self.encoder.get_initial_state()
-        if self._shared():
+        if self.__shared():
             return actor
         critic = self.vf_encoder.get_initial_state() if self.vf_encoder is not None else {}
         return {k: v for k, v in ((ACTOR, actor), (CRITIC, critic)) if v}
 
-    def _split(self) -> bool:
+    def __split(self) -> bool:
         """True when actor and critic have separate stateful encoders (nested state)."""
         split = self.__dict__.get("_split_state")
         if split is None:
-            split = not self._shared() and self.is_stateful()
+            split = not self.__shared() and self.is_stateful()
             self.__dict__["_split_state"] = split
         return split
 
-    def _encode(self, encoder: Any, batch: Mapping[str, Any], part: str) -> dict[str, Any]:
+    def __encode(self, encoder: Any, batch: Mapping[str, Any], part: str) -> dict[str, Any]:
         """Run ``encoder`` with its own part (``"actor"``/``"critic"``) of a nested state."""
-        if self._split() and Columns.STATE_IN in batch:
+        if self.__split() and Columns.STATE_IN in batch:
             state = batch[Columns.STATE_IN].get(part)
             batch = {k: v for k, v in batch.items() if k != Columns.STATE_IN}
             if state is not None:
@@ -107,30 +109,30 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
 
     # --- forwards -------------------------------------------------------------------------
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        split = self._split()
-        encoded = self._encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
+        split = self.__split()
+        encoded = self.__encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
         out = {Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT])}
         if split:  # run the critic's encoder too, to keep its state in step
-            critic = None if self.vf_encoder is None else self._encode(
+            critic = None if self.vf_encoder is None else self.__encode(
                 self.vf_encoder, batch, CRITIC)
-            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
+            out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
         elif Columns.STATE_OUT in encoded:
             out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
         return out
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        encoded = self._encode(self.encoder, batch, ACTOR)
-        critic = None if self.vf_encoder is None else self._encode(self.vf_encoder, batch, CRITIC)
+        encoded = self.__encode(self.encoder, batch, ACTOR)
+        critic = None if self.vf_encoder is None else self.__encode(self.vf_encoder, batch, CRITIC)
         out = {
             Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT]),
             Columns.EMBEDDINGS: (critic or encoded)[ENCODER_OUT],
         }
         if self.is_stateful():
-            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
+            out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
         return out
 
-    def _state_out(self, actor: Mapping[str, Any], critic: Mapping[str, Any] | None) -> Any:
-        if self._shared():
+    def __state_out(self, actor: Mapping[str, Any], critic: Mapping[str, Any] | None) -> Any:
+        if self.__shared():
             return actor[Columns.STATE_OUT]
         parts = ((ACTOR, actor), (CRITIC, critic))
         return {k: enc[Columns.STATE_OUT] for k, enc in parts
@@ -151,7 +153,7 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
             )
         if embeddings is None:
             encoder = self.vf_encoder or self.encoder
-            embeddings = self._encode(encoder, batch, CRITIC)[ENCODER_OUT]
+            embeddings = self.__encode(encoder, batch, CRITIC)[ENCODER_OUT]
         return self.vf(embeddings).squeeze(-1)
 
 
