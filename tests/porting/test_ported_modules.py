@@ -20,11 +20,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from rlmodules import Columns, MultiRLModuleSpec, RLModule, RLModuleSpec, compute_actions
+from rlmodules import Columns, RLModule, RLModuleSpec, compute_actions
 from rlmodules.algorithms import PPOConfig
 from rlmodules.apis import ValueFunctionAPI
 from rlmodules.cli import main
 from rlmodules.compat import batch as stack
+from rlmodules.compat import unbatch
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -153,8 +154,7 @@ def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
     batch = _batch(module)
     for explore in (True, False):
         out = compute_actions(module, batch, explore=explore, for_env=True)
-        for row in range(5):
-            action = _row(out[Columns.ACTIONS_FOR_ENV], row)
+        for action in unbatch(out[Columns.ACTIONS_FOR_ENV]):
             assert module.action_space.contains(action), (case, action)
         if module.is_stateful():
             assert Columns.STATE_OUT in out
@@ -176,14 +176,6 @@ def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
 
 def _copy(batch):
     return {k: dict(v) if isinstance(v, dict) else v for k, v in batch.items()}
-
-
-def _row(actions, row):
-    if isinstance(actions, dict):
-        return {k: _row(v, row) for k, v in actions.items()}
-    if isinstance(actions, tuple):
-        return tuple(_row(v, row) for v in actions)
-    return actions[row]
 
 
 def test_ported_checkpoints_load_in_a_fresh_process(ported, tmp_path):
