@@ -111,6 +111,8 @@ def _node(module: RLModule) -> dict[str, Any]:
         "inference_only": module.inference_only,
         "model_config": spec["model_config"],
     }
+    if module.learner_only:  # recorded only when set, so other metadata stays as it was
+        node["learner_only"] = True
     if isinstance(module, MultiRLModule):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()
@@ -407,7 +409,11 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
     if not is_container:
         return read_tensor_file(root, node["tensors"], device=_device_of(module))
     assert isinstance(module, MultiRLModule)
-    saved, present = list(node["components"]), module.keys()
+    components = {  # an inference-only build leaves learner-only modules out
+        module_id: child for module_id, child in node["components"].items()
+        if not (module.inference_only and child.get("learner_only") is True)
+    }
+    saved, present = list(components), module.keys()
     if set(saved) != set(present):
         raise CheckpointError(
             f"checkpoint {root} component {label} has module ids {saved}, but the "
@@ -417,7 +423,7 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
         module_id: _read_state(
             module[module_id], child, root, f"{where}/{module_id}" if where else module_id
         )
-        for module_id, child in node["components"].items()
+        for module_id, child in components.items()
     }
     own = node.get("tensors")
     state[MultiRLModule.OWN_STATE_KEY] = (
@@ -477,6 +483,7 @@ def _leaf_spec(
         observation_space=obs,
         action_space=act,
         inference_only=node["inference_only"] if inference_only is None else inference_only,
+        learner_only=node.get("learner_only") is True,
         model_config=node.get("model_config"),
         catalog_class=(
             None if catalog_ref is None

@@ -87,9 +87,10 @@ class RLModule:
     def _coerce_model_config(self, model_config: Any) -> Any:
         config_class = self.default_model_config_class
         if config_class is not None:
-            if _own_setup(type(self)) and isinstance(model_config, Mapping):
-                # RLlib's meaning for a subclass that builds its own networks: the
-                # defaults merged into the user's dict, extra keys welcome.
+            if (_own_setup(type(self)) and isinstance(model_config, Mapping)
+                    and not set(model_config) <= set(config_class.field_names())):
+                # RLlib's meaning for a subclass that builds its own networks from keys of
+                # its own: the defaults merged into the user's dict, extra keys welcome.
                 return {**config_class().to_dict(), **model_config}
             try:
                 return config_class.from_dict({} if model_config is None else model_config)

@@ -38,8 +38,8 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
 
     Extend it by overriding ``setup`` (call ``super().setup()``, then replace
     ``self.encoder``) or by passing another ``catalog_class``. A subclass with its own
-    ``setup`` gets ``model_config`` as RLlib gives it: a dict of the defaults updated with
-    the user's keys, extra keys included.
+    ``setup`` may take ``model_config`` keys of its own: it then gets ``model_config`` as
+    RLlib gives it, a dict of the defaults updated with the user's keys.
 
     Example::
 

@@ -239,3 +239,18 @@ def test_default_ppo_forward_train_need_not_return_embeddings():
     batch = {Columns.OBS: torch.randn(3, 4)}
     assert Columns.EMBEDDINGS not in module.forward_train(batch)
     assert module.compute_values(batch, None).shape == (3,)
+
+
+def test_learner_only_survives_a_checkpoint_and_inference_loads_leave_it_out(tmp_path):
+    from rlmodules import RLModule
+
+    specs = {"policy": RLModuleSpec(module_class=Lean),
+             "curiosity": RLModuleSpec(module_class=Curiosity, learner_only=True)}
+    multi = MultiRLModuleSpec(observation_space=BOX4, action_space=DISCRETE,
+                              rl_module_specs=specs).build()
+    multi.save_to_path(tmp_path / "ckpt")
+    full = RLModule.from_checkpoint(tmp_path / "ckpt")
+    assert full.keys() == ["policy", "curiosity"] and full["curiosity"].learner_only
+    torch.testing.assert_close(full["curiosity"].net.weight, multi["curiosity"].net.weight)
+    acting = RLModule.from_checkpoint(tmp_path / "ckpt", inference_only=True)
+    assert acting.keys() == ["policy"] and acting["policy"].critic is None
