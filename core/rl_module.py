@@ -1,9 +1,10 @@
 """RLModule: the framework-agnostic base of every module (the seeds' contract).
 
 Subclasses build layers in :meth:`RLModule.setup` (an ``__init__`` override that takes
-RLlib's keywords and calls ``super().__init__(...)`` works too) and implement ``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a
-single ``_forward`` that serves all three). The public ``forward_*`` methods wrap them with
-a cheap check of inputs and outputs (``module.check_io = False`` turns it off).
+RLlib's keywords and calls ``super().__init__(...)`` works too) and implement
+``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a single
+``_forward`` that serves all three). The public ``forward_*`` methods wrap them with a
+cheap check of inputs and outputs (``module.check_io = False`` turns it off).
 """
 
 from __future__ import annotations
