@@ -216,8 +216,9 @@ def same_padding(in_size: Sequence[int], filter_size: int | Sequence[int],
     """``((left, right, top, bottom) padding, (out_h, out_w))`` for "same" convolution."""
     (in_h, in_w), (f_h, f_w), (s_h, s_w) = _pair(in_size), _pair(filter_size), _pair(stride_size)
     out_h, out_w = math.ceil(in_h / s_h), math.ceil(in_w / s_w)
-    pad_h = max(0, (out_h - 1) * s_h + f_h - in_h)
-    pad_w = max(0, (out_w - 1) * s_w + f_w - in_w)
+    # Negative when the filter is smaller than the stride: ZeroPad2d then crops, as in RLlib.
+    pad_h = (out_h - 1) * s_h + f_h - in_h
+    pad_w = (out_w - 1) * s_w + f_w - in_w
     return (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), (out_h, out_w)
 
 
