@@ -84,6 +84,12 @@ CASES = {
                       gym.spaces.Tuple((gym.spaces.Discrete(3),
                                         gym.spaces.Box(-1.0, 1.0, (2,), np.float32))),
                       None, None),
+    "lstm": ("lstm_rlm", "RecurrentRLModule", BOX4, gym.spaces.Discrete(2),
+             {"lstm_cell_size": 8, "max_seq_len": 8}, "CartPole-v1"),
+    "lstm_target": ("lstm_rlm", "RecurrentTargetRLModule", BOX4, gym.spaces.Discrete(2),
+                    {"lstm_cell_size": 8}, None),
+    "tiny_cnn": ("tiny_cnn_rlm", "SmallCNNRLModule", gym.spaces.Box(0.0, 1.0, (16, 16, 3),
+                 np.float32), gym.spaces.Discrete(3), None, None),
     "own_networks_ppo": ("own_networks_ppo_rlm", "OwnNetworksPPORLModule", BOX4,
                          gym.spaces.Discrete(2), {"hidden_dim": 16}, "CartPole-v1"),
 }
@@ -158,6 +164,12 @@ def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
             assert module.action_space.contains(action), (case, action)
         if module.is_stateful():
             assert Columns.STATE_OUT in out
+    if module.is_stateful() and "random" not in case:  # [B, T] sequences with seq_lens
+        sequences = {Columns.OBS: _tensors(batch[Columns.OBS]).unsqueeze(1).expand(5, 3, -1),
+                     Columns.STATE_IN: _tensors(batch[Columns.STATE_IN]),
+                     Columns.SEQ_LENS: torch.full((5,), 3)}
+        assert module.forward_train(sequences)[Columns.ACTION_DIST_INPUTS].shape[:2] == (5, 3)
+        assert module.compute_values(sequences).shape == (5, 3)
     if not module.is_stateful() and "random" not in case:
         torch_batch = {Columns.OBS: _tensors(batch[Columns.OBS])}
         for forward in (module.forward_inference, module.forward_exploration):
