@@ -66,6 +66,26 @@ class MaskedCartPole(gym.Wrapper):
         return self._observe(obs), reward, terminated, truncated, info
 
 
+class TargetPointEnv(gym.Env):
+    """One-step episodes: choose a side (Discrete(2)) and an amount (Box) near the
+    observation; Tuple actions for the two-step policy."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Tuple((gym.spaces.Discrete(2),
+                                     gym.spaces.Box(-1.0, 1.0, (1,), np.float32)))
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._obs = self.np_random.uniform(-1.0, 1.0, (1,)).astype(np.float32)
+        return self._obs, {}
+
+    def step(self, action):
+        side, amount = action
+        target = abs(float(self._obs[0]))
+        reward = float(side == (self._obs[0] > 0)) - abs(float(amount[0]) - target)
+        return self._obs, reward, True, False, {}
+
+
 #: (file, class, observation space, action space, model_config, PPO env or None)
 CASES = {
     "value_head": ("value_head_rlm", "TwoHeadRLModule", BOX4, gym.spaces.Discrete(2),
@@ -90,6 +110,9 @@ CASES = {
                     {"lstm_cell_size": 8}, None),
     "tiny_cnn": ("tiny_cnn_rlm", "SmallCNNRLModule", gym.spaces.Box(0.0, 1.0, (16, 16, 3),
                  np.float32), gym.spaces.Discrete(3), None, None),
+    "two_step_actions": ("two_step_actions_rlm", "TwoStepActionsRLModule",
+                         TargetPointEnv.observation_space, TargetPointEnv.action_space, None,
+                         TargetPointEnv),
     "own_networks_ppo": ("own_networks_ppo_rlm", "OwnNetworksPPORLModule", BOX4,
                          gym.spaces.Discrete(2), {"hidden_dim": 16}, "CartPole-v1"),
 }
@@ -158,6 +181,7 @@ def _leaves(value):
 def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
     module = _spec(case).build()
     batch = _batch(module)
+    taken = compute_actions(module, batch, explore=True)[Columns.ACTIONS]
     for explore in (True, False):
         out = compute_actions(module, batch, explore=explore, for_env=True)
         for action in unbatch(out[Columns.ACTIONS_FOR_ENV]):
@@ -174,7 +198,7 @@ def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
         torch_batch = {Columns.OBS: _tensors(batch[Columns.OBS])}
         for forward in (module.forward_inference, module.forward_exploration):
             assert Columns.ACTION_DIST_INPUTS in forward(_copy(torch_batch))
-        train_batch = _copy(torch_batch)
+        train_batch = {**_copy(torch_batch), Columns.ACTIONS: taken}  # as a train batch has
         if isinstance(module, ValueFunctionAPI):  # PPO's order: values, then forward_train
             assert module.compute_values(train_batch).shape == (5,)
         assert Columns.ACTION_DIST_INPUTS in module.forward_train(train_batch)
