@@ -63,7 +63,11 @@ class Learner:
     def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
                ) -> dict[str, float]:
         """Minibatch epochs over the prepared rollouts; metrics averaged over the minibatches
-        of the last epoch (diagnostics are only computed there, see ``final_epoch``)."""
+        of the last epoch (diagnostics are only computed there, see ``final_epoch``).
+
+        Modules without trainable weights (a random or heuristic opponent) act but are not
+        trained: their rollouts are left out here."""
+        rollouts = {mid: ro for mid, ro in rollouts.items() if self._trainable(mid)}
         t = self.config.training_settings
         for group in self.optimizer.param_groups:
             group["lr"] = schedule_value(t["lr"], timestep)
@@ -90,6 +94,11 @@ class Learner:
         out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
         out["learner/num_minibatch_steps"] = count
         return out
+
+    def _trainable(self, module_id: str) -> bool:
+        module = self.module[module_id]
+        return isinstance(module, torch.nn.Module) and any(
+            p.requires_grad for p in module.parameters())
 
     def _step(self, minibatch: Mapping[str, Any], timestep: int) -> dict[str, torch.Tensor]:
         fwd_out = self.module.forward_train(minibatch)

@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from rlmodules import Columns, RLModule, RLModuleSpec, compute_actions
+from rlmodules import Columns, MultiRLModuleSpec, RLModule, RLModuleSpec, compute_actions
 from rlmodules.algorithms import PPOConfig
 from rlmodules.apis import ValueFunctionAPI
 from rlmodules.cli import main
@@ -267,3 +267,25 @@ def test_ported_module_trains_one_ppo_iteration(ported, case):
     assert math.isfinite(result["default_policy/policy_loss"])
     assert math.isfinite(result["default_policy/vf_loss"])  # values from compute_values
     assert any(not torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_ppo_trains_a_policy_against_a_ported_random_opponent(ported):
+    from rlmodules.envs import MultiAgentCartPole
+
+    specs = {"learner": _spec("value_head"),
+             "opponent": RLModuleSpec(module_class=_class("random_rlm", "UniformRandomRLModule"))}
+    algo = (
+        PPOConfig().environment(MultiAgentCartPole, env_config={"num_agents": 2})
+        .env_runners(num_envs_per_env_runner=1, num_threads=1)
+        .training(train_batch_size=64, minibatch_size=32, num_epochs=1)
+        .multi_agent(policies={"learner", "opponent"},
+                     policy_mapping_fn=lambda agent_id, episode, **kw: (
+                         "learner" if agent_id == 0 else "opponent"))
+        .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs=specs))
+        .debugging(seed=0)
+        .build()
+    )
+    result = algo.train()
+    algo.stop()
+    assert math.isfinite(result["learner/policy_loss"])
+    assert not any(key.startswith("opponent/") and key.endswith("_loss") for key in result)
