@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .columns import Columns
 from .errors import BatchError, CheckpointError, ConfigError, SpecError, UnknownNameError
 from .model_config import DefaultModelConfig
+from .rl_module_compat import RLModuleConfig, drop_non_inference_attributes, own_setup
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -82,13 +83,13 @@ class RLModule:
         self._obs_shape = _fixed_shape(observation_space)
         self.setup()
         if self.inference_only:
-            _drop_non_inference_attributes(self)
+            drop_non_inference_attributes(self)
 
     # --- construction helpers -------------------------------------------------------------
     def _coerce_model_config(self, model_config: Any) -> Any:
         config_class = self.default_model_config_class
         if config_class is not None:
-            if (_own_setup(type(self)) and isinstance(model_config, Mapping)
+            if (own_setup(type(self)) and isinstance(model_config, Mapping)
                     and not set(model_config) <= set(config_class.field_names())):
                 # RLlib's meaning for a subclass that builds its own networks from keys of
                 # its own: the defaults merged into the user's dict, extra keys welcome.
@@ -423,69 +424,3 @@ def _fixed_shape(space: Any) -> tuple[int, ...] | None:
     if isinstance(space, (gym.spaces.Box, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)):
         return tuple(space.shape)
     return None
-
-
-def _own_setup(cls: type) -> bool:
-    """True when ``cls`` (a default module's subclass) replaces the default ``setup``."""
-    for base in cls.__mro__:
-        if "default_model_config_class" in vars(base):
-            return cls.setup is not base.setup  # type: ignore[attr-defined]
-    return False
-
-
-def _drop_non_inference_attributes(module: RLModule) -> None:
-    """Remove the training-only sub-modules an ``InferenceOnlyAPI`` module names."""
-    from .apis import InferenceOnlyAPI
-
-    if not isinstance(module, InferenceOnlyAPI):
-        return
-    for path in module.get_non_inference_attributes():
-        *parents, name = path.split(".")
-        owner: Any = module
-        for part in parents:
-            owner = getattr(owner, part, None)
-        if owner is not None and getattr(owner, name, None) is not None:
-            setattr(owner, name, None)
-
-
-class RLModuleConfig:
-    """Deprecated (as in RLlib 2.60): a module's constructor arguments in one object.
-
-    Construct modules by keyword instead: ``RLModule(observation_space=..., ...)``.
-    """
-
-    def __init__(
-        self,
-        observation_space: Any = None,
-        action_space: Any = None,
-        inference_only: bool = False,
-        learner_only: bool = False,
-        model_config_dict: Any = None,
-        catalog_class: Any = None,
-        *,
-        _warn: bool = True,
-    ) -> None:
-        if _warn:
-            warnings.warn(
-                "RLModuleConfig is deprecated (as in RLlib); construct modules with "
-                "RLModule(observation_space=..., action_space=..., inference_only=..., "
-                "learner_only=..., model_config=..., catalog_class=...)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        self.observation_space = observation_space
-        self.action_space = action_space
-        self.inference_only = inference_only
-        self.learner_only = learner_only
-        self.model_config_dict = {} if model_config_dict is None else model_config_dict
-        self.catalog_class = catalog_class
-
-    def get_catalog(self) -> Any:
-        """A catalog built from these settings, or None without a catalog class."""
-        if self.catalog_class is None:
-            return None
-        return self.catalog_class(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            model_config=self.model_config_dict,
-        )
