@@ -225,8 +225,11 @@ class MultiCategorical(Distribution):
 
     @classmethod
     def from_logits(
-        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None, **kwargs: Any
+        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None,
+        temperatures: Sequence[float] | None = None, **kwargs: Any,
     ) -> MultiCategorical:
+        """RLlib's keywords: ``input_lens`` (the sizes) and ``temperatures`` (one per
+        dimension, dividing its logits); other keywords RLlib passes are ignored."""
         if input_lens is None:
             if cls.nvec is None:
                 raise SpaceError(
@@ -234,13 +237,23 @@ class MultiCategorical(Distribution):
                     "e.g. input_lens=[3, 2]) unless the class was configured with "
                     "MultiCategorical.for_space(space)"
                 )
-            return cls(logits=logits, nvec=cls.nvec, start=cls.start)
-        if logits.shape[-1:] != (sum(input_lens),):
+            nvec, start = cls.nvec, cls.start
+        else:
+            nvec, start = tuple(int(n) for n in input_lens), None
+        if logits.shape[-1:] != (sum(nvec),):
             raise SpaceError(
-                f"MultiCategorical with input_lens {list(input_lens)} needs action_dist_inputs "
-                f"of width {sum(input_lens)} on the last axis, got shape {tuple(logits.shape)}"
+                f"MultiCategorical with input_lens {list(nvec)} needs action_dist_inputs "
+                f"of width {sum(nvec)} on the last axis, got shape {tuple(logits.shape)}"
             )
-        return cls(logits=logits, nvec=input_lens)
+        if temperatures is not None:
+            if len(temperatures) != len(nvec) or not all(t > 0 for t in temperatures):
+                raise SpaceError(
+                    f"MultiCategorical needs one positive temperature per dimension "
+                    f"({len(nvec)}), got {list(temperatures)}"
+                )
+            logits = torch.cat(
+                [part / t for part, t in zip(logits.split(nvec, dim=-1), temperatures)], dim=-1)
+        return cls(logits=logits, nvec=nvec, start=start)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:

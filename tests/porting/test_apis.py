@@ -254,3 +254,16 @@ def test_learner_only_survives_a_checkpoint_and_inference_loads_leave_it_out(tmp
     torch.testing.assert_close(full["curiosity"].net.weight, multi["curiosity"].net.weight)
     acting = RLModule.from_checkpoint(tmp_path / "ckpt", inference_only=True)
     assert acting.keys() == ["policy"] and acting["policy"].critic is None
+
+
+def test_multi_categorical_takes_rllibs_temperatures():
+    from rlmodules import SpaceError
+    from rlmodules.distributions import TorchMultiCategorical
+
+    logits = torch.randn(4, 5)
+    dist = TorchMultiCategorical.from_logits(logits, input_lens=[3, 2], temperatures=[2.0, 0.5])
+    expected = torch.cat([logits[:, :3] / 2.0, logits[:, 3:] / 0.5], dim=-1)
+    torch.testing.assert_close(dist.logits, expected)
+    with pytest.raises(SpaceError, match=r"one positive temperature per dimension \(2\), got "
+                                         r"\[1.0\]"):
+        TorchMultiCategorical.from_logits(logits, input_lens=[3, 2], temperatures=[1.0])
