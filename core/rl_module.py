@@ -94,12 +94,22 @@ class RLModule:
             return None
         from rlmodules import registry
 
+        from .catalog import Catalog
+
         cls = registry.get("catalog", catalog_class)
-        return cls(
+        if not (isinstance(cls, type) and issubclass(cls, Catalog)):
+            raise SpecError(
+                f"{type(self).__name__}: catalog_class {catalog_class!r} is {cls!r}, not a "
+                f"Catalog subclass; pass a Catalog subclass or the registered name of one (see "
+                f"`rlmodules list catalog`)"
+            )
+        catalog = cls(
             observation_space=self.observation_space,
             action_space=self.action_space,
             model_config=self.model_config,
         )
+        catalog.module_class = type(self)
+        return catalog
 
     def setup(self) -> None:
         """Build the module's layers; the constructor calls it once, after setting attributes."""
@@ -258,7 +268,8 @@ class RLModule:
                         f"{type(self).__name__} has no action_space, so no action "
                         f"distribution can be chosen; build it with an action_space"
                     )
-                cached = default_action_dist_cls(self.action_space)
+                cached = default_action_dist_cls(
+                    self.action_space, self.model_config, module_class=type(self))
             self.__dict__["_action_dist_cls"] = cached
         return cached
 
