@@ -3,7 +3,9 @@
 Subclasses never override ``__init__``: they build layers in :meth:`RLModule.setup` and
 implement ``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a
 single ``_forward`` that serves all three). The public ``forward_*`` methods wrap them with
-a cheap check of inputs and outputs (``module.check_io = False`` turns it off).
+a cheap check of inputs and outputs (``module.check_io = False`` turns it off), and run
+``forward_inference`` / ``forward_exploration`` in eval mode and ``forward_train`` in train
+mode (restoring the mode afterwards).
 """
 
 from __future__ import annotations
@@ -129,7 +131,12 @@ class RLModule:
         """Forward pass for acting greedily (evaluation, production)."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_inference(), "forward_inference")
-        out = self._forward_inference(batch, **kwargs)
+        restore = self._set_mode(False)
+        try:
+            out = self._forward_inference(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_action_outputs(out, "forward_inference")
         return out
@@ -138,7 +145,12 @@ class RLModule:
         """Forward pass for acting while collecting training data."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_exploration(), "forward_exploration")
-        out = self._forward_exploration(batch, **kwargs)
+        restore = self._set_mode(False)
+        try:
+            out = self._forward_exploration(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_action_outputs(out, "forward_exploration")
         return out
@@ -152,10 +164,22 @@ class RLModule:
             )
         if self.check_io:
             self._check_inputs(batch, self.input_specs_train(), "forward_train")
-        out = self._forward_train(batch, **kwargs)
+        restore = self._set_mode(True)
+        try:
+            out = self._forward_train(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_outputs(out, self.output_specs_train(), "forward_train")
         return out
+
+    def _set_mode(self, training: bool) -> Any:
+        """Put the layers whose output depends on train/eval mode (dropout, batch norm) in
+        ``training`` mode for one forward; return the function that restores them, or
+        ``None`` when nothing changed. Acting forwards run in eval mode, ``forward_train``
+        in train mode, whatever mode the module was left in (RLlib's behaviour)."""
+        return None
 
     def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         return self._forward(batch, **kwargs)

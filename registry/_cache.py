@@ -79,6 +79,9 @@ class DiscoveryCache:
         self.path = os.path.join(directory, f"{_PREFIX}{zlib.crc32(key):08x}.cache")
         # Taken before discovery, so an install during discovery makes the entry stale.
         self._fingerprint = _fingerprint()
+        #: Why the last :meth:`load` refused a file with a valid checksum (``None``: it did
+        #: not, or the file was merely absent or stale).
+        self.problem: str | None = None
 
     def load(self) -> dict[str, Any] | None:
         """The cached data, or ``None`` when absent, unreadable or stale."""
@@ -99,8 +102,10 @@ class DiscoveryCache:
             or data.get("format") != FORMAT
             or data.get("python") != sys.version
             or data.get("fingerprint") != self._fingerprint
-            or not _well_formed(data)
         ):
+            return None
+        if not _well_formed(data):
+            self.problem = "its checksum is valid but its structure is not what rlmodules writes"
             return None
         try:
             os.utime(self.path)  # recently used: pruning keeps it

@@ -85,6 +85,8 @@ class Registry:
         self.cache_dir = cache_dir or default_cache_dir()
         #: Whether the last discovery was answered by the cache (``None``: not yet run).
         self.cache_hit: bool | None = None
+        #: Why a cache file was refused and rebuilt although its checksum was valid.
+        self.cache_problem: str | None = None
         self.failures: list[PluginFailure] = []
         #: Entry points not loaded, with why: ``"blocked"`` or ``"autoload disabled"``.
         self.skipped: list[tuple[EntryPointInfo, str]] = []
@@ -130,6 +132,10 @@ class Registry:
         data = cache.load() if cache is not None else None
         if data is not None and not _matches_installed(data):
             data = None  # forged or outdated: rebuilt, never obeyed
+            self.cache_problem = ("it names entry points or targets that the installed "
+                                  "distributions do not declare")
+        elif cache is not None and cache.problem:
+            self.cache_problem = cache.problem
         self.cache_hit = data is not None
         if data is not None:
             infos = [EntryPointInfo(*row) for row in data["entry_points"]]
