@@ -366,6 +366,7 @@ class Bernoulli(Distribution):
     def to_deterministic(self) -> Deterministic:
         return Deterministic((self.logits > 0).to(self.logits.dtype), event_dims=1)
 
+
 class Deterministic(Distribution):
     """A point mass at ``loc`` (the greedy counterpart of the other distributions).
 

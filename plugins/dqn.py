@@ -169,7 +169,7 @@ class DefaultDQNTorchRLModule(TorchRLModule, TargetNetworkAPI, QNetAPI, Inferenc
     """
 
     default_model_config_class = DQNModelConfig
-    default_catalog_class = "dqn"
+    default_catalog_class = "rlmodules/dqn"
 
     def setup(self) -> None:
         catalog = self.required_catalog()

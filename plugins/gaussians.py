@@ -54,6 +54,7 @@ class _Gaussian(Distribution):
 
     LOG_STD_MIN: ClassVar[float]
     LOG_STD_MAX: ClassVar[float]
+    inputs_are_mean_and_log_std = True
 
     def __init__(self, loc: torch.Tensor, scale: torch.Tensor | float | None = None) -> None:
         if scale is None:
