@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from rlmodules._atomic import atomic_directory
-from rlmodules._json_file import read_json_file, write_json_file
+from rlmodules._json_file import read_json_file, verify_checksum, write_json_file
 from rlmodules._tensor_file import read_tensor_file, write_tensor_file
 from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
@@ -101,7 +101,7 @@ def _read_state(path: Path) -> dict[str, Any]:
             f"save_to_path() wrote, or a module checkpoint with component="
             f"'{MODULE_COMPONENT}/<module_id>'"
         )
-    state = read_json_file(state_file, require_checksum=False)
+    state = read_json_file(state_file, verify=False)
     if state.get("format") != FORMAT:
         raise CheckpointError(f"{state_file} is not a {FORMAT!r} file")
     version = state.get("version")
@@ -111,7 +111,7 @@ def _read_state(path: Path) -> dict[str, Any]:
             f"1 to {VERSION} (upgrade rlmodules to read a newer one)"
         )
     if version >= 2:
-        read_json_file(state_file)  # checksummed since version 2
+        verify_checksum(state, state_file)  # checksummed since version 2
     problem = _state_problem(state)
     if problem:
         raise CheckpointError(f"{state_file} is malformed: {problem}")

@@ -49,13 +49,15 @@ class TorchRLModule(nn.Module, RLModule):
         return self.forward_train(batch, **kwargs)
 
     def _set_mode(self, training: bool) -> Any:
-        layers = self.__dict__.get("_mode_layers")
-        if layers is None or self.__dict__.get("_mode_layers_of") != len(self._modules):
-            layers = self.__dict__["_mode_layers"] = mode_dependent_layers(self)
-            self.__dict__["_mode_layers_of"] = len(self._modules)
-        changed = [layer for layer in layers if layer.training != training]
+        cached = self.__dict__.get("_mode_layers")
+        if cached is None or cached[0] != len(self._modules):  # built, or a module added
+            cached = self.__dict__["_mode_layers"] = (len(self._modules),
+                                                     mode_dependent_layers(self))
+        if not cached[1]:
+            return None  # the common case: no dropout, batch norm, ...
+        changed = [layer for layer in cached[1] if layer.training != training]
         if not changed:
-            return None  # the common case: no dropout / batch norm, or already in the mode
+            return None  # already in the mode
         for layer in changed:
             layer.training = training
 

@@ -98,6 +98,7 @@ class Registry:
         self._aliases: dict[str, dict[str, list[Record]]] = {k: {} for k in KINDS}
         self._warned_aliases: set[tuple[str, str]] = set()
         self._resolved: dict[tuple[str, str], Any] = {}
+        self._failed_decisions: set[tuple[str, str]] = set()
 
     # --- loading ------------------------------------------------------------------------------
     @property
@@ -296,8 +297,6 @@ class Registry:
         message = f"rlmodules plugin {plugin!r}{where} {what}: {failure.message}"
         if self.strict:
             raise PluginError(message + " (strict mode: RLMODULES_STRICT=1)") from exc
-        if failure in self.failures:
-            return  # a decision hook fails the same way at every build: report it once
         self.failures.append(failure)
         left_out = "its answer was skipped" if stage == "decision" else "it was left out"
         warnings.warn(
@@ -343,9 +342,11 @@ class Registry:
                     raise PluginError(f"{hook}() returned {answer!r:.100}: {exc}") from exc
             except BaseException as exc:
                 _reraise_interrupt(exc)
-                info = self._entry_plugins.get(impl.plugin_name)
-                dist, version = (info.distribution, info.version) if info else (None, None)
-                self._fail(impl.plugin_name, dist, version, "decision", exc)
+                if (impl.plugin_name, hook) not in self._failed_decisions or self.strict:
+                    info = self._entry_plugins.get(impl.plugin_name)
+                    dist, version = (info.distribution, info.version) if info else (None, None)
+                    self._fail(impl.plugin_name, dist, version, "decision", exc)
+                    self._failed_decisions.add((impl.plugin_name, hook))  # reported once
                 continue
             return answer, impl.plugin_name
         return None, None
