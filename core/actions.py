@@ -128,8 +128,9 @@ def _finish(module: RLModule, out: dict[str, Any], stateful: bool, for_env: bool
         out = {k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()}
         if Columns.STATE_OUT in out:
             out[Columns.STATE_OUT] = _map(out[Columns.STATE_OUT], _as_tensor)
-    if not isinstance(out[Columns.ACTIONS], torch.Tensor):  # e.g. numpy actions
-        out[Columns.ACTIONS] = _map(out[Columns.ACTIONS], _as_tensor)
+    actions = out[Columns.ACTIONS]
+    if type(actions) is not torch.Tensor and not isinstance(actions, torch.Tensor):
+        out[Columns.ACTIONS] = _map(actions, _as_tensor)  # e.g. numpy actions
     if for_env:
         out[Columns.ACTIONS_FOR_ENV] = _for_env(out[Columns.ACTIONS], module.action_space)
     return out
