@@ -299,12 +299,12 @@ def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_im
     from rlmodules._module_metadata import read_metadata
     from rlmodules.decisions import pinned_action_dists
 
-    if config is None:
+    if config is None:  # what it names is resolved now, so building imports nothing new
         config = saved_config(path, allow_import=allow_import)
     module_dir = Path(path) / MODULE_COMPONENT
     with _loading(path, allow_import):
         pins = pins_of(read_metadata(module_dir)["module"], module_dir)
-        with pinned_action_dists(pins):  # the distributions the module was saved with
-            algo = config.build()
+    with pinned_action_dists(pins):  # the distributions the module was saved with
+        algo = config.build()
     restore_algorithm(algo, path)
     return algo
