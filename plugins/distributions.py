@@ -421,3 +421,16 @@ class Deterministic(Distribution):
 
     def to_deterministic(self) -> Deterministic:
         return self
+
+
+#: Classes that moved to their own modules, still importable from here (their old home).
+_MOVED = {"DiagGaussian": "gaussians", "SquashedGaussian": "gaussians",
+          "MultiDistribution": "multi_distribution"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"rlmodules.plugins.{_MOVED[name]}"), name)
