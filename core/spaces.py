@@ -149,8 +149,8 @@ def _decode_kind(kind: Any, data: dict[str, Any], depth: int, budget: list[int])
         )
     if kind == "MultiBinary":
         n = data["n"]
-        shape = _ints(n, "n", minimum=1) if isinstance(n, list) else [_int(n, "n", minimum=1)]
-        _spend(budget, math.prod(shape), kind)
+        sizes = _ints(n, "n", minimum=1) if isinstance(n, list) else [_int(n, "n", minimum=1)]
+        _spend(budget, math.prod(sizes), kind)
         return gym.spaces.MultiBinary(n)
     if kind == "Dict":
         spaces = data["spaces"]
