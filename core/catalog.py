@@ -101,7 +101,19 @@ def initializer(name: str | None, kwargs: Mapping[str, Any] | None = None, *,
     if fn is None:
         raise ConfigError(f"unknown initializer {name!r}; expected a torch.nn.init name "
                           f"such as 'orthogonal' or 'xavier_uniform'")
-    return functools.partial(fn, **dict(kwargs or {}))
+    bound = dict(kwargs or {})
+
+    def init(tensor: torch.Tensor) -> Any:
+        try:
+            return fn(tensor, **bound)
+        except (TypeError, ValueError) as exc:  # a kwarg of the wrong type or value
+            raise ConfigError(
+                f"initializer {name!r} with kwargs {bound!r} failed on a tensor of shape "
+                f"{tuple(tensor.shape)}: {exc}. Check the *_initializer_kwargs values "
+                f"(see torch.nn.init.{fn.__name__})"
+            ) from None
+
+    return init
 
 
 def orthogonal(gain: float) -> Init:
