@@ -70,3 +70,20 @@ def test_a_directory_holding_module_checkpoints_names_them(tmp_path, capsys):
     (tmp_path / "empty" / "a" / "b").mkdir(parents=True)
     assert main(["inspect", str(tmp_path / "empty")]) == 1
     assert "pass a directory written by save_to_path()" in capsys.readouterr().err
+
+
+def test_a_malformed_catalog_class_entry_is_a_one_line_error(tmp_path, capsys):
+    module = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT,
+                          model_config={"fcnet_hiddens": [8]}).build()
+    module.save_to_path(tmp_path / "c")
+    meta_path = tmp_path / "c" / METADATA_FILE
+    for entry in (5, "ppo", {"name": 5}):
+        meta = json.loads(meta_path.read_text())
+        meta["module"]["catalog_class"] = entry
+        meta_path.write_text(json.dumps(meta))
+        assert main(["inspect", str(tmp_path / "c")]) == 1
+        assert capsys.readouterr().err == (
+            f"rlmodules inspect: error: checkpoint {tmp_path / 'c'} has a malformed "
+            f"catalog_class entry {entry!r} in the root module; expected null or an object "
+            f"with a string 'name' (a registered name) or 'import_path'\n"
+        )

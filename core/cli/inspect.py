@@ -1,11 +1,13 @@
 """``rlmodules inspect PATH``: what a module checkpoint holds and what it needs to load.
 
 Reads only the metadata file (``--verify`` also checksums the tensor files); never imports
-torch or the checkpoint's classes.
+the checkpoint's classes, nor torch for a module checkpoint. An algorithm checkpoint or a run
+directory is described with the module checkpoint inside it (see ``inspect_algorithm``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -13,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from rlmodules import registry
-from rlmodules.checkpoint import file_checksum, read_metadata
-from rlmodules.errors import RLModulesError
+from rlmodules.checkpoint import METADATA_FILE, file_checksum, read_metadata
+from rlmodules.errors import CheckpointError, RLModulesError
 
 __all__ = ["register", "describe"]
 
@@ -33,11 +35,26 @@ def register(subparsers: Any) -> None:
 
 
 def describe(path: str, *, verify: bool = False) -> dict[str, Any]:
-    """A JSON-ready description of the checkpoint at ``path``."""
+    """A JSON-ready description of the checkpoint at ``path``: a module checkpoint, an
+    algorithm checkpoint (``kind: "algorithm"``, with its module under ``"rl_module"``) or a
+    ``rlmodules train`` run directory (``kind: "run"``, with its ``"checkpoint"``)."""
+    from .inspect_algorithm import RUN_FILE, describe_algorithm, describe_run, is_algorithm
+
+    root = Path(path)
+    module = functools.partial(_describe_module, verify=verify)
+    if (root / RUN_FILE).is_file():
+        return describe_run(root, module, verify=verify)
+    if not (root / METADATA_FILE).is_file() and is_algorithm(root):
+        return describe_algorithm(root, module, verify=verify)
+    return _describe_module(root, verify=verify)
+
+
+def _describe_module(path: Path, *, verify: bool) -> dict[str, Any]:
     meta = read_metadata(path)
     components = [_component(where, node, Path(path), verify) for where, node in
                   _walk(meta["module"], "")]
     return {
+        "kind": "module",
         "path": str(Path(path).expanduser().absolute()),
         "checkpoint_format_version": meta["checkpoint_format_version"],
         "rlmodules_version": meta.get("rlmodules_version"),
@@ -61,12 +78,28 @@ def _class_name(ref: dict[str, Any] | None) -> str | None:
     return ref.get("name") or ref.get("import_path")
 
 
+def _class_ref(node: dict[str, Any], field: str, root: Path, where: str) -> dict[str, Any] | None:
+    """``node[field]`` checked: ``None`` (catalogs only) or an object naming a class by a
+    string ``name`` or ``import_path``."""
+    ref = node.get(field)
+    if ref is None and field == "catalog_class":
+        return None
+    if isinstance(ref, dict) and any(isinstance(ref.get(k), str) for k in ("name", "import_path")):
+        return ref
+    raise CheckpointError(
+        f"checkpoint {root} has a malformed {field} entry {ref!r} in "
+        f"{f'component {where!r}' if where else 'the root module'}; expected "
+        f"{'null or ' if field == 'catalog_class' else ''}an object with a string 'name' "
+        f"(a registered name) or 'import_path'"
+    )
+
+
 def _component(where: str, node: dict[str, Any], root: Path, verify: bool) -> dict[str, Any]:
     tensors = node.get("tensors") or {}
     out = {
         "component": where or "(root)",
-        "module_class": _class_name(node["module_class"]),
-        "catalog_class": _class_name(node.get("catalog_class")),
+        "module_class": _class_name(_class_ref(node, "module_class", root, where)),
+        "catalog_class": _class_name(_class_ref(node, "catalog_class", root, where)),
         "observation_space": _space_text(node.get("observation_space")),
         "action_space": _space_text(node.get("action_space")),
         "inference_only": node["inference_only"],
@@ -139,14 +172,23 @@ def _requirement(kind: str, ref: dict[str, Any]) -> dict[str, Any]:
 
 
 def _inspect(args: Any) -> int:
+    from .inspect_algorithm import print_algorithm, print_run
+
     info = describe(args.path, verify=args.verify)
     if args.json:
         json.dump(info, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif info["kind"] == "run":
+        print_run(info, _print_text)
+    elif info["kind"] == "algorithm":
+        print_algorithm(info, _print_text)
     else:
         _print_text(info)
-    missing = any(r["installed"] is False for r in info["requirements"])
-    corrupted = any(c.get("checksum_ok") is False for c in info["components"])
+    algorithm = info.get("checkpoint", info)
+    module = algorithm.get("rl_module", info)
+    files = [*module["components"], *algorithm.get("tensor_files", {}).values()]
+    missing = any(r["installed"] is False for r in module["requirements"])
+    corrupted = any(f.get("checksum_ok") is False for f in files)
     return 1 if missing or corrupted else 0
 
 
