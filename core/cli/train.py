@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
                        help="registered module name (default: 'ppo'; see `rlmodules list`)")
     train.add_argument("--config", type=Path, default=None,
                        help="TOML or JSON file of builder settings ([training], [env_runners], "
-                            "[rl_module], [environment], [evaluation], [debugging])")
+                            "[rl_module], [environment], [evaluation], [debugging]), or the "
+                            "name of a bundled example such as stateless_cartpole_lstm")
     train.add_argument("--stop-return", type=float, default=None,
                        help="stop when the 100-episode mean return reaches this "
                             "(default: the env's reward threshold, if it has one)")
@@ -201,8 +202,7 @@ def _module_name(config: Any) -> str:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"--config {path}: no such file")
+    path = _config_path(path)
     text = path.read_text()
     try:
         if path.suffix == ".toml":
@@ -223,6 +223,23 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"--config {path} must hold an object of sections, got {data!r}")
     return data
+
+
+def _config_path(path: Path) -> Path:
+    """``path``, or else the bundled example of that name (``stateless_cartpole_lstm``)."""
+    if path.is_file():
+        return path
+    from importlib.resources import files
+
+    examples = Path(str(files("rlmodules.examples")))
+    bundled = sorted(p.stem for p in examples.iterdir() if p.suffix in (".json", ".toml"))
+    if path.parent == Path("."):
+        for candidate in (path.name, f"{path.name}.json", f"{path.name}.toml"):
+            if (examples / candidate).is_file() and Path(candidate).suffix:
+                return examples / candidate
+    raise ConfigError(
+        f"--config {path}: no such file, nor a bundled example (bundled: {', '.join(bundled)})"
+    )
 
 
 def _make_dir(flag: str, path: Path) -> None:

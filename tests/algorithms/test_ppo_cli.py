@@ -103,17 +103,15 @@ def test_a_named_module_gets_its_own_model_config_not_the_presets(tmp_path, rlmo
     assert configs and {str(c) for c in configs} == {"{}", "{'width': 3}"}
 
 
-def test_the_readme_lstm_example_config_trains(tmp_path, capsys):
-    from pathlib import Path
-
+def test_the_readme_lstm_example_config_trains(tmp_path, capsys, monkeypatch):
     from rlmodules import registry
 
     if "lstm" not in [record.name for record in registry.list("module")]:
         pytest.skip("rlmodules-lstm is not installed")
-    config = Path(__file__).parents[2] / "examples" / "stateless_cartpole_lstm.json"
     out = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--timesteps", "1024", "--num-threads", "1",
-                 "--out", str(out)]) == 0
+    monkeypatch.chdir(tmp_path)  # the README's command runs anywhere: the example is bundled
+    assert main(["train", "--config", "stateless_cartpole_lstm", "--timesteps", "1024",
+                 "--num-threads", "1", "--out", str(out)]) == 0
     assert "training lstm on rlmodules.envs:StatelessCartPole" in capsys.readouterr().out
     saved = json.loads((out / "checkpoint" / "algorithm_state.json").read_text())
     assert saved["config"]["training"]["grad_clip"] is None
