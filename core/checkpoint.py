@@ -76,6 +76,9 @@ __all__ = [
 #: Version of the directory layout and metadata schema this rlmodules writes (and reads up to).
 CHECKPOINT_FORMAT_VERSION = 1
 METADATA_FILE = "rlmodule.json"
+#: Deepest nesting of MultiRLModule components a checkpoint may describe (loading each level
+#: builds modules: a 400-deep tree took seconds).
+MAX_COMPONENT_DEPTH = 32
 DEFAULT_FORMAT = "safetensors"
 
 
@@ -217,6 +220,11 @@ def _check_version(meta: Mapping[str, Any], meta_path: Path) -> None:
 def _check_node(node: Any, meta_path: Path, where: str) -> None:
     label = f"component {where!r}" if where else "the root module"
     problem = None
+    if where.count("/") + 1 > MAX_COMPONENT_DEPTH:
+        raise CheckpointError(
+            f"{meta_path} nests components deeper than {MAX_COMPONENT_DEPTH} levels (the "
+            f"limit), at {where[:200]!r}; a checkpoint of a real MultiRLModule is far shallower"
+        )
     if not isinstance(node, dict):
         problem = f"is {type(node).__name__}, expected an object"
     elif not isinstance(node.get("module_class"), dict):

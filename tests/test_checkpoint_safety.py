@@ -228,3 +228,29 @@ def test_cpu_checkpoint_loads_onto_cuda_and_back(tmp_path):
     back = build(seed=8)
     back.restore_from_path(tmp_path / "gpu")
     assert_same_state(back.get_state(), module.get_state())
+
+
+def _nested(depth):
+    from rlmodules import MultiRLModule
+
+    module = build()
+    for _ in range(depth):
+        outer = MultiRLModule()
+        outer.add_module("a", module)
+        module = outer
+    return module
+
+
+def test_component_trees_deeper_than_the_limit_are_refused_before_building(tmp_path):
+    from rlmodules.checkpoint import MAX_COMPONENT_DEPTH
+
+    assert MAX_COMPONENT_DEPTH == 32
+    ok = _nested(MAX_COMPONENT_DEPTH).save_to_path(tmp_path / "ok")
+    assert isinstance(RLModule.from_checkpoint(ok), RLModule)
+    deep = _nested(MAX_COMPONENT_DEPTH + 1).save_to_path(tmp_path / "deep")
+    with pytest.raises(CheckpointError) as info:
+        RLModule.from_checkpoint(deep)
+    assert str(info.value) == (
+        f"{Path(deep) / METADATA_FILE} nests components deeper than 32 levels (the limit), at "
+        f"{'/'.join(['a'] * 33)!r}; a checkpoint of a real MultiRLModule is far shallower"
+    )
