@@ -200,20 +200,29 @@ def test_from_dict_of_bad_json_is_our_error(data, error, message):
     assert str(info.value) == message
 
 
-def test_bad_initializer_kwargs_values_are_a_config_error_at_build():
-    spec = RLModuleSpec.from_dict({
-        "module_class": "ppo", "observation_space": _BOX,
-        "action_space": {"type": "Discrete", "n": 2},
-        "model_config": {"fcnet_kernel_initializer": "normal",
-                         "fcnet_kernel_initializer_kwargs": {"mean": "x"}},
-    })
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fcnet_kernel_initializer": "normal", "fcnet_kernel_initializer_kwargs": {"mean": "x"}},
+         "DefaultModelConfig.fcnet_kernel_initializer_kwargs: mean='x' for the 'normal' "
+         "initializer must be a finite number"),
+        ({"head_fcnet_kernel_initializer": "kaiming_uniform",
+          "head_fcnet_kernel_initializer_kwargs": {"mode": "fan_up"}},
+         "DefaultModelConfig.head_fcnet_kernel_initializer_kwargs: mode='fan_up' for the "
+         "'kaiming_uniform' initializer must be one of ['fan_in', 'fan_out']"),
+        ({"fcnet_bias_initializer": "constant",
+          "fcnet_bias_initializer_kwargs": {"val": float("nan")}},
+         "DefaultModelConfig.fcnet_bias_initializer_kwargs: val=nan for the 'constant' "
+         "initializer must be a finite number"),
+    ],
+    ids=["str-mean", "bad-mode", "nan-val"],
+)
+def test_bad_initializer_kwargs_values_are_a_config_error(kwargs, message):
+    data = {"module_class": "ppo", "observation_space": _BOX,
+            "action_space": {"type": "Discrete", "n": 2}, "model_config": kwargs}
     with pytest.raises(ConfigError) as info:
-        spec.build()
-    assert str(info.value) == (
-        "initializer 'normal' with kwargs {'mean': 'x'} failed on a tensor of shape (256, 4): "
-        "normal_(): argument 'mean' (position 1) must be float, not str. Check the "
-        "*_initializer_kwargs values (see torch.nn.init.normal_)"
-    )
+        RLModuleSpec.from_dict(data).build()
+    assert str(info.value) == f"DefaultPPOTorchRLModule: {message}"
 
 
 @pytest.mark.parametrize("module_id", ["a/b", "__multi__", "a.b", ""])

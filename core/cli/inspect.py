@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from rlmodules import registry
-from rlmodules.checkpoint import METADATA_FILE, file_checksum, read_metadata
-from rlmodules.errors import CheckpointError, RLModulesError
+from rlmodules.checkpoint import METADATA_FILE, read_metadata
+from rlmodules.errors import RLModulesError
+
+from .inspect_algorithm import (
+    RUN_FILE,
+    checksum_ok,
+    describe_algorithm,
+    describe_run,
+    is_algorithm,
+    print_algorithm,
+    print_run,
+)
 
 __all__ = ["register", "describe"]
 
@@ -38,8 +48,6 @@ def describe(path: str, *, verify: bool = False) -> dict[str, Any]:
     """A JSON-ready description of the checkpoint at ``path``: a module checkpoint, an
     algorithm checkpoint (``kind: "algorithm"``, with its module under ``"rl_module"``) or a
     ``rlmodules train`` run directory (``kind: "run"``, with its ``"checkpoint"``)."""
-    from .inspect_algorithm import RUN_FILE, describe_algorithm, describe_run, is_algorithm
-
     root = Path(path)
     module = functools.partial(_describe_module, verify=verify)
     if (root / RUN_FILE).is_file():
@@ -78,28 +86,12 @@ def _class_name(ref: dict[str, Any] | None) -> str | None:
     return ref.get("name") or ref.get("import_path")
 
 
-def _class_ref(node: dict[str, Any], field: str, root: Path, where: str) -> dict[str, Any] | None:
-    """``node[field]`` checked: ``None`` (catalogs only) or an object naming a class by a
-    string ``name`` or ``import_path``."""
-    ref = node.get(field)
-    if ref is None and field == "catalog_class":
-        return None
-    if isinstance(ref, dict) and any(isinstance(ref.get(k), str) for k in ("name", "import_path")):
-        return ref
-    raise CheckpointError(
-        f"checkpoint {root} has a malformed {field} entry {ref!r} in "
-        f"{f'component {where!r}' if where else 'the root module'}; expected "
-        f"{'null or ' if field == 'catalog_class' else ''}an object with a string 'name' "
-        f"(a registered name) or 'import_path'"
-    )
-
-
 def _component(where: str, node: dict[str, Any], root: Path, verify: bool) -> dict[str, Any]:
     tensors = node.get("tensors") or {}
     out = {
         "component": where or "(root)",
-        "module_class": _class_name(_class_ref(node, "module_class", root, where)),
-        "catalog_class": _class_name(_class_ref(node, "catalog_class", root, where)),
+        "module_class": _class_name(node["module_class"]),
+        "catalog_class": _class_name(node.get("catalog_class")),
         "observation_space": _space_text(node.get("observation_space")),
         "action_space": _space_text(node.get("action_space")),
         "inference_only": node["inference_only"],
@@ -111,15 +103,8 @@ def _component(where: str, node: dict[str, Any], root: Path, verify: bool) -> di
         "bytes": tensors.get("bytes", 0),
     }
     if verify and tensors:
-        out["checksum_ok"] = _checksum_ok(root / tensors["file"], tensors.get("checksum"))
+        out["checksum_ok"] = checksum_ok(root, tensors)
     return out
-
-
-def _checksum_ok(path: Path, expected: Any) -> bool:
-    try:
-        return path.is_file() and file_checksum(path) == expected
-    except OSError:
-        return False
 
 
 def _space_text(data: Any) -> str | None:
@@ -172,8 +157,6 @@ def _requirement(kind: str, ref: dict[str, Any]) -> dict[str, Any]:
 
 
 def _inspect(args: Any) -> int:
-    from .inspect_algorithm import print_algorithm, print_run
-
     info = describe(args.path, verify=args.verify)
     if args.json:
         json.dump(info, sys.stdout, indent=2)

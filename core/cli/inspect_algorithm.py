@@ -12,14 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rlmodules.checkpoint import file_checksum
+from rlmodules._json_file import read_json_file
+from rlmodules._tensor_file import verify_tensor_file
 from rlmodules.errors import CheckpointError
 
 from .train import CHECKPOINT_DIR
 
 __all__ = [
-    "RUN_FILE", "describe_algorithm", "describe_run", "is_algorithm", "print_algorithm",
-    "print_run",
+    "RUN_FILE", "checksum_ok", "describe_algorithm", "describe_run", "is_algorithm",
+    "print_algorithm", "print_run",
 ]
 
 #: The file a ``rlmodules train`` run directory keeps its settings in.
@@ -37,7 +38,7 @@ def is_algorithm(path: Path) -> bool:
 
 def describe_run(path: Path, describe_module: Describe, *, verify: bool) -> dict[str, Any]:
     """A run directory: its ``run.json``, the last metrics row and its checkpoint."""
-    run = _read_json(path / RUN_FILE, "run directory")
+    run = read_json_file(path / RUN_FILE, verify=False)  # written by `train`, unsigned
     last = _last_metrics(path / "metrics.jsonl")
     return {
         "kind": "run",
@@ -51,12 +52,10 @@ def describe_run(path: Path, describe_module: Describe, *, verify: bool) -> dict
 def describe_algorithm(path: Path, describe_module: Describe, *, verify: bool) -> dict[str, Any]:
     """An algorithm checkpoint: class, env, counters, config and the module inside."""
     from rlmodules.algorithms.algorithm import MODULE_COMPONENT
-    from rlmodules.algorithms.checkpoint import STATE_FILE
+    from rlmodules.algorithms.checkpoint import _read_state
 
-    state = _read_json(path / STATE_FILE, "algorithm checkpoint")
-    config = state.get("config")
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{path / STATE_FILE} is malformed: it has no config object")
+    state = _read_state(path)  # the checks a restore makes: format, checksum, fields
+    config = state["config"]
     returns = state.get("recent_returns")
     if not (isinstance(returns, list) and all(isinstance(r, (int, float)) for r in returns)):
         returns = []
@@ -86,23 +85,18 @@ def _tensor_files(root: Path, entries: Any, verify: bool) -> dict[str, Any]:
         info = {"file": entry["file"], "bytes": entry.get("bytes"),
                 "num_tensors": entry.get("num_tensors")}
         if verify:
-            target = (root / entry["file"]).resolve()
-            inside = target.is_relative_to(root.resolve()) and target.is_file()
-            info["checksum_ok"] = inside and file_checksum(target) == entry.get("checksum")
+            info["checksum_ok"] = checksum_ok(root, entry)
         files[name] = info
     return files
 
 
-def _read_json(path: Path, what: str) -> dict[str, Any]:
+def checksum_ok(root: Path, entry: dict[str, Any]) -> bool:
+    """The check loading makes of a tensor file: path inside the checkpoint, size, checksum."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CheckpointError(f"cannot read the {what}'s {path.name} at {path} ({exc})") from None
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path} must hold a JSON object, got {type(data).__name__}")
-    return data
+        verify_tensor_file(root, entry)
+    except CheckpointError:
+        return False
+    return True
 
 
 def _last_metrics(path: Path) -> dict[str, Any] | None:
