@@ -67,7 +67,8 @@ assert 'torch' not in sys.modules, 'torch imported'
 names = ('registry', 'plugins', 'algorithms', 'envs', 'testing', 'cli')
 assert all(getattr(rlmodules, n).__name__ == 'rlmodules.' + n for n in names)
 assert set(names) <= set(dir(rlmodules))
-print(rlmodules.registry.get('module', 'attr/attr_net').__name__)
+assert 'torch' not in sys.modules, 'torch imported by a sub-package'
+print(rlmodules.registry.record('module', 'attr_net').qualified_name)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip() == "DefaultPPOTorchRLModule", result.stderr
+    assert result.stdout.strip() == "attr/attr_net", result.stderr
