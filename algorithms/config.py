@@ -508,6 +508,14 @@ class RegisteredEnvCreator:
                 f"id (gymnasium lists them with gymnasium.pprint_registry()) and that its "
                 f"package is installed"
             ) from None
+        except TypeError as exc:  # gym.make passes env_config on as constructor kwargs
+            if not self.env_config:
+                raise
+            raise ConfigError(
+                f"cannot make gymnasium env {self.env_id!r} with env_config "
+                f"{self.env_config!r}: {str(exc).partition(' was raised from')[0]}; pass only "
+                f"keyword arguments its constructor takes"
+            ) from None
 
 
 def _env_named(env: str) -> Any:
