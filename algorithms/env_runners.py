@@ -27,6 +27,8 @@ from .rollout import tree_map
 
 __all__ = ["EnvRunner", "EnvRunnerGroup", "EnvRunnerError", "concat_rollouts"]
 
+#: Seconds runners may take to start (import torch, build envs) before it is an error.
+START_TIMEOUT_S = 120.0
 #: Rollout keys with a row per step plus one (the bootstrap row): padded by repeating it.
 _BOOTSTRAP_KEYS = ("obs", "state_in")
 
@@ -38,11 +40,13 @@ class EnvRunnerError(RLModulesError, RuntimeError):
 class EnvRunner:
     """One env runner: envs, an inference-only module and a sampler (a Ray actor's body).
 
-    Made by :class:`EnvRunnerGroup`; ``seed`` seeds its envs and its action sampling.
+    Made by :class:`EnvRunnerGroup`, which then calls :meth:`setup` (a task, not the
+    constructor, so that Ray hands a build error back as it was raised).
     """
 
-    def __init__(self, *, config: Any, files: dict[str, bytes], seed: int | None,
-                 multi_agent: bool) -> None:
+    def setup(self, *, config: Any, files: dict[str, bytes], seed: int | None,
+              multi_agent: bool) -> None:
+        """Build the module and envs; ``seed`` seeds the envs and the action sampling."""
         from .config import make_env_creator
         from .sampler import make_sampler
 
@@ -54,9 +58,6 @@ class EnvRunner:
         self.sampler = make_sampler(config, make_env_creator(config.env, config.env_config),
                                     self.module, seed=seed, explore=True,
                                     multi_agent=multi_agent)
-
-    def ready(self) -> bool:
-        return True
 
     def sample(self, weights: Any, num_steps: int) -> tuple[dict[str, Any], list[Any]]:
         """Load ``weights``, step every env ``num_steps`` times; numpy rollouts and the
@@ -102,6 +103,7 @@ class EnvRunnerGroup:
             num_cpus=settings["num_cpus_per_env_runner"])
         count = settings["num_env_runners"]
         self.restarts = [0] * count
+        self._setups: list[Any] = [None] * count
         self.actors = [self._start(i) for i in range(count)]
         self._await_start(range(count))
         self._episodes: list[Any] = []
@@ -112,19 +114,22 @@ class EnvRunnerGroup:
         if self.seed is not None:
             envs = self.config.num_envs
             seed = self.seed + envs * (index + len(self.restarts) * self.restarts[index])
-        return self._actor_class.remote(config=self.config, files=self._files, seed=seed,
-                                        multi_agent=self.multi_agent)
+        actor = self._actor_class.remote()
+        self._setups[index] = actor.setup.remote(config=self.config, files=self._files,
+                                                 seed=seed, multi_agent=self.multi_agent)
+        return actor
 
     def _await_start(self, indices: Any) -> None:
-        """Wait for the actors to be built; a build error (e.g. a missing plugin) is raised
-        as is, naming the runner: restarting cannot fix it."""
-        refs = {self.actors[i].ready.remote(): i for i in indices}
-        ready, missing = self.ray.wait(list(refs), num_returns=len(refs), timeout=self.timeout_s)
+        """Wait for the runners to be built; a build error (e.g. a missing plugin) is
+        raised as is, naming the runner: restarting cannot fix it."""
+        refs = {self._setups[i]: i for i in indices}
+        timeout_s = max(START_TIMEOUT_S, self.timeout_s)
+        ready, missing = self.ray.wait(list(refs), num_returns=len(refs), timeout=timeout_s)
         if missing:
             resources = self.ray.cluster_resources().get("CPU", 0)
             raise EnvRunnerError(
                 f"env runner(s) {sorted(refs[r] for r in missing)} did not start within "
-                f"sample_timeout_s={self.timeout_s}; they need num_cpus_per_env_runner="
+                f"{timeout_s:g} s; they need num_cpus_per_env_runner="
                 f"{self.config.env_runner_settings['num_cpus_per_env_runner']} each and the "
                 f"Ray cluster has {resources:g} CPUs in all. Ask for fewer runners or CPUs"
             )

@@ -15,7 +15,7 @@ def config(learners: int) -> PPOConfig:
     return (
         PPOConfig()
         .environment("CartPole-v1")
-        .env_runners(num_envs_per_env_runner=4)
+        .env_runners(num_envs_per_env_runner=4, num_threads=1)
         .learners(num_learners=learners)
         .training(lr=1e-3, train_batch_size=300, minibatch_size=100, num_epochs=3,
                   gamma=0.98, lambda_=0.8, entropy_coeff=0.01)
