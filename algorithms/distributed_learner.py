@@ -24,7 +24,14 @@ from typing import Any
 import torch
 from rlmodules.columns import Columns
 
-from .remote import connect_ray, module_files, module_from_files, to_numpy, to_torch
+from .remote import (
+    START_TIMEOUT_S,
+    connect_ray,
+    module_files,
+    module_from_files,
+    to_numpy,
+    to_torch,
+)
 from .rollout import tree_map
 
 __all__ = ["LearnerGroup", "LearnerActor", "DataParallel"]
@@ -71,12 +78,12 @@ def _rows(batch: Mapping[str, Any]) -> int:
 
 class LearnerActor:
     """One learner of the group (a Ray actor's body): a copy of the module and of the
-    algorithm's learner, joined to the process group by :meth:`join`."""
+    algorithm's learner, built by :meth:`setup` (a task, so Ray hands a build error back
+    as it was raised) and joined to the process group by :meth:`join`."""
 
-    def __init__(self, *, learner_class: type, config: Any, files: dict[str, bytes],
-                 rank: int, world_size: int) -> None:
-        settings = config.learner_settings
-        torch.set_num_threads(max(1, int(settings["num_cpus_per_learner"])))
+    def setup(self, *, learner_class: type, config: Any, files: dict[str, bytes],
+              rank: int, world_size: int) -> None:
+        torch.set_num_threads(max(1, int(config.learner_settings["num_cpus_per_learner"])))
         module = module_from_files(files, inference_only=False)
         self.learner = learner_class(module=module, config=config, generator=torch.Generator())
         self.learner.data_parallel = DataParallel(rank, world_size)
@@ -144,15 +151,19 @@ class LearnerGroup:
         actor_class = self.ray.remote(LearnerActor).options(
             num_cpus=settings["num_cpus_per_learner"])
         files = module_files(learner.module)
-        self.actors = [
-            actor_class.remote(learner_class=type(learner), config=config, files=files,
-                               rank=rank, world_size=count)
-            for rank in range(count)
-        ]
-        timeout_s = float(config.env_runner_settings["sample_timeout_s"])
-        host, port = self.ray.get(self.actors[0].address.remote(), timeout=timeout_s)
-        self.ray.get([a.join.remote(host, port, timeout_s) for a in self.actors],
-                     timeout=timeout_s)
+        self.actors = [actor_class.remote() for _ in range(count)]
+        try:
+            self.ray.get([
+                actor.setup.remote(learner_class=type(learner), config=config, files=files,
+                                   rank=rank, world_size=count)
+                for rank, actor in enumerate(self.actors)], timeout=START_TIMEOUT_S)
+            host, port = self.ray.get(self.actors[0].address.remote(), timeout=START_TIMEOUT_S)
+            timeout_s = float(config.env_runner_settings["sample_timeout_s"])
+            self.ray.get([a.join.remote(host, port, timeout_s) for a in self.actors],
+                         timeout=START_TIMEOUT_S)
+        except BaseException:
+            self.close()
+            raise
 
     def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
                ) -> dict[str, float]:

@@ -22,13 +22,18 @@ import numpy as np
 import torch
 from rlmodules.errors import RLModulesError
 
-from .remote import connect_ray, module_files, module_from_files, to_numpy, to_torch
+from .remote import (
+    START_TIMEOUT_S,
+    connect_ray,
+    module_files,
+    module_from_files,
+    to_numpy,
+    to_torch,
+)
 from .rollout import tree_map
 
 __all__ = ["EnvRunner", "EnvRunnerGroup", "EnvRunnerError", "concat_rollouts"]
 
-#: Seconds runners may take to start (import torch, build envs) before it is an error.
-START_TIMEOUT_S = 120.0
 #: Rollout keys with a row per step plus one (the bootstrap row): padded by repeating it.
 _BOOTSTRAP_KEYS = ("obs", "state_in")
 
@@ -81,7 +86,8 @@ def _metrics_only(episode: Any) -> Any:
 
 
 class EnvRunnerGroup:
-    """``num_env_runners`` :class:`EnvRunner` actors behind the sampler interface.
+    """``num_env_runners`` :class:`EnvRunner` actors behind the training sampler's interface
+    (``sample``, ``pop_episodes``, ``close``; evaluation samples in the training process).
 
     Example::
 
@@ -104,9 +110,13 @@ class EnvRunnerGroup:
         count = settings["num_env_runners"]
         self.restarts = [0] * count
         self._setups: list[Any] = [None] * count
-        self.actors = [self._start(i) for i in range(count)]
-        self._await_start(range(count))
         self._episodes: list[Any] = []
+        self.actors = [self._start(i) for i in range(count)]
+        try:
+            self._await_start(range(count))
+        except BaseException:
+            self.close()
+            raise
 
     def _start(self, index: int) -> Any:
         # Distinct env seeds per runner and per restart: runner i's envs follow runner i-1's.
@@ -196,9 +206,6 @@ class EnvRunnerGroup:
     def pop_episodes(self) -> list[Any]:
         episodes, self._episodes = self._episodes, []
         return episodes
-
-    def run_episodes(self, num_episodes: int, *, seed: int | None = None) -> list[Any]:
-        raise NotImplementedError("evaluation samples in the training process")
 
     def metrics(self) -> dict[str, int]:
         """``num_env_runners_alive`` and ``num_env_runner_restarts`` (lifetime)."""

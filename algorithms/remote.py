@@ -21,8 +21,12 @@ from rlmodules.errors import ConfigError
 
 from .rollout import tree_map
 
-__all__ = ["require_ray", "connect_ray", "module_files", "module_from_files", "to_numpy",
-           "to_torch"]
+__all__ = ["START_TIMEOUT_S", "require_ray", "connect_ray", "module_files", "module_from_files",
+           "to_numpy", "to_torch"]
+
+#: Seconds actors may take to start (import torch, build envs and modules) before that is an
+#: error (e.g. a cluster without the CPUs they ask for).
+START_TIMEOUT_S = 120.0
 
 
 def require_ray(what: str) -> Any:

@@ -51,13 +51,18 @@ def test_two_runners_train_cartpole_and_survive_a_killed_runner():
 
 
 @pytest.mark.slow
-def test_two_runners_solve_cartpole():
+def test_two_runners_solve_cartpole_though_one_is_killed():
+    import ray
+
     algo = cartpole().build()
     try:
-        results = train_until(algo, 475.0, 100_000 // 256)
+        train_until(algo, 1e9, 50)
+        ray.kill(algo.env_runner_group.actors[1])
+        results = train_until(algo, 475.0, 100_000 // 256 - 50)
     finally:
         algo.stop()
     assert results[-1]["episode_return_mean"] >= 475.0
+    assert results[-1]["num_env_runner_restarts"] == 1
 
 
 def broken(**env_config) -> PPOConfig:
