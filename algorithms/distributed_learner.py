@@ -23,21 +23,27 @@ from typing import Any
 
 import torch
 from rlmodules.columns import Columns
+from rlmodules.errors import RLModulesError
 
 from .remote import (
     START_TIMEOUT_S,
     connect_ray,
     module_files,
     module_from_files,
+    not_started,
     to_numpy,
     to_torch,
 )
 from .rollout import tree_map
 
-__all__ = ["LearnerGroup", "LearnerActor", "DataParallel"]
+__all__ = ["LearnerGroup", "LearnerActor", "DataParallel", "LearnerGroupError"]
 
 #: Metrics that are already whole-minibatch values on every learner (read from rank 0).
 _GLOBAL_METRICS = ("learner/grad_norm", "learner/lr", "learner/num_minibatch_steps")
+
+
+class LearnerGroupError(RLModulesError, RuntimeError):
+    """Learner actors that could not start."""
 
 
 class DataParallel:
@@ -161,6 +167,11 @@ class LearnerGroup:
             timeout_s = float(config.env_runner_settings["sample_timeout_s"])
             self.ray.get([a.join.remote(host, port, timeout_s) for a in self.actors],
                          timeout=START_TIMEOUT_S)
+        except self.ray.exceptions.GetTimeoutError:
+            self.close()
+            raise LearnerGroupError(not_started(
+                self.ray, f"{count} learners", START_TIMEOUT_S, "num_cpus_per_learner",
+                settings["num_cpus_per_learner"])) from None
         except BaseException:
             self.close()
             raise

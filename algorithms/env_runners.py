@@ -27,6 +27,7 @@ from .remote import (
     connect_ray,
     module_files,
     module_from_files,
+    not_started,
     to_numpy,
     to_torch,
 )
@@ -133,16 +134,13 @@ class EnvRunnerGroup:
         """Wait for the runners to be built; a build error (e.g. a missing plugin) is
         raised as is, naming the runner: restarting cannot fix it."""
         refs = {self._setups[i]: i for i in indices}
-        timeout_s = max(START_TIMEOUT_S, self.timeout_s)
-        ready, missing = self.ray.wait(list(refs), num_returns=len(refs), timeout=timeout_s)
+        ready, missing = self.ray.wait(list(refs), num_returns=len(refs),
+                                       timeout=START_TIMEOUT_S)
         if missing:
-            resources = self.ray.cluster_resources().get("CPU", 0)
-            raise EnvRunnerError(
-                f"env runner(s) {sorted(refs[r] for r in missing)} did not start within "
-                f"{timeout_s:g} s; they need num_cpus_per_env_runner="
-                f"{self.config.env_runner_settings['num_cpus_per_env_runner']} each and the "
-                f"Ray cluster has {resources:g} CPUs in all. Ask for fewer runners or CPUs"
-            )
+            raise EnvRunnerError(not_started(
+                self.ray, f"env runner(s) {sorted(refs[r] for r in missing)}",
+                START_TIMEOUT_S, "num_cpus_per_env_runner",
+                self.config.env_runner_settings["num_cpus_per_env_runner"]))
         for ref in ready:
             try:
                 self.ray.get(ref)

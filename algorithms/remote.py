@@ -21,8 +21,8 @@ from rlmodules.errors import ConfigError
 
 from .rollout import tree_map
 
-__all__ = ["START_TIMEOUT_S", "require_ray", "connect_ray", "module_files", "module_from_files",
-           "to_numpy", "to_torch"]
+__all__ = ["START_TIMEOUT_S", "require_ray", "connect_ray", "not_started", "module_files",
+           "module_from_files", "to_numpy", "to_torch"]
 
 #: Seconds actors may take to start (import torch, build envs and modules) before that is an
 #: error (e.g. a cluster without the CPUs they ask for).
@@ -49,6 +49,14 @@ def connect_ray(what: str, address: str | None) -> Any:
     if not ray.is_initialized():
         ray.init(address=address)
     return ray
+
+
+def not_started(ray: Any, what: str, timeout_s: float, cpus_setting: str, cpus: float) -> str:
+    """Why actors may not have started in time: the CPUs they ask for and the cluster's."""
+    total = ray.cluster_resources().get("CPU", 0)
+    return (f"{what} did not start within {timeout_s:g} s; they need {cpus_setting}="
+            f"{cpus:g} each and the Ray cluster has {total:g} CPUs in all. Ask for fewer "
+            f"actors or CPUs")
 
 
 def module_files(module: Any) -> dict[str, bytes]:

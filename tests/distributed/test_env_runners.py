@@ -99,6 +99,17 @@ def test_a_hung_runner_is_bounded_by_the_sample_timeout():
         "restart_failed_env_runners=True to restart failed runners and go on")
 
 
+def test_runners_the_cluster_cannot_place_are_an_error_naming_the_cpus(monkeypatch):
+    from rlmodules.algorithms import env_runners
+
+    monkeypatch.setattr(env_runners, "START_TIMEOUT_S", 2.0)
+    with pytest.raises(EnvRunnerError) as info:
+        cartpole(runners=1, num_cpus_per_env_runner=3).build()
+    assert str(info.value) == (
+        "env runner(s) [0] did not start within 2 s; they need num_cpus_per_env_runner=3 "
+        "each and the Ray cluster has 2 CPUs in all. Ask for fewer actors or CPUs")
+
+
 class NotOnTheWorkers:
     """A plugin registered in this process only: the runners' registries lack it."""
 
