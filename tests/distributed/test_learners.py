@@ -65,3 +65,33 @@ def test_two_learners_train_cartpole_and_resume_with_one(tmp_path):
     finally:
         resumed.stop()
     assert after["episode_return_mean"] >= 40.0
+
+
+@pytest.mark.slow
+def test_two_learners_match_one_for_a_recurrent_module():
+    from rlmodules import RLModuleSpec, registry
+
+    if "lstm" not in [record.name for record in registry.list("module")]:
+        pytest.skip("rlmodules-lstm is not installed")
+
+    def lstm(learners: int) -> PPOConfig:
+        # Zero-padded chunks with loss masks: shards differ in unmasked steps.
+        return (PPOConfig().environment("rlmodules.envs:StatelessCartPole")
+                .env_runners(num_envs_per_env_runner=4, num_threads=1)
+                .learners(num_learners=learners)
+                .training(train_batch_size=256, minibatch_size=64, num_epochs=2)
+                .rl_module(rl_module_spec=RLModuleSpec(
+                    module_class="lstm", model_config={"lstm_cell_size": 16, "max_seq_len": 8}))
+                .debugging(seed=1))
+
+    one, two = lstm(0).build(), lstm(2).build()
+    try:
+        rollouts = one.sampler.sample(64)
+        one.learner.update(rollouts, timestep=0)
+        two.learner.update(rollouts, timestep=0)
+        for (name, a), (_, b) in zip(one.module.named_parameters(),
+                                     two.module.named_parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+    finally:
+        one.stop()
+        two.stop()
