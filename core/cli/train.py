@@ -48,6 +48,7 @@ def register(subparsers: Any) -> None:
                        help="also checkpoint every N iterations (0: only at the end)")
     train.add_argument("--resume", type=Path, default=None,
                        help="continue the run in this directory from its checkpoint")
+    _add_scaling_flags(train)
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser(
@@ -137,6 +138,7 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
+    _apply_scaling(config, args)
     stop_return = args.stop_return
     if stop_return is None and isinstance(config.env, str):
         stop_return = _reward_threshold(config.env)
@@ -174,9 +176,39 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
         saved["timesteps"] = _positive("--timesteps", args.timesteps)
     if args.stop_return is not None:
         saved["stop_return"] = args.stop_return
-    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR)
+    config = None
+    if _scaling_settings(args):  # the saved config with other runner / learner counts
+        from rlmodules.algorithms.checkpoint import saved_config
+
+        config = saved_config(run_dir / CHECKPOINT_DIR)
+        _apply_scaling(config, args)
+    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
     return run_dir, algo, saved
+
+
+def _add_scaling_flags(train: Any) -> None:
+    train.add_argument("--num-env-runners", type=int, default=None,
+                       help="sample in N Ray actors (default 0: in this process; needs "
+                            "rlmodules[ray])")
+    train.add_argument("--num-learners", type=int, default=None,
+                       help="K >= 2: K data-parallel learner actors on torch.distributed")
+    train.add_argument("--ray-address", default=None,
+                       help="Ray cluster to join ('auto', 'ray://head:10001'; default: "
+                            "RAY_ADDRESS, else a local Ray)")
+
+
+def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    runners = {key: value for key, value in (("num_env_runners", args.num_env_runners),
+                                             ("ray_address", args.ray_address))
+               if value is not None}
+    learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
+    return {section: values for section, values in
+            (("env_runners", runners), ("learners", learners)) if values}
+
+
+def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
+    config.update_from_dict(_scaling_settings(args))
 
 
 def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
