@@ -68,7 +68,8 @@ __all__ = [
 
 
 # Sub-packages reachable as attributes after a bare `import rlmodules`, imported on first use.
-_SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli")
+_SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli", "apis", "models",
+                "distributions", "compat")
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPACKAGES)
 
