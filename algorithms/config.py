@@ -440,8 +440,12 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     env class (called as
     ``cls(config=env_config)`` when its constructor takes ``config``, else
     ``cls(**env_config)``), or a factory function (called as ``factory(env_config)``,
-    RLlib's ``register_env`` convention).
+    RLlib's ``register_env`` convention; a factory taking keywords only, such as
+    PettingZoo's ``parallel_env(**kwargs)``, gets ``factory(**env_config)``). A PettingZoo
+    AEC env it makes comes converted to the parallel API (``rlmodules.envs.as_parallel_env``).
     """
+    from rlmodules.envs import as_parallel_env
+
     env_config = dict(env_config or {})
     if isinstance(env, str) and _is_import_path(env):
         env = _import_env(env)
@@ -449,9 +453,12 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
         return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
         takes_config = "config" in _parameters(env)
-        return (lambda: env(config=env_config)) if takes_config else (lambda: env(**env_config))
+        return (lambda: as_parallel_env(env(config=env_config))) if takes_config \
+            else (lambda: as_parallel_env(env(**env_config)))
     if callable(env):
-        return lambda: env(env_config)
+        if _keywords_only(env):
+            return lambda: as_parallel_env(env(**env_config))
+        return lambda: as_parallel_env(env(env_config))
     raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
 
 
@@ -522,6 +529,14 @@ def _import_env(path: str) -> Any:
         return getattr(module, name)
     except AttributeError:
         raise ConfigError(f"env {path!r}: module {module_name!r} has no {name!r}") from None
+
+
+def _keywords_only(fn: Any) -> bool:
+    """True if ``fn`` takes no positional parameter (only keywords or ``**kwargs``)."""
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
+    params = _parameters(fn)
+    return bool(params) and all(p.kind not in positional for p in params.values())
 
 
 def _parameters(cls: type) -> Mapping[str, Any]:
