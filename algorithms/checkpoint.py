@@ -6,6 +6,7 @@ Layout (format version 1)::
     learner_group/learner/rl_module/   the MultiRLModule's own checkpoint
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
+    obs_normalization.safetensors      running mean/var of observations (MeanStdFilter only)
 
 Nothing is unpickled; tensor files are checksummed; the directory is written beside its
 target and swapped in, so a crash mid-save leaves the previous checkpoint intact. Envs are
@@ -27,6 +28,7 @@ from rlmodules.errors import CheckpointError
 
 from .algorithm import MODULE_COMPONENT
 from .config import AlgorithmConfig, _is_import_path, _resolve_import_path
+from .obs_normalization import STEM as OBS_NORMALIZATION
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -62,6 +64,11 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
                 "rng": write_tensor_file(staging, "rng", rng),
             },
         }
+        if algo.obs_normalizer is not None:
+            tensors, settings = algo.obs_normalizer.state()
+            state[OBS_NORMALIZATION] = settings
+            state["tensor_files"][OBS_NORMALIZATION] = write_tensor_file(
+                staging, OBS_NORMALIZATION, tensors)
         (staging / STATE_FILE).write_text(json.dumps(state, indent=1))
     return target.expanduser().absolute()
 
@@ -96,6 +103,15 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
     algo.module.restore_from_path(path / MODULE_COMPONENT)
     algo.learner.set_optimizer_state(optimizer, state["optimizer"])
+    if algo.obs_normalizer is not None:
+        if OBS_NORMALIZATION not in state:
+            raise CheckpointError(
+                f"{path} holds no observation statistics, but the config asks for "
+                f"observation_filter='MeanStdFilter'"
+            )
+        algo.obs_normalizer.set_state(
+            read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION]),
+            state[OBS_NORMALIZATION])
     torch.set_rng_state(rng["torch_global"])
     algo.torch_generator.set_state(rng["learner"])
     algo.np_random.bit_generator.state = state["numpy_rng"]

@@ -30,6 +30,8 @@ _ENV_RUNNERS: dict[str, Any] = {
     "num_envs_per_env_runner": 1,
     "gym_env_vectorize_mode": "sync",
     "num_threads": None,
+    # RLlib's name: "MeanStdFilter" normalises observations by running mean and std.
+    "observation_filter": "NoFilter",
 }
 #: Settings every algorithm's ``training()`` accepts.
 _TRAINING: dict[str, Any] = {
@@ -44,6 +46,8 @@ _EVALUATION: dict[str, Any] = {
     "evaluation_interval": None,
     "evaluation_duration": 10,
     "evaluation_explore": False,
+    # RLlib's overrides for evaluation; here {"env_config": {...}}, merged over env_config.
+    "evaluation_config": None,
 }
 _VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
 
@@ -105,7 +109,10 @@ class AlgorithmConfig:
         """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
         modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
         vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
-        threads; None leaves torch's setting)."""
+        threads; None leaves torch's setting), ``observation_filter`` ("NoFilter", or
+        "MeanStdFilter": observations normalised by a running mean and std that the
+        checkpoint keeps and evaluation applies, see
+        :mod:`rlmodules.algorithms.obs_normalization`)."""
         _update(self.env_runner_settings, settings, "env_runners")
         return self
 
@@ -116,7 +123,9 @@ class AlgorithmConfig:
 
     def evaluation(self, **settings: Any) -> AlgorithmConfig:
         """``evaluation_interval`` (iterations; None = only on ``evaluate()``),
-        ``evaluation_duration`` (episodes), ``evaluation_explore``."""
+        ``evaluation_duration`` (episodes), ``evaluation_explore``, ``evaluation_config``
+        (``{"env_config": {...}}``: settings merged over ``env_config`` for the evaluation
+        envs, e.g. ``{"training": False}`` for an Atari game's true scores)."""
         _update(self.evaluation_settings, settings, "evaluation")
         return self
 
@@ -219,6 +228,12 @@ class AlgorithmConfig:
             return dict(given)  # a custom module's own keys
 
     @property
+    def evaluation_env_config(self) -> dict[str, Any]:
+        """``env_config`` with ``evaluation_config``'s ``env_config`` merged over it."""
+        overrides = (self.evaluation_settings["evaluation_config"] or {}).get("env_config")
+        return {**self.env_config, **(overrides or {})}
+
+    @property
     def num_envs(self) -> int:
         return int(self.env_runner_settings["num_envs_per_env_runner"])
 
@@ -250,6 +265,12 @@ class AlgorithmConfig:
         threads = self.env_runner_settings["num_threads"]
         if threads is not None:
             _check_int("num_threads", threads, minimum=1)
+        obs_filter = self.env_runner_settings["observation_filter"]
+        if obs_filter not in ("NoFilter", "MeanStdFilter"):
+            raise ConfigError(
+                f"observation_filter={obs_filter!r} is not known; use 'NoFilter' or "
+                f"'MeanStdFilter' (running mean/std normalisation)"
+            )
         t = self.training_settings
         _check_int("train_batch_size", t["train_batch_size"], minimum=1)
         _check_int("minibatch_size", t["minibatch_size"], minimum=1)
@@ -275,6 +296,14 @@ class AlgorithmConfig:
         interval = self.evaluation_settings["evaluation_interval"]
         if interval is not None:
             _check_int("evaluation_interval", interval, minimum=1)
+        overrides = self.evaluation_settings["evaluation_config"]
+        if overrides is not None and (
+                not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
+                or not isinstance(overrides.get("env_config", {}), Mapping)):
+            raise ConfigError(
+                f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
+                f"over env_config for the evaluation envs), got {overrides!r}"
+            )
 
     def build(self) -> Any:
         """Validate and build the algorithm (``build_algo`` is the same)."""

@@ -162,6 +162,13 @@ def _data_format(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         )
 
 
+def _finite_number(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name} must be a finite number, got {value!r}"
+        )
+
+
 def _as_dict(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
@@ -228,6 +235,8 @@ class DefaultModelConfig:
     )
     # Continuous (Gaussian) actions.
     free_log_std: bool = attrs.field(default=False, validator=_boolean)
+    # Where free_log_std's learned vector starts (SB3's log_std_init; -2 is std 0.135).
+    log_std_init: float = attrs.field(default=0.0, validator=_finite_number)
     log_std_clip_param: float = attrs.field(default=20.0, converter=_positive_float)
     # Value function.
     vf_share_layers: bool = attrs.field(default=True, validator=_boolean)

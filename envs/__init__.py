@@ -21,6 +21,8 @@ from rlmodules._lazy import lazy_exports
 
 _LAZY = {
     "MultiAgentCartPole": "multi_agent_cartpole",
+    "AtariEnv": "atari",
+    "is_atari_id": "atari",
     "StatelessCartPole": "stateless_cartpole",
     "ParallelEnv": "parallel_api",
     "check_parallel_env": "parallel_api",
@@ -39,6 +41,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:
+    from .atari import AtariEnv, is_atari_id
     from .multi_agent_cartpole import MultiAgentCartPole
     from .parallel_api import ParallelEnv, check_parallel_env, is_aec_env, is_parallel_env
     from .pettingzoo import TurnBasedParallelEnv, as_parallel_env

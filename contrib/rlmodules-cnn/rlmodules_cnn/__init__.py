@@ -1,9 +1,10 @@
 """rlmodules-cnn: CNN encoders for image observations, for rlmodules.
 
 Installing it teaches the default catalogs image observations (``Box`` of shape
-``[H, W, C]``, ``[C, H, W]`` or grayscale ``[H, W]``), so ``RLModuleSpec(module_class="ppo", ...)`` works on
-them unchanged, and registers the module ``"tiny_atari_cnn"``. Importing this package is
-cheap: torch is imported when a class is first used.
+``[H, W, C]``, ``[C, H, W]`` or grayscale ``[H, W]``), so
+``RLModuleSpec(module_class="ppo", ...)`` works on them unchanged, and registers the
+module ``"tiny_atari_cnn"``. Importing this package is cheap: torch is imported when a
+class is first used.
 
 Example::
 

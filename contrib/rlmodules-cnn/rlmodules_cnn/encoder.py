@@ -27,8 +27,9 @@ class CNNEncoder(Encoder):
     ``"channels_first"``) where the shape leaves it open (see
     :func:`~rlmodules_cnn.filters.image_layout`). Images of a ``uint8`` space are scaled to
     ``[0, 1]``; float images pass as they are. Any leading batch axes are kept:
-    ``[B, H, W, C] -> [B, output_dim]`` and ``[B, T, H, W, C] -> [B, T, output_dim]``. ``conv_filters=None`` picks the default
-    stack for the image size (84x84, 64x64, 42x42) and raises ``SpaceError`` for others.
+    ``[B, H, W, C] -> [B, output_dim]`` and ``[B, T, H, W, C] -> [B, T, output_dim]``.
+    ``conv_filters=None`` picks the default stack for the image size (84x84, 64x64, 42x42)
+    and raises ``SpaceError`` for others.
     ``kernel_init`` / ``bias_init`` initialise every convolution (``None``: torch's default).
 
     Example::

@@ -1,6 +1,6 @@
 """Convolution stacks as plain data: image layouts (channels last or first), default
-``conv_filters`` per image size, validation, and TF-style "same" / "valid" padding arithmetic (torch-free, so a bad stack is reported
-before any layer exists).
+``conv_filters`` per image size, validation, and TF-style "same" / "valid" padding
+arithmetic (torch-free, so a bad stack is reported before any layer exists).
 """
 
 from __future__ import annotations

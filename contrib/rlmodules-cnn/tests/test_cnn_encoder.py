@@ -104,8 +104,8 @@ def test_conv_initializers_from_the_model_config():
 
 
 def test_non_image_spaces_and_unbatched_observations_are_rejected():
-    with pytest.raises(SpaceError, match=r"image Box space of shape \[H, W, C\], \[C, H, W\] or \[H, W\], "
-                                         r"got "
+    with pytest.raises(SpaceError, match=r"image Box space of shape \[H, W, C\], "
+                                         r"\[C, H, W\] or \[H, W\], got "
                                          r"Discrete\(3\)"):
         CNNEncoder(gym.spaces.Discrete(3))
     encoder = CNNEncoder(gym.spaces.Box(0, 255, (42, 42, 3), np.uint8))
