@@ -64,14 +64,17 @@ class CNNEncoder(Encoder):
         self._scale = 1.0 / 255.0 if observation_space.dtype == np.uint8 else None
         layers: list[nn.Module] = []
         for layer in parse_conv_filters(conv_filters, height, width):
-            conv = nn.Conv2d(channels, layer.out_channels, layer.kernel, layer.stride)
+            pad, conv_padding = _padding(layer.padding(height, width))
+            covers_map = conv_padding == (0, 0) and layer.output_hw(height, width) == (1, 1) \
+                and layer.kernel == (height, width) and isinstance(pad, nn.Identity)
+            conv = (_MapSizedConv2d if covers_map else nn.Conv2d)(
+                channels, layer.out_channels, layer.kernel, layer.stride, padding=conv_padding)
             with torch.no_grad():
                 if kernel_init is not None:
                     kernel_init(conv.weight)
                 if bias_init is not None:
                     bias_init(conv.bias)
-            layers += [nn.ZeroPad2d(layer.padding(height, width)), conv,
-                       activation(conv_activation)]
+            layers += [pad, conv, activation(conv_activation)]
             height, width = layer.output_hw(height, width)
             channels = layer.out_channels
         self.net = nn.Sequential(*layers, nn.Flatten())
@@ -103,6 +106,27 @@ class CNNEncoder(Encoder):
         images = obs.reshape(-1, *self._space_shape)
         if not self.channels_first:
             images = images.permute(0, 3, 1, 2)  # [N, C, H, W]
-        images = images.float() if self._scale is None else images.float() * self._scale
+        images = images.float() if self._scale is None else images.float().mul_(self._scale)
         features = self.net(images)
         return {ENCODER_OUT: features.reshape(*lead, self.output_dim)}
+
+
+def _padding(pads: tuple[int, int, int, int]) -> tuple[nn.Module, tuple[int, int]]:
+    """``(pad layer, conv padding)`` for ``(left, right, top, bottom)`` zero padding: the
+    convolution pads symmetric amounts itself (no copy of the input); only an odd "same"
+    padding needs a ``ZeroPad2d``. The pad layer keeps its slot (an ``Identity`` when
+    unused), so parameter names do not depend on the padding."""
+    left, right, top, bottom = pads
+    if left == right and top == bottom:
+        return nn.Identity(), (top, left)
+    return nn.ZeroPad2d(pads), (0, 0)
+
+
+class _MapSizedConv2d(nn.Conv2d):
+    """A convolution whose kernel covers its whole unpadded input map (the Nature CNN's
+    dense layer written as a "valid" conv): computed as the matrix product it is, which
+    is faster than a convolution, with the same parameters."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = nn.functional.linear(x.flatten(1), self.weight.flatten(1), self.bias)
+        return out[:, :, None, None]
