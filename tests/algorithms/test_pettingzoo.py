@@ -191,3 +191,13 @@ def test_simple_spread_return_rises_over_its_first_iterations():
         algo.stop()
     first, last = np.mean(returns[:3]), np.mean(returns[-3:])
     assert last > first + 5.0, returns
+
+
+def test_the_readme_environments_example_runs():
+    from test_readme import _python_block
+
+    namespace: dict = {}
+    exec(compile(_python_block("Environments: PettingZoo, Atari, MuJoCo"), "README", "exec"),
+         namespace)
+    assert set(namespace["algo"].train()["module_episode_returns_mean"]) == {"x", "o"}
+    namespace["algo"].stop()
