@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -71,7 +69,7 @@ def test_the_atari_preset_trains_the_nature_cnn_on_channels_first_frames():
     preset = preset_for("ALE/Breakout-v5", 10_000)
     assert preset["rl_module"]["model_config"]["conv_filters"] == NATURE_CNN
     config = PPOConfig().update_from_dict(preset).env_runners(num_envs_per_env_runner=2)
-    config.training(train_batch_size=128, minibatch_size=64, num_epochs=1)
+    config.training(train_batch_size=128, minibatch_size=128, num_epochs=1)
     algo = config.debugging(seed=0).build()
     try:
         encoder = algo.get_module().encoder
@@ -84,33 +82,35 @@ def test_the_atari_preset_trains_the_nature_cnn_on_channels_first_frames():
 
 
 def _train_pong(tmp_path):
+    from rlmodules.cli import main
+
     small = tmp_path / "small.toml"
     small.write_text("[env_runners]\nnum_envs_per_env_runner = 2\n"
                      "[training]\ntrain_batch_size = 64\nminibatch_size = 64\nnum_epochs = 1\n")
     run = tmp_path / "pong"
-    train = subprocess.run(
-        [sys.executable, "-m", "rlmodules.cli", "train", "--env", "ALE/Pong-v5", "--config",
-         str(small), "--timesteps", "64", "--seed", "0", "--out", str(run)],
-        capture_output=True, text=True, timeout=300)
-    assert train.returncode == 0, train.stderr
-    assert "finished ALE/Pong-v5" in train.stdout
+    assert main(["train", "--env", "ALE/Pong-v5", "--config", str(small), "--timesteps", "64",
+                 "--seed", "0", "--out", str(run)]) == 0
     return run
 
 
-def test_cli_trains_pong_with_the_atari_preset(tmp_path):
+def test_cli_trains_pong_with_the_atari_preset(tmp_path, capsys):
     run = _train_pong(tmp_path)
+    assert "finished ALE/Pong-v5" in capsys.readouterr().out
     assert json.loads((run / "run.json").read_text())["env"] == "ALE/Pong-v5"
     state = json.loads((run / "checkpoint" / "algorithm_state.json").read_text())
     assert state["config"]["env"] == "rlmodules.envs:AtariEnv"
     assert state["config"]["env_config"] == {"env_id": "ALE/Pong-v5"}
+    assert state["config"]["evaluation"]["evaluation_config"] == {
+        "env_config": {"training": False}}
 
 
 @pytest.mark.slow
-def test_eval_of_a_pong_run_plays_a_whole_game_with_raw_scores(tmp_path):
+def test_eval_of_a_pong_run_plays_a_whole_game_with_raw_scores(tmp_path, capsys):
+    from rlmodules.cli import main
+
     run = _train_pong(tmp_path)
-    evaluation = subprocess.run(
-        [sys.executable, "-m", "rlmodules.cli", "eval", str(run), "--episodes", "1"],
-        capture_output=True, text=True, timeout=900)
-    assert evaluation.returncode == 0, evaluation.stderr
-    score = float(evaluation.stdout.split("return ")[1].split(" ")[0])
+    capsys.readouterr()
+    assert main(["eval", str(run), "--episodes", "1"]) == 0
+    out = capsys.readouterr().out
+    score = float(out.split("return ")[1].split(" ")[0])
     assert -21 <= score <= 21 and score != 0  # a whole game of raw (unclipped) points

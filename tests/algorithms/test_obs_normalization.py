@@ -1,4 +1,4 @@
-"""Observation normalisation (MeanStdFilter): statistics, checkpoints, evaluation, presets."""
+"""Observation normalisation (MeanStdFilter): statistics, checkpoints, evaluation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from rlmodules.algorithms import PPOConfig
 from rlmodules.algorithms.algorithm import Algorithm
 from rlmodules.algorithms.obs_normalization import ObservationNormalizer
-from rlmodules.algorithms.presets import preset_for
 from rlmodules.envs import MultiAgentCartPole
 from rlmodules.errors import CheckpointError, ConfigError
 
@@ -89,33 +88,3 @@ def test_log_std_init_starts_the_free_log_std_and_needs_it():
     with pytest.raises(ConfigError, match="set free_log_std=True too"):
         RLModuleSpec(module_class="ppo", observation_space=BOX, action_space=actions,
                      model_config={"log_std_init": -2.0}).build()
-
-
-@pytest.mark.parametrize("env", ["HalfCheetah-v5", "Hopper-v5"])
-def test_mujoco_presets_train_with_normalised_observations(env):
-    pytest.importorskip("mujoco")
-    config = PPOConfig().environment(env).update_from_dict(preset_for(env, 10_000))
-    assert config.env_runner_settings["observation_filter"] == "MeanStdFilter"
-    config.training(train_batch_size=256, minibatch_size=128, num_epochs=1)
-    algo = config.debugging(seed=0).build()
-    try:
-        results = [algo.train() for _ in range(4)]
-    finally:
-        algo.stop()
-    assert algo.get_module().pi.log_std.shape == algo.get_module().action_space.shape
-    assert math.isfinite(results[-1]["episode_return_mean"])  # an episode finished (1,000 steps)
-
-
-@pytest.mark.slow
-def test_halfcheetah_reaches_a_return_of_1000_with_the_ppo_preset():
-    pytest.importorskip("mujoco")
-    env = "HalfCheetah-v5"
-    algo = (PPOConfig().environment(env).update_from_dict(preset_for(env, 1_000_000))
-            .debugging(seed=0).build())
-    try:
-        best = -math.inf
-        while algo.timesteps < 300_000 and best < 1000:
-            best = max(best, algo.train()["episode_return_mean"])
-    finally:
-        algo.stop()
-    assert best >= 1000

@@ -4,8 +4,6 @@ action masks), trained through the same multi-agent path as MultiAgentCartPole."
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import warnings
 
 import gymnasium as gym
@@ -164,17 +162,16 @@ def test_the_masking_module_names_the_layout_it_needs():
                      action_space=gym.spaces.Discrete(3)).build()
 
 
-def test_cli_trains_a_pettingzoo_env_named_by_import_path(tmp_path):
+def test_cli_trains_a_pettingzoo_env_named_by_import_path(tmp_path, capsys):
+    from rlmodules.cli import main
+
     config = tmp_path / "spread.toml"
     config.write_text('[environment]\nenv_config = {N = 2}\n'
                       '[training]\ntrain_batch_size = 100\nminibatch_size = 50\nnum_epochs = 1\n')
-    out = subprocess.run(
-        [sys.executable, "-m", "rlmodules.cli", "train", "--env",
-         "mpe2.simple_spread_v3:parallel_env", "--config", str(config), "--timesteps", "200",
-         "--out", str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "finished mpe2.simple_spread_v3:parallel_env: mean return -" in out.stdout
+    assert main(["train", "--env", "mpe2.simple_spread_v3:parallel_env", "--config",
+                 str(config), "--timesteps", "200", "--out", str(tmp_path / "run")]) == 0
+    assert "finished mpe2.simple_spread_v3:parallel_env: mean return -" in capsys.readouterr().out
+    assert list((tmp_path / "run").glob("events.out.tfevents.*"))  # TensorBoard, too
 
 
 @pytest.mark.slow
