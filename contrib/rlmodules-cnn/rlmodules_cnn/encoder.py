@@ -106,6 +106,9 @@ class CNNEncoder(Encoder):
         images = obs.reshape(-1, *self._space_shape)
         if not self.channels_first:
             images = images.permute(0, 3, 1, 2)  # [N, C, H, W]
+        # Convolutions run about 30% faster (forward and backward, on CPU) on images laid out
+        # channels-last in memory; a permuted channels-last batch already is.
+        images = images.contiguous(memory_format=torch.channels_last)
         images = images.float() if self._scale is None else images.float().mul_(self._scale)
         features = self.net(images)
         return {ENCODER_OUT: features.reshape(*lead, self.output_dim)}
