@@ -21,6 +21,7 @@ __all__ = ["AtariEnv", "EpisodicLife", "FireReset", "is_atari_id"]
 
 _DEFAULTS: dict[str, Any] = {
     "env_id": None, "training": True, "frame_stack": 4, "screen_size": 84, "noop_max": 30,
+    "render_mode": None,
 }
 
 
@@ -33,7 +34,8 @@ class AtariEnv(gym.Wrapper):
     """An ALE game, preprocessed; ``config`` keys: ``env_id`` (required, e.g.
     ``"ALE/Pong-v5"``), ``training`` (default True: episodic lives and clipped rewards;
     False for evaluation: whole games, true scores), ``frame_stack`` (4),
-    ``screen_size`` (84), ``noop_max`` (30).
+    ``screen_size`` (84), ``noop_max`` (30), ``render_mode`` (None; ``"rgb_array"`` for
+    ``rlmodules eval --gif``).
 
     Sticky actions stay as the v5 ids define them (``repeat_action_probability=0.25``).
 
@@ -46,7 +48,8 @@ class AtariEnv(gym.Wrapper):
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         settings = _settings(config)
         _register_ale()
-        env = gym.make(settings["env_id"], frameskip=1)  # the preprocessing skips frames
+        # frameskip=1: the preprocessing skips frames (and max-pools the last two).
+        env = gym.make(settings["env_id"], frameskip=1, render_mode=settings["render_mode"])
         env = gym.wrappers.AtariPreprocessing(
             env, noop_max=settings["noop_max"], frame_skip=4,
             screen_size=settings["screen_size"],

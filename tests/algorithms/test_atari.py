@@ -34,10 +34,11 @@ def _play(env, steps, seed=0):
 
 
 def test_frames_are_stacked_84x84_grayscale_channels_first():
-    env = AtariEnv(config={"env_id": "ALE/Pong-v5"})
+    env = AtariEnv(config={"env_id": "ALE/Pong-v5", "render_mode": "rgb_array"})
     obs, _ = env.reset(seed=0)
     assert env.observation_space.shape == (4, 84, 84) and obs.dtype == np.uint8
     assert env.observation_space.contains(obs)
+    assert env.render().shape == (210, 160, 3)  # the screen, for `rlmodules eval --gif`
 
 
 def test_training_ends_episodes_at_a_lost_life_and_evaluation_plays_whole_games():
