@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from rlmodules.columns import Columns
 from rlmodules.errors import SpaceError
@@ -25,16 +26,22 @@ OBSERVATION_KEY = "observation"
 
 class ActionMaskingPPOModule(DefaultPPOTorchRLModule):
     """The default PPO module over ``obs["observation"]``, acting only where
-    ``obs["action_mask"]`` is 1 (registered as ``"action_masking_ppo"``).
+    ``obs["action_mask"]`` is 1 (registered as ``"ppo_action_masking"``).
 
     Example::
 
         from pettingzoo.classic import tictactoe_v3
 
         config = (PPOConfig().environment(tictactoe_v3.env)
-                  .rl_module(rl_module_spec=RLModuleSpec(module_class="action_masking_ppo"),
+                  .rl_module(rl_module_spec=RLModuleSpec(module_class="ppo_action_masking"),
                              model_config={"conv_filters": [[32, 3, 1]]}))
     """
+
+    conformance_spaces = [
+        (gym.spaces.Dict({OBSERVATION_KEY: gym.spaces.Box(-1.0, 1.0, (4,)),
+                          MASK_KEY: gym.spaces.Box(0, 1, (3,), np.int8)}),
+         gym.spaces.Discrete(3)),
+    ]
 
     def setup(self) -> None:
         space = self.observation_space

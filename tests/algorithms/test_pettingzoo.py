@@ -95,7 +95,7 @@ def test_tictactoe_trains_turn_by_turn_with_action_masks():
             .multi_agent(policies={"x", "o"},
                          policy_mapping_fn=lambda agent, episode, **kw:
                          "x" if agent == "player_1" else "o")
-            .rl_module(rl_module_spec=RLModuleSpec(module_class="action_masking_ppo"),
+            .rl_module(rl_module_spec=RLModuleSpec(module_class="ppo_action_masking"),
                        model_config={"conv_filters": [[16, 3, 1]], "fcnet_hiddens": [32]})
             .training(train_batch_size=128, minibatch_size=64, num_epochs=2)
             .debugging(seed=0).build())
@@ -141,7 +141,7 @@ def test_turn_based_env_rejects_an_action_out_of_turn():
 def test_the_masking_module_never_picks_a_masked_action():
     space = gym.spaces.Dict({"observation": gym.spaces.Box(0, 1, (5,), np.float32),
                              "action_mask": gym.spaces.Box(0, 1, (4,), np.int8)})
-    module = RLModuleSpec(module_class="action_masking_ppo", observation_space=space,
+    module = RLModuleSpec(module_class="ppo_action_masking", observation_space=space,
                           action_space=gym.spaces.Discrete(4)).build()
     mask = np.array([[1, 0, 0, 1]] * 256, np.int8)
     obs = {"observation": np.random.default_rng(0).random((256, 5), np.float32),
@@ -157,7 +157,7 @@ def test_the_masking_module_never_picks_a_masked_action():
 def test_the_masking_module_names_the_layout_it_needs():
     with pytest.raises(SpaceError, match=r"needs a Dict observation space with keys "
                                          r"'observation' and 'action_mask'"):
-        RLModuleSpec(module_class="action_masking_ppo",
+        RLModuleSpec(module_class="ppo_action_masking",
                      observation_space=gym.spaces.Box(0, 1, (3,)),
                      action_space=gym.spaces.Discrete(3)).build()
 
