@@ -176,7 +176,7 @@ def test_cli_trains_a_pettingzoo_env_named_by_import_path(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_simple_spread_return_rises_over_its_first_iterations():
-    # Measured: about -44 in the first iteration, -33 by the 13th (2 CPU cores, ~2 min).
+    # Measured: about -44 in the first iteration, -33 by the 13th (2 CPU cores, ~30 s).
     config = (_spread_config({"shared"}, None).env_runners(num_envs_per_env_runner=4)
               .rl_module(model_config={"fcnet_hiddens": [64, 64], "vf_share_layers": False})
               .training(train_batch_size=1000, minibatch_size=250, num_epochs=10, lr=3e-4,
