@@ -11,7 +11,6 @@ frozen. In an algorithm checkpoint they are the tensor file ``obs_normalization`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -91,14 +90,10 @@ class ObservationNormalizer:
         trained without ``MeanStdFilter``); for exporters and tools."""
         from rlmodules._tensor_file import read_tensor_file
 
-        from .checkpoint import STATE_FILE
+        from .checkpoint import _read_state
 
         path = Path(path)
-        try:
-            state = json.loads((path / STATE_FILE).read_text())
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"{path} is not a readable algorithm checkpoint: {exc}") \
-                from None
+        state = _read_state(path)  # checksummed, format-checked
         settings = state.get(STEM)
         if settings is None:
             return None
