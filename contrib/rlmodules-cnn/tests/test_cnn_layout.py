@@ -1,11 +1,14 @@
 """Channels-first and channels-last images: decided by the space, or by conv_data_format."""
 
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 from rlmodules import RLModuleSpec, compute_actions
 from rlmodules.errors import BatchError, ConfigError, SpaceError
+from rlmodules.registry import PluginWarning
 from rlmodules_cnn import CNNEncoder, image_layout
 
 FILTERS = [[8, 3, 2], [16, 3, 2]]
@@ -24,13 +27,17 @@ def test_layout_is_read_from_the_space(shape, expected):
 
 def test_an_ambiguous_shape_names_both_layouts_and_the_switch():
     space = gym.spaces.Box(0, 255, (16, 16, 16), np.uint8)
-    with pytest.raises(SpaceError) as info:
-        RLModuleSpec(module_class="ppo", observation_space=space,
-                     action_space=gym.spaces.Discrete(2)).build()
-    assert str(info.value) == (
+    message = (
         "rlmodules-cnn cannot tell the layout of images of shape [16, 16, 16]: channels last "
         "(H, W, C) = 16x16 with 16 channels, or channels first (C, H, W) = 16x16 with 16 "
         "channels; set model_config conv_data_format='channels_last' or 'channels_first'")
+    with pytest.raises(SpaceError) as info:
+        CNNEncoder(space)
+    assert str(info.value) == message
+    # Through a default module the plugin's decision fails: reported, then the build fails.
+    with pytest.warns(PluginWarning, match=re.escape(message)), pytest.raises(SpaceError):
+        RLModuleSpec(module_class="ppo", observation_space=space,
+                     action_space=gym.spaces.Discrete(2)).build()
 
 
 def test_conv_data_format_decides_where_the_shape_does_not():
