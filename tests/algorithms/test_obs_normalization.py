@@ -39,6 +39,10 @@ def test_only_box_observations_are_normalised():
                                           "single-agent env's observations"):
         (PPOConfig().environment(MultiAgentCartPole)
          .env_runners(observation_filter="MeanStdFilter").build())
+    with pytest.raises(ConfigError, match=r"keeps its statistics in the training process, so "
+                                          r"it samples there: set num_env_runners=0"):
+        (PPOConfig().environment("Pendulum-v1")
+         .env_runners(observation_filter="MeanStdFilter", num_env_runners=1).build())
     with pytest.raises(ConfigError, match=r"observation_filter='Mean' is not known; use "
                                           r"'NoFilter' or 'MeanStdFilter'"):
         PPOConfig().environment("CartPole-v1").env_runners(observation_filter="Mean").build()
