@@ -30,6 +30,7 @@ _LAZY = {
     "BCConfig": "bc",
     "BC": "bc",
     "MultiAgentSampler": "multi_agent",
+    "ObservationNormalizer": "obs_normalization",
     "EpisodeWriter": "episodes",
     "read_episodes": "episodes",
     "record_episodes": "episodes",
@@ -51,6 +52,7 @@ __all__ = [
     "BCConfig",
     "BC",
     "MultiAgentSampler",
+    "ObservationNormalizer",
     "EpisodeWriter",
     "read_episodes",
     "record_episodes",
@@ -72,5 +74,6 @@ if TYPE_CHECKING:
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner
     from .multi_agent import MultiAgentSampler
+    from .obs_normalization import ObservationNormalizer
     from .ppo import PPO, PPOLearner
     from .sampler import VectorEnvSampler, make_sampler

@@ -6,6 +6,7 @@ Layout (format version 1)::
     learner_group/learner/rl_module/   the MultiRLModule's own checkpoint
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
+    obs_normalization.safetensors      running mean/var of observations (MeanStdFilter only)
 
 Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
 beside its target and swapped in, so a crash mid-save leaves the previous checkpoint intact.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -34,6 +36,7 @@ from rlmodules.registry import untrusted_input
 
 from .algorithm import MODULE_COMPONENT
 from .config import AlgorithmConfig, _env_named, map_class_refs
+from .obs_normalization import STEM as OBS_NORMALIZATION
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -69,6 +72,11 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
                 "rng": write_tensor_file(staging, "rng", rng),
             },
         }
+        if algo.obs_normalizer is not None:
+            tensors, settings = algo.obs_normalizer.state()
+            state[OBS_NORMALIZATION] = settings
+            state["tensor_files"][OBS_NORMALIZATION] = write_tensor_file(
+                staging, OBS_NORMALIZATION, tensors)
         write_json_file(staging / STATE_FILE, state)
     return target.expanduser().absolute()
 
@@ -154,6 +162,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
     apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
     torch_rng = _checked_rng(rng, path)
+    obs_stats = _checked_obs_stats(algo, path, state)
     np_random = np.random.Generator(type(algo.np_random.bit_generator)())
     try:
         np_random.bit_generator.state = state["numpy_rng"]
@@ -161,6 +170,8 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
         raise CheckpointError(f"{path / STATE_FILE} holds a bad numpy_rng state: {exc}") from None
     algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
     apply_optimizer()
+    if obs_stats is not None:
+        algo.obs_normalizer.set_state(*obs_stats)
     torch.set_rng_state(torch_rng["torch_global"])
     algo.torch_generator.set_state(torch_rng["learner"])
     algo.np_random.bit_generator.state = state["numpy_rng"]
@@ -174,6 +185,22 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration
     algo.sampler = algo._training_sampler(env_seed=seed)
+
+
+def _checked_obs_stats(algo: Algorithm, path: Path, state: Mapping[str, Any]) -> Any:
+    """The observation statistics to restore (``(tensors, settings)``, checked against the
+    algorithm's normaliser), or ``None`` when it has none."""
+    if algo.obs_normalizer is None:
+        return None
+    if OBS_NORMALIZATION not in state:
+        raise CheckpointError(
+            f"{path} holds no observation statistics, but the config asks for "
+            f"observation_filter='MeanStdFilter'"
+        )
+    stats = (read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION]),
+             state[OBS_NORMALIZATION])
+    copy.deepcopy(algo.obs_normalizer).set_state(*stats)  # raises before anything changes
+    return stats
 
 
 def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, torch.Tensor]:

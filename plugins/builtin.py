@@ -19,6 +19,7 @@ def rlmodules_modules() -> dict[str, str]:
         "bc": f"{_P}.bc:DefaultBCTorchRLModule",
         "ppo": f"{_P}.ppo:DefaultPPOTorchRLModule",
         "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
+        "ppo_action_masking": f"{_P}.action_masking:ActionMaskingPPOModule",
     }
 
 

@@ -127,27 +127,29 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     module = args.module or (
         module_section.get("module_class") if isinstance(module_section, dict) else None)
     config = PPOConfig().environment(env)
-    if isinstance(env, str):  # tuned settings for well-known envs, then the file's
-        preset = preset_for(env, timesteps)
+    preset = preset_for(env, timesteps) if isinstance(env, str) else {}
+    if preset:  # tuned settings for well-known envs, then the file's
         if module not in (None, "ppo", PPO.default_module_class):
             preset.pop("rl_module", None)  # its model_config is the default module's
         config.update_from_dict(preset)
     config.update_from_dict(settings)
-    config.environment(env)
+    if "environment" not in preset:  # an Atari preset wraps the id in AtariEnv
+        config.environment(env)
     if args.module is not None:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
     _apply_scaling(config, args)
+    shown_env = env if "environment" in preset else config.env  # the id, not its wrapper
     stop_return = args.stop_return
-    if stop_return is None and isinstance(config.env, str):
-        stop_return = _reward_threshold(config.env)
+    if stop_return is None and isinstance(shown_env, str):
+        stop_return = _reward_threshold(shown_env)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = args.out or Path("runs") / f"{env_name(config.env)}-{stamp}"
+    run_dir = args.out or Path("runs") / f"{env_name(shown_env).replace('/', '-')}-{stamp}"
     _make_dir("--out", run_dir)
     algo = config.build()
     module_name = args.module or _module_name(config)
-    saved = {"env": env_name(config.env), "module": module_name, "timesteps": timesteps,
+    saved = {"env": env_name(shown_env), "module": module_name, "timesteps": timesteps,
              "stop_return": stop_return}
     return run_dir, algo, saved
 
