@@ -33,6 +33,12 @@ _LAZY = {
     "EpisodeWriter": "episodes",
     "read_episodes": "episodes",
     "record_episodes": "episodes",
+    "DQNConfig": "offpolicy_config",
+    "SACConfig": "offpolicy_config",
+    "DQN": "dqn",
+    "SAC": "sac",
+    "ReplayBuffer": "replay_buffer",
+    "PrioritizedReplayBuffer": "replay_buffer",
 }
 
 __all__ = [
@@ -51,6 +57,12 @@ __all__ = [
     "EpisodeWriter",
     "read_episodes",
     "record_episodes",
+    "DQNConfig",
+    "SACConfig",
+    "DQN",
+    "SAC",
+    "ReplayBuffer",
+    "PrioritizedReplayBuffer",
 ]
 
 
@@ -61,8 +73,12 @@ if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .bc import BC, BCConfig
     from .config import AlgorithmConfig, PPOConfig, make_env_creator
+    from .dqn import DQN
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner
     from .multi_agent import MultiAgentSampler
+    from .offpolicy_config import DQNConfig, SACConfig
     from .ppo import PPO, PPOLearner
+    from .replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
+    from .sac import SAC
     from .sampler import VectorEnvSampler, make_sampler

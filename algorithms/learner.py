@@ -19,7 +19,7 @@ from .flat_params import FlatParameters
 from .rollout import tree_map
 from .schedules import schedule_value
 
-__all__ = ["Learner", "TrainRows"]
+__all__ = ["Learner", "TrainRows", "optimizer_state", "load_optimizer_state", "fast_adam"]
 
 #: Optimizer state fields held once per flat buffer, not per element (Adam's step count).
 _PER_BUFFER_FIELDS = frozenset({"step"})
@@ -43,7 +43,7 @@ class Learner:
         self.flat = FlatParameters(p for p in module.parameters() if p.requires_grad)
         lr = schedule_value(config.training_settings["lr"], 0)
         self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
-                                          **_fast_adam(self.flat.buffers))
+                                          **fast_adam(self.flat.buffers))
         self.final_epoch = True
 
     # --- to be provided by an algorithm ----------------------------------------------------------
@@ -137,71 +137,84 @@ class Learner:
 
     # --- optimizer state for checkpoints ---------------------------------------------------------
     def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """``(tensors, json_data)``: per-parameter state keyed by parameter name.
-
-        The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
-        back into per-parameter tensors so checkpoints do not depend on that layout.
-        """
-        state = self.optimizer.state_dict()
-        tensors: dict[str, torch.Tensor] = {}
-        scalars: dict[str, dict[str, Any]] = {}
-        for group, fields in state["state"].items():
-            _, indices = self.flat.groups[group]
-            for key, value in fields.items():
-                if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
-                    pieces = self.flat.split(group, value.detach())
-                else:  # per-buffer values (Adam's step count): the same for each parameter
-                    pieces = [(i, value) for i in indices]
-                for i, piece in pieces:
-                    name = self.param_names[i]
-                    if isinstance(piece, torch.Tensor):
-                        tensors[f"{name}::{key}"] = piece
-                    else:
-                        scalars.setdefault(name, {})[key] = piece
-        groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
-        return tensors, {"param_groups": groups, "scalars": scalars}
+        """``(tensors, json_data)``: per-parameter state keyed by parameter name."""
+        return optimizer_state(self.optimizer, self.flat, self.param_names)
 
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
         """Load :meth:`get_optimizer_state` output; parameters are matched by name."""
-        from rlmodules.errors import CheckpointError
+        load_optimizer_state(self.optimizer, self.flat, self.param_names, tensors, data)
 
-        index_of = {name: i for i, name in enumerate(self.param_names)}
-        per_param: dict[int, dict[str, Any]] = {}
-        for key, value in tensors.items():
-            name, _, field = key.rpartition("::")
-            if name not in index_of:
-                raise CheckpointError(
-                    f"optimizer state names parameter {name!r}, which this module lacks; the "
-                    f"checkpoint was made for a different module architecture"
-                )
-            per_param.setdefault(index_of[name], {})[field] = value
-        for name, fields in data.get("scalars", {}).items():
-            if name in index_of:
-                per_param.setdefault(index_of[name], {}).update(fields)
-        state: dict[int, dict[str, Any]] = {}
-        for group, (_, indices) in enumerate(self.flat.groups):
-            fields = [per_param.get(i, {}) for i in indices]
-            keys = set(fields[0])
-            if any(set(f) != keys for f in fields):
-                raise CheckpointError(
-                    "optimizer state covers only some of the module's parameters; the "
-                    "checkpoint was made for a different module architecture"
-                )
-            state[group] = {
-                key: self.flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
-                if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
-                else fields[0][key]
-                for key in keys
-            }
-        groups = [dict(g, params=list(range(len(self.flat.groups))))
-                  for g in data["param_groups"]]
-        if len(groups) != len(self.optimizer.param_groups):
+
+def optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
+                    param_names: list[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """``(tensors, json_data)`` of an optimizer over ``flat``'s buffers, keyed by the names
+    of the parameters (``param_names``, in ``flat.params`` order).
+
+    The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
+    back into per-parameter tensors so checkpoints do not depend on that layout.
+    """
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for group, fields in state["state"].items():
+        _, indices = flat.groups[group]
+        for key, value in fields.items():
+            if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
+                pieces = flat.split(group, value.detach())
+            else:  # per-buffer values (Adam's step count): the same for each parameter
+                pieces = [(i, value) for i in indices]
+            for i, piece in pieces:
+                name = param_names[i]
+                if isinstance(piece, torch.Tensor):
+                    tensors[f"{name}::{key}"] = piece
+                else:
+                    scalars.setdefault(name, {})[key] = piece
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
+                         param_names: list[str], tensors: Mapping[str, torch.Tensor],
+                         data: Mapping[str, Any]) -> None:
+    """Load :func:`optimizer_state` output; parameters are matched by name."""
+    from rlmodules.errors import CheckpointError
+
+    index_of = {name: i for i, name in enumerate(param_names)}
+    per_param: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        name, _, field = key.rpartition("::")
+        if name not in index_of:
             raise CheckpointError(
-                f"optimizer state has {len(groups)} parameter groups, expected "
-                f"{len(self.optimizer.param_groups)}"
+                f"optimizer state names parameter {name!r}, which this module lacks; the "
+                f"checkpoint was made for a different module architecture"
             )
-        self.optimizer.load_state_dict({"state": state, "param_groups": groups})
+        per_param.setdefault(index_of[name], {})[field] = value
+    for name, fields in data.get("scalars", {}).items():
+        if name in index_of:
+            per_param.setdefault(index_of[name], {}).update(fields)
+    state: dict[int, dict[str, Any]] = {}
+    for group, (_, indices) in enumerate(flat.groups):
+        fields = [per_param.get(i, {}) for i in indices]
+        keys = set(fields[0])
+        if any(set(f) != keys for f in fields):
+            raise CheckpointError(
+                "optimizer state covers only some of the module's parameters; the "
+                "checkpoint was made for a different module architecture"
+            )
+        state[group] = {
+            key: flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
+            if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
+            else fields[0][key]
+            for key in keys
+        }
+    groups = [dict(g, params=list(range(len(flat.groups)))) for g in data["param_groups"]]
+    if len(groups) != len(optimizer.param_groups):
+        raise CheckpointError(
+            f"optimizer state has {len(groups)} parameter groups, expected "
+            f"{len(optimizer.param_groups)}"
+        )
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
 def _num_rows(rows: TrainRows) -> int:
@@ -217,7 +230,7 @@ def _parameter_names(module: torch.nn.Module) -> list[str]:
     return [name for name, p in module.named_parameters() if p.requires_grad]
 
 
-def _fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
+def fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
     """The fused Adam kernel where torch has one for these parameters (several times
     faster than the per-tensor loop for small networks)."""
     fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)

@@ -20,6 +20,8 @@ _LAZY = {
     "PPOCatalog": "ppo",
     "DefaultDQNTorchRLModule": "dqn",
     "DQNCatalog": "dqn",
+    "DefaultSACTorchRLModule": "sac",
+    "SACCatalog": "sac",
     "Categorical": "distributions",
     "DiagGaussian": "distributions",
     "SquashedGaussian": "distributions",

@@ -19,6 +19,7 @@ def rlmodules_modules() -> dict[str, str]:
         "bc": f"{_P}.bc:DefaultBCTorchRLModule",
         "ppo": f"{_P}.ppo:DefaultPPOTorchRLModule",
         "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
+        "sac": f"{_P}.sac:DefaultSACTorchRLModule",
     }
 
 
@@ -28,6 +29,7 @@ def rlmodules_catalogs() -> dict[str, str]:
         "bc": f"{_P}.bc:BCCatalog",
         "ppo": f"{_P}.ppo:PPOCatalog",
         "dqn": f"{_P}.dqn:DQNCatalog",
+        "sac": f"{_P}.sac:SACCatalog",
     }
 
 
