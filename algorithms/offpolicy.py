@@ -202,6 +202,8 @@ class ExplorationSampler(VectorEnvSampler):
                     Columns.ACTIONS_FOR_ENV: env_actions,
                     Columns.ACTION_LOGP: torch.zeros(self.num_envs)}
         out = super()._act()
+        # The sampler records log-probabilities; a module returning its actions has none.
+        out.setdefault(Columns.ACTION_LOGP, torch.zeros(self.num_envs))
         if fraction <= 0.0:
             return out
         pick = self.rng.random(self.num_envs) < fraction
