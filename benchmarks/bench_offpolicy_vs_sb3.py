@@ -20,6 +20,7 @@ the ratios, and where our time goes (sampling, replay, learner).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from typing import Any
 
@@ -67,7 +68,7 @@ def ours_sac(seed: int) -> Any:
     )
 
 
-def run_ours(make: Any, seed: int, threshold: float, max_steps: int) -> dict[str, Any]:
+def run_ours(make: Any, seed: int, *, threshold: float, max_steps: int) -> dict[str, Any]:
     algo = make(seed)
     times = {"sample": 0.0, "replay": 0.0, "learn": 0.0}
     start = time.perf_counter()
@@ -82,7 +83,7 @@ def run_ours(make: Any, seed: int, threshold: float, max_steps: int) -> dict[str
     return {"time": elapsed, "steps": algo.timesteps, "solved": solved, "split": times}
 
 
-def run_sb3(algo: str, seed: int, threshold: float, max_steps: int) -> dict[str, Any]:
+def run_sb3(algo: str, seed: int, *, threshold: float, max_steps: int) -> dict[str, Any]:
     from stable_baselines3 import DQN, SAC
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -136,9 +137,11 @@ def main() -> None:
         threshold = args.dqn_threshold if algo == "dqn" else args.sac_threshold
         budget = int((DQN_STEPS if algo == "dqn" else SAC_STEPS) * args.max_steps_factor)
         make = ours_dqn if algo == "dqn" else ours_sac
-        runs = {"rlmodules": lambda s: run_ours(make, s, threshold, budget)}
+        runs = {"rlmodules": functools.partial(run_ours, make, threshold=threshold,
+                                               max_steps=budget)}
         if not args.skip_sb3:
-            runs["sb3"] = lambda s: run_sb3(algo, s, threshold, budget)
+            runs["sb3"] = functools.partial(run_sb3, algo, threshold=threshold,
+                                            max_steps=budget)
         totals = {name: [0.0, 0] for name in runs}
         for seed in args.seeds:
             for name, run in runs.items():

@@ -27,8 +27,9 @@ ALGORITHMS = {"ppo": "config:PPOConfig", "dqn": "offpolicy_config:DQNConfig",
 def register(subparsers: Any) -> None:
     train = subparsers.add_parser(
         "train", help="train a module with PPO, DQN or SAC on a gymnasium env",
-        description="Train with the reference PPO (or --algo dqn|sac). Writes metrics.jsonl, metrics.csv, "
-        "learning_curve.png (with matplotlib) and a checkpoint into the run directory.",
+        description="Train with the reference PPO (or --algo dqn|sac). Writes "
+        "metrics.jsonl, metrics.csv, learning_curve.png (with matplotlib) and a checkpoint "
+        "into the run directory.",
     )
     train.add_argument("--env", default=None, help=f"gymnasium env id (default {DEFAULT_ENV})")
     train.add_argument("--algo", choices=ALGORITHMS, default=None,

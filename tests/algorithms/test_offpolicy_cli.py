@@ -2,6 +2,8 @@
 on their runs."""
 
 import json
+import re
+from pathlib import Path
 
 from rlmodules.cli import main
 
@@ -51,3 +53,14 @@ def test_sac_run_on_pendulum_with_a_smaller_config(tmp_path, capsys):
 def test_resume_refuses_another_algorithm(tmp_path, capsys):
     assert main(["train", "--algo", "sac", "--resume", str(tmp_path)]) != 0
     assert "--resume continues the run's own algorithm; drop --algo" in capsys.readouterr().err
+
+
+def test_readme_example_builds_both_algorithms():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Off-policy learning: DQN and SAC\n", 1)[1].split("\n## ", 1)[0]
+    namespace: dict = {}
+    exec(re.search(r"```python\n(.*?)```", section, re.S).group(1), namespace)
+    assert namespace["dqn"].replay_buffer.capacity == 100_000
+    assert namespace["sac"].learner.target_entropy < 0
+    namespace["dqn"].stop()
+    namespace["sac"].stop()

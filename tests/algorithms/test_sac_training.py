@@ -27,15 +27,14 @@ def pendulum(seed, hiddens=(256, 256), **training):
 
 
 def test_a_short_pendulum_run_improves():
-    algo = pendulum(0, hiddens=(64, 64), train_batch_size=64, training_intensity=64,
-                    min_sample_timesteps_per_iteration=1000).build()
+    algo = pendulum(0, hiddens=(64, 64), min_sample_timesteps_per_iteration=1000).build()
     first = algo.train()
     for _ in range(3):
         result = algo.train()
     algo.stop()
     assert first["num_gradient_steps"] == 901 and result["num_gradient_steps"] == 1000
     assert result["alpha_value"] < 1.0 and math.isfinite(result["qf_loss"])
-    assert result["episode_return_mean"] > first["episode_return_mean"] + 150, (first, result)
+    assert result["episode_return_mean"] > first["episode_return_mean"] + 300, (first, result)
 
 
 @pytest.mark.slow
@@ -43,7 +42,7 @@ def test_a_short_pendulum_run_improves():
 def test_pendulum_mean_return_reaches_minus_200(seed):
     algo = pendulum(seed).build()
     result = {"episode_return_mean": -math.inf}
-    while algo.timesteps < 30_000 and result["episode_return_mean"] < -200:
+    while algo.timesteps < 40_000 and result["episode_return_mean"] < -200:
         result = algo.train()
     algo.stop()
     assert result["episode_return_mean"] >= -200, result
