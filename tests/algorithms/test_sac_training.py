@@ -123,3 +123,36 @@ def test_bad_settings_are_named():
                        r"MultiDiscrete\(\[2 2\]\); use the 'ppo' module"):
         RLModuleSpec(module_class="sac", observation_space=gym.spaces.Box(-1, 1, (3,)),
                      action_space=gym.spaces.MultiDiscrete([2, 2])).build()
+
+
+OBS_SPACES = {
+    "box": gym.spaces.Box(-1.0, 1.0, (3,)),
+    "discrete": gym.spaces.Discrete(5),
+    "multi_binary": gym.spaces.MultiBinary(4),
+    "dict": gym.spaces.Dict({"a": gym.spaces.Box(-1, 1, (2, 2)), "b": gym.spaces.Discrete(3)}),
+    "tuple": gym.spaces.Tuple((gym.spaces.MultiDiscrete([2, 3]), gym.spaces.Box(-1, 1, (2,)))),
+}
+
+
+@pytest.mark.parametrize("obs_name", OBS_SPACES)
+@pytest.mark.parametrize("action_space", [gym.spaces.Box(-2.0, 2.0, (2,)),
+                                          gym.spaces.Discrete(3)], ids=["box", "discrete"])
+def test_the_sac_module_over_the_default_observation_spaces(obs_name, action_space):
+    from gymnasium.vector.utils import batch_space
+    from rlmodules import compute_actions
+
+    obs_space = OBS_SPACES[obs_name]
+    module = RLModuleSpec(module_class="sac", observation_space=obs_space,
+                          action_space=action_space, model_config={"fcnet_hiddens": [8]}).build()
+    batched = batch_space(obs_space, 4)
+    batched.seed(0)
+    obs = batched.sample()
+    out = compute_actions(module, {Columns.OBS: obs}, explore=True, for_env=True)
+    for action in out[Columns.ACTIONS_FOR_ENV]:
+        assert action_space.contains(action)
+    from rlmodules.algorithms.rollout import to_tensor, tree_map
+
+    batch = {Columns.OBS: tree_map(to_tensor, obs), Columns.ACTIONS: out[Columns.ACTIONS]}
+    online, target = module.compute_q_values(batch), module.forward_target(batch)
+    shape = (4,) if isinstance(action_space, gym.spaces.Box) else (4, 3)
+    assert online["qf_preds"].shape == shape and target["qf_twin_preds"].shape == shape
