@@ -39,6 +39,9 @@ _LAZY = {
     "SAC": "sac",
     "ReplayBuffer": "replay_buffer",
     "PrioritizedReplayBuffer": "replay_buffer",
+    "EnvRunnerGroup": "env_runners",
+    "EnvRunnerError": "env_runners",
+    "LearnerGroup": "distributed_learner",
 }
 
 __all__ = [
@@ -63,6 +66,9 @@ __all__ = [
     "SAC",
     "ReplayBuffer",
     "PrioritizedReplayBuffer",
+    "EnvRunnerGroup",
+    "EnvRunnerError",
+    "LearnerGroup",
 ]
 
 
@@ -73,7 +79,9 @@ if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .bc import BC, BCConfig
     from .config import AlgorithmConfig, PPOConfig, make_env_creator
+    from .distributed_learner import LearnerGroup
     from .dqn import DQN
+    from .env_runners import EnvRunnerError, EnvRunnerGroup
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner
     from .multi_agent import MultiAgentSampler

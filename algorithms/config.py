@@ -13,12 +13,11 @@ import copy
 import importlib
 import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from rlmodules.errors import ConfigError, did_you_mean
+from rlmodules.errors import ConfigError, UnknownNameError, did_you_mean
 from rlmodules.model_config import DefaultModelConfig
 
 __all__ = ["AlgorithmConfig", "PPOConfig", "env_name", "make_env_creator"]
@@ -30,6 +29,19 @@ _ENV_RUNNERS: dict[str, Any] = {
     "num_envs_per_env_runner": 1,
     "gym_env_vectorize_mode": "sync",
     "num_threads": None,
+    # Scaling out (Ray actors): 0 samples in the training process.
+    "num_env_runners": 0,
+    "num_cpus_per_env_runner": 1,
+    "restart_failed_env_runners": True,
+    "max_num_env_runner_restarts": 1000,
+    "sample_timeout_s": 60.0,
+    "ray_address": None,
+}
+#: Learner settings and their defaults (``num_learners >= 2``: data-parallel Ray actors).
+_LEARNERS: dict[str, Any] = {
+    "num_learners": 0,
+    "num_cpus_per_learner": 1,
+    "num_gpus_per_learner": 0,
 }
 #: Settings every algorithm's ``training()`` accepts.
 _TRAINING: dict[str, Any] = {
@@ -76,6 +88,7 @@ class AlgorithmConfig:
         self.env_runner_settings: dict[str, Any] = dict(_ENV_RUNNERS)
         self.training_settings: dict[str, Any] = copy.deepcopy(self.training_defaults)
         self.evaluation_settings: dict[str, Any] = dict(_EVALUATION)
+        self.learner_settings: dict[str, Any] = dict(_LEARNERS)
         self.rl_module_spec: Any = None
         self.model_config_setting: DefaultModelConfig | dict[str, Any] | None = None
         self.policies: Any = None
@@ -105,8 +118,21 @@ class AlgorithmConfig:
         """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
         modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
         vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
-        threads; None leaves torch's setting)."""
+        threads; None leaves torch's setting).
+
+        Scaling out: ``num_env_runners`` (N >= 1 samples in N Ray actors, each with
+        ``num_envs_per_env_runner`` envs and ``num_cpus_per_env_runner`` CPUs),
+        ``restart_failed_env_runners``, ``max_num_env_runner_restarts`` (per runner),
+        ``sample_timeout_s`` (a runner silent that long counts as failed), ``ray_address``
+        (None starts Ray locally unless ``RAY_ADDRESS`` is set; "auto" joins a cluster)."""
         _update(self.env_runner_settings, settings, "env_runners")
+        return self
+
+    def learners(self, **settings: Any) -> AlgorithmConfig:
+        """``num_learners`` (K >= 2 runs K data-parallel learner actors in one
+        torch.distributed group; 0 or 1 learns in the training process),
+        ``num_cpus_per_learner``, ``num_gpus_per_learner`` (0: learners train on CPUs)."""
+        _update(self.learner_settings, settings, "learners")
         return self
 
     def training(self, **settings: Any) -> AlgorithmConfig:
@@ -222,9 +248,15 @@ class AlgorithmConfig:
     def num_envs(self) -> int:
         return int(self.env_runner_settings["num_envs_per_env_runner"])
 
+    @property
+    def num_sampling_envs(self) -> int:
+        """Env copies stepped per iteration over all env runners."""
+        return max(1, int(self.env_runner_settings["num_env_runners"])) * self.num_envs
+
     def __getattr__(self, name: str) -> Any:
         # config.lr, config.gamma, ...: read any setting as an attribute, as in RLlib.
-        for section in ("training_settings", "env_runner_settings", "evaluation_settings"):
+        for section in ("training_settings", "env_runner_settings", "evaluation_settings",
+                        "learner_settings"):
             settings = self.__dict__.get(section)
             if settings is not None and name in settings:
                 return settings[name]
@@ -268,12 +300,16 @@ class AlgorithmConfig:
         t = self.training_settings
         _check_int("minibatch_size", t["minibatch_size"], minimum=1)
         _check_int("num_epochs", t["num_epochs"], minimum=1)
-        if t["train_batch_size"] % self.num_envs:
+        _check_scaling(self.env_runner_settings, self.learner_settings)
+        envs = self.num_sampling_envs
+        if t["train_batch_size"] % envs:
+            runners = self.env_runner_settings["num_env_runners"]
+            over = f" x num_env_runners={runners}" if runners > 1 else ""
             raise ConfigError(
                 f"train_batch_size={t['train_batch_size']} is not a multiple of "
-                f"num_envs_per_env_runner={self.num_envs}; every env steps the same number of "
-                f"times per iteration, e.g. train_batch_size="
-                f"{max(1, t['train_batch_size'] // self.num_envs) * self.num_envs}"
+                f"num_envs_per_env_runner={self.num_envs}{over}; every env steps the same "
+                f"number of times per iteration, e.g. train_batch_size="
+                f"{max(1, t['train_batch_size'] // envs) * envs}"
             )
         if t["minibatch_size"] > t["train_batch_size"]:
             raise ConfigError(
@@ -309,6 +345,7 @@ class AlgorithmConfig:
             "env_runners": dict(self.env_runner_settings),
             "training": copy.deepcopy(self.training_settings),
             "evaluation": dict(self.evaluation_settings),
+            "learners": dict(self.learner_settings),
             "rl_module_spec": None if spec is None else {
                 "kind": type(spec).__name__, "spec": spec.to_dict()},
             "model_config": _model_config_ref(self.model_config_setting),
@@ -332,21 +369,28 @@ class AlgorithmConfig:
             raise ConfigError(f"{cls.__name__}.from_dict needs a dict, got {type(data).__name__}")
         known = ("config_class", "env", "env_config", "env_runners", "training", "evaluation",
                  "rl_module_spec", "model_config", "policies", "policy_mapping_fn", "seed",
-                 "not_serialised")
+                 "not_serialised", "learners")
         for key in data:
             if key not in known:
                 raise ConfigError(
                     f"unknown algorithm config section {key!r}.{did_you_mean(str(key), known)} "
                     f"Known sections: {', '.join(known)}"
                 )
-        config = cls()
+        from rlmodules.registry import untrusted_input
+
+        with untrusted_input("an algorithm config's data", allow_import=allow_import):
+            return cls()._load_dict(data)
+
+    def _load_dict(self, data: Mapping[str, Any]) -> AlgorithmConfig:
+        config = self
         env = data.get("env")
         if isinstance(env, str) and ":" in env:
-            env = _resolve_import_path(env, "env", allow_import)
+            env = _env_named(env)
         config.environment(env, env_config=data.get("env_config") or {})
         config.env_runners(**(data.get("env_runners") or {}))
         config.training(**(data.get("training") or {}))
         config.evaluation(**(data.get("evaluation") or {}))
+        config.learners(**(data.get("learners") or {}))
         spec = data.get("rl_module_spec")
         if spec is not None:
             config.rl_module(rl_module_spec=_spec_from(spec))
@@ -354,7 +398,7 @@ class AlgorithmConfig:
             config.rl_module(model_config=data["model_config"])
         mapping_fn = data.get("policy_mapping_fn")
         if isinstance(mapping_fn, str):
-            mapping_fn = _resolve_import_path(mapping_fn, "policy_mapping_fn", allow_import)
+            mapping_fn = _import_named(mapping_fn, "policy_mapping_fn")
         config.multi_agent(policies=data.get("policies"), policy_mapping_fn=mapping_fn)
         config.debugging(seed=data.get("seed"))
         return config
@@ -382,11 +426,11 @@ class AlgorithmConfig:
 
                     self.rl_module(rl_module_spec=RLModuleSpec(module_class=values["module_class"]))
                 self.rl_module(model_config=values.get("model_config"))
-            elif section in ("training", "env_runners", "evaluation", "debugging"):
+            elif section in ("training", "env_runners", "evaluation", "debugging", "learners"):
                 getattr(self, section)(**values)
             else:
                 sections = ("environment", "env_runners", "training", "evaluation",
-                            "rl_module", "debugging")
+                            "rl_module", "debugging", "learners")
                 raise ConfigError(
                     f"unknown config file section {section!r}."
                     f"{did_you_mean(section, sections)} Known sections: {', '.join(sections)}"
@@ -449,8 +493,8 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     RLlib's ``register_env`` convention).
     """
     env_config = dict(env_config or {})
-    if isinstance(env, str) and _is_import_path(env):
-        env = _import_env(env)
+    if isinstance(env, str) and ":" in env:
+        env = _env_named(env)
     if isinstance(env, str):
         return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
@@ -509,25 +553,41 @@ class RegisteredEnvCreator:
                 f"id (gymnasium lists them with gymnasium.pprint_registry()) and that its "
                 f"package is installed"
             ) from None
+        except TypeError as exc:  # gym.make passes env_config on as constructor kwargs
+            if not self.env_config:
+                raise
+            raise ConfigError(
+                f"cannot make gymnasium env {self.env_id!r} with env_config "
+                f"{self.env_config!r}: {str(exc).partition(' was raised from')[0]}; pass only "
+                f"keyword arguments its constructor takes"
+            ) from None
 
 
-def _is_import_path(env: str) -> bool:
-    """``"pkg.mod:Name"`` where ``Name`` is a Python identifier (gymnasium's own
-    ``"module:EnvId-v0"`` form has a version suffix and goes to ``gym.make``)."""
-    module, sep, name = env.partition(":")
-    return bool(sep and module and name.isidentifier())
+def _env_named(env: str) -> Any:
+    """An env given as a string with a ``:``: ``"pkg.mod:Name"`` is the env class or factory
+    it names; gymnasium's own ``"module:EnvId-v0"`` stays an id (``gym.make`` imports
+    ``module``), after checking here that naming ``module`` may import it."""
+    from rlmodules import registry
 
-
-def _import_env(path: str) -> Any:
-    module_name, _, name = path.partition(":")
+    module, _, name = env.partition(":")
+    if name.isidentifier():
+        return _import_named(env, "env")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"env {path!r}: cannot import {module_name!r} ({exc})") from None
+        registry.check_import_allowed(module, what=f"env id {env!r}")
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None
+    return env
+
+
+def _import_named(path: str, field: str) -> Any:
+    """What ``path`` names, through the registry's one import function (which refuses to
+    import modules named by a file)."""
+    from rlmodules import registry
+
     try:
-        return getattr(module, name)
-    except AttributeError:
-        raise ConfigError(f"env {path!r}: module {module_name!r} has no {name!r}") from None
+        return registry.import_object(path, what=field)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _parameters(cls: type) -> Mapping[str, Any]:
@@ -560,6 +620,32 @@ def _no_extra(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_scaling(runners: Mapping[str, Any], learners: Mapping[str, Any]) -> None:
+    """The env-runner and learner counts and resources of ``env_runners()`` / ``learners()``."""
+    _check_int("num_env_runners", runners["num_env_runners"], minimum=0)
+    _check_int("max_num_env_runner_restarts", runners["max_num_env_runner_restarts"], minimum=0)
+    _check_int("num_learners", learners["num_learners"], minimum=0)
+    for name, value in (("num_cpus_per_env_runner", runners["num_cpus_per_env_runner"]),
+                        ("num_cpus_per_learner", learners["num_cpus_per_learner"]),
+                        ("num_gpus_per_learner", learners["num_gpus_per_learner"])):
+        _check_number(name, value, 0.0, math.inf)
+    _check_number("sample_timeout_s", runners["sample_timeout_s"], 0.0, math.inf, open_low=True)
+    if not isinstance(runners["restart_failed_env_runners"], bool):
+        raise ConfigError("restart_failed_env_runners must be True or False, got "
+                          f"{runners['restart_failed_env_runners']!r}")
+    if learners["num_gpus_per_learner"] > 0:
+        raise ConfigError(
+            f"num_gpus_per_learner={learners['num_gpus_per_learner']}: learners train on CPUs "
+            f"for now (the learner prepares its batches on the CPU); use num_gpus_per_learner=0"
+        )
+    address = runners["ray_address"]
+    if address is not None and not (isinstance(address, str) and address):
+        raise ConfigError(
+            f"ray_address must be a Ray cluster address such as 'auto' or "
+            f"'ray://head:10001', or None to start Ray locally; got {address!r}"
+        )
 
 
 def _check_number(name: str, value: Any, low: float, high: float, *, open_low: bool = False
@@ -611,22 +697,6 @@ def _callable_ref(value: Any, field: str, skipped: list[str]) -> Any:
     return f"{module}:{qualname}"
 
 
-def _resolve_import_path(path: str, field: str, allow_import: bool) -> Any:
-    module_name, _, qualname = path.partition(":")
-    if module_name not in sys.modules and not allow_import:
-        raise ConfigError(
-            f"{field} {path!r} lives in module {module_name!r}, which this program has not "
-            f"imported; import it first, or pass allow_import=True if you trust this config"
-        )
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot find {field} {path!r}: {exc}") from None
-    return obj
-
-
 def _model_config_ref(config: Any) -> Any:
     if config is None:
         return None
@@ -634,12 +704,46 @@ def _model_config_ref(config: Any) -> Any:
 
 
 def _spec_from(data: Mapping[str, Any]) -> Any:
+    """The spec in ``data``, its import paths resolved now (inside the caller's trust
+    scope) so that no later ``build()`` imports what a file named."""
     from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
 
     kinds = {"RLModuleSpec": RLModuleSpec, "MultiRLModuleSpec": MultiRLModuleSpec}
     kind = data.get("kind")
-    if kind not in kinds:
+    if kind not in kinds or not isinstance(data.get("spec"), Mapping):
         raise ConfigError(
-            f"rl_module_spec kind must be one of {sorted(kinds)}, got {kind!r}"
+            f"rl_module_spec must be {{'kind': one of {sorted(kinds)}, 'spec': {{...}}}}, "
+            f"got {data!r:.200}"
         )
-    return kinds[kind].from_dict(data["spec"])
+    return kinds[kind].from_dict(map_class_refs(data["spec"], _resolve_import_path))
+
+
+def map_class_refs(spec: Mapping[str, Any], resolve: Callable[[str, Any], Any]
+                   ) -> dict[str, Any]:
+    """A spec dict (``to_dict`` output of an RLModuleSpec or MultiRLModuleSpec) with each
+    class reference ``ref`` replaced by ``resolve(kind, ref)``."""
+    out = dict(spec)
+    for field, kind in (("module_class", "module"), ("catalog_class", "catalog"),
+                        ("multi_rl_module_class", "module")):
+        if out.get(field) is not None:
+            out[field] = resolve(kind, out[field])
+    subs = out.get("rl_module_specs")
+    if isinstance(subs, Mapping) and "module_class" in subs:
+        out["rl_module_specs"] = map_class_refs(subs, resolve)
+    elif isinstance(subs, Mapping):
+        out["rl_module_specs"] = {
+            mid: map_class_refs(sub, resolve) if isinstance(sub, Mapping) else sub
+            for mid, sub in subs.items()
+        }
+    return out
+
+
+def _resolve_import_path(kind: str, ref: Any) -> Any:
+    if not (isinstance(ref, str) and ":" in ref):
+        return ref  # a registered name (installed code) or a class: resolved at build
+    from rlmodules import registry
+
+    try:
+        return registry.get(kind, ref)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None

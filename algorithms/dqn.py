@@ -100,7 +100,7 @@ class DQN(OffPolicyAlgorithm):
             pass
     """
 
-    default_module_class = "dqn"
+    default_module_class = "rlmodules/dqn"
     learner_class = DQNLearner
 
     def exploration_fraction(self, timestep: int) -> float:

@@ -9,7 +9,7 @@ training rows) and :meth:`Learner.compute_loss_for_module`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
@@ -19,7 +19,7 @@ from .flat_params import FlatParameters
 from .rollout import tree_map
 from .schedules import schedule_value
 
-__all__ = ["Learner", "TrainRows", "optimizer_state", "load_optimizer_state", "fast_adam"]
+__all__ = ["Learner", "TrainRows", "optimizer_state", "checked_optimizer_state", "fast_adam"]
 
 #: Optimizer state fields held once per flat buffer, not per element (Adam's step count).
 _PER_BUFFER_FIELDS = frozenset({"step"})
@@ -45,6 +45,9 @@ class Learner:
         self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
                                           **fast_adam(self.flat.buffers))
         self.final_epoch = True
+        #: Set on each of several data-parallel learners (see ``distributed_learner``):
+        #: shards every minibatch and sums the weighted gradients over the learners.
+        self.data_parallel: Any = None
 
     # --- to be provided by an algorithm ----------------------------------------------------------
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
@@ -56,8 +59,15 @@ class Learner:
         self, module_id: str, batch: Mapping[str, Any], fwd_out: Mapping[str, Any],
         timestep: int,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The scalar loss of one module on one minibatch and detached metrics."""
+        """The scalar loss of one module on one minibatch and detached metrics. Losses
+        and metrics are means over the minibatch's (unmasked) rows, so data-parallel
+        learners can weight each shard's by its share of the rows."""
         raise NotImplementedError
+
+    def prepare_minibatch(self, minibatch: dict[str, Any]) -> dict[str, Any]:
+        """Whole-minibatch transforms before the loss (e.g. PPO's advantage normalisation):
+        data-parallel learners apply them before taking their shard."""
+        return minibatch
 
     # --- the update ------------------------------------------------------------------------------
     def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
@@ -76,7 +86,7 @@ class Learner:
             )
         rows, steps_per_row = self.prepare(rollouts)
         collected: dict[str, list[torch.Tensor]] = {}
-        count = 0
+        count = final_count = 0
         for epoch in range(t["num_epochs"]):
             #: True during the last epoch: losses may skip diagnostics-only work before it.
             self.final_epoch = epoch == t["num_epochs"] - 1
@@ -84,26 +94,42 @@ class Learner:
                 metrics = self._step(minibatch, timestep)
                 count += 1
                 if self.final_epoch:
+                    final_count += 1
                     for key, value in metrics.items():
                         collected.setdefault(key, []).append(value)
-        out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
+        if self.data_parallel is None:
+            out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
+        else:  # this shard's weighted share: the learners' shares add up to the means
+            out = {key: torch.stack(values).sum().item() / final_count
+                   for key, values in collected.items()}
         out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
         out["learner/num_minibatch_steps"] = count
         return out
 
-    def _step(self, minibatch: Mapping[str, Any], timestep: int) -> dict[str, torch.Tensor]:
-        fwd_out = self.module.forward_train(minibatch)
+    def _step(self, minibatch: dict[str, Any], timestep: int) -> dict[str, torch.Tensor]:
+        minibatch = self.prepare_minibatch(minibatch)
+        weights: dict[str, float] = {}
+        if self.data_parallel is not None:
+            minibatch, weights = self.data_parallel.shard(minibatch)
+        fwd_out = self.module.forward_train(minibatch) if minibatch else {}
         losses = []
         metrics: dict[str, torch.Tensor] = {}
         for module_id, batch in minibatch.items():
             loss, module_metrics = self.compute_loss_for_module(
                 module_id, batch, fwd_out[module_id], timestep
             )
+            if weights:
+                loss = loss * weights[module_id]
+                module_metrics = {k: v * weights[module_id] for k, v in module_metrics.items()}
             losses.append(loss)
             metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
-        total = losses[0] if len(losses) == 1 else torch.stack(losses).sum()
+        total = torch.stack(losses).sum() if len(losses) > 1 else \
+            losses[0] if losses else torch.zeros(())
         self.flat.zero_grad()
-        total.backward()
+        if losses:
+            total.backward()
+        if self.data_parallel is not None:
+            self.data_parallel.all_reduce_gradients(self.flat)
         grad_clip = self.config.training_settings["grad_clip"]
         if grad_clip is not None:
             metrics["learner/grad_norm"] = self.flat.clip_grad_norm_(grad_clip)
@@ -143,7 +169,14 @@ class Learner:
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
         """Load :meth:`get_optimizer_state` output; parameters are matched by name."""
-        load_optimizer_state(self.optimizer, self.flat, self.param_names, tensors, data)
+        self.checked_optimizer_state(tensors, data)()
+
+    def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
+                                data: Mapping[str, Any]) -> Callable[[], None]:
+        """Check :meth:`get_optimizer_state` output against this learner (names, shapes,
+        groups) and return the function that loads it, which then cannot fail."""
+        return checked_optimizer_state(self.optimizer, self.flat, self.param_names, tensors,
+                                       data)
 
 
 def optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
@@ -174,10 +207,11 @@ def optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
     return tensors, {"param_groups": groups, "scalars": scalars}
 
 
-def load_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
-                         param_names: list[str], tensors: Mapping[str, torch.Tensor],
-                         data: Mapping[str, Any]) -> None:
-    """Load :func:`optimizer_state` output; parameters are matched by name."""
+def checked_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
+                            param_names: list[str], tensors: Mapping[str, torch.Tensor],
+                            data: Mapping[str, Any]) -> Callable[[], None]:
+    """Check :func:`optimizer_state` output against ``optimizer`` (names, shapes, groups)
+    and return the function that loads it, which then cannot fail."""
     from rlmodules.errors import CheckpointError
 
     index_of = {name: i for i, name in enumerate(param_names)}
@@ -189,9 +223,17 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
                 f"optimizer state names parameter {name!r}, which this module lacks; the "
                 f"checkpoint was made for a different module architecture"
             )
+        expected = flat.params[index_of[name]].shape
+        if field not in _PER_BUFFER_FIELDS and value.shape != expected:
+            raise CheckpointError(
+                f"optimizer state {key!r} has shape {tuple(value.shape)}, but parameter "
+                f"{name!r} has {tuple(expected)}; the checkpoint was made for a "
+                f"different module architecture"
+            )
         per_param.setdefault(index_of[name], {})[field] = value
-    for name, fields in data.get("scalars", {}).items():
-        if name in index_of:
+    scalars = data.get("scalars", {})
+    for name, fields in scalars.items():
+        if name in index_of and isinstance(fields, Mapping):
             per_param.setdefault(index_of[name], {}).update(fields)
     state: dict[int, dict[str, Any]] = {}
     for group, (_, indices) in enumerate(flat.groups):
@@ -208,13 +250,11 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
             else fields[0][key]
             for key in keys
         }
-    groups = [dict(g, params=list(range(len(flat.groups)))) for g in data["param_groups"]]
-    if len(groups) != len(optimizer.param_groups):
-        raise CheckpointError(
-            f"optimizer state has {len(groups)} parameter groups, expected "
-            f"{len(optimizer.param_groups)}"
-        )
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
+    groups = [dict(g, params=list(range(len(flat.groups))))
+              for g in _checked_param_groups(data.get("param_groups"),
+                                             optimizer.param_groups)]
+    loadable = {"state": state, "param_groups": groups}
+    return lambda: optimizer.load_state_dict(loadable)
 
 
 def _num_rows(rows: TrainRows) -> int:
@@ -235,3 +275,31 @@ def fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
     faster than the per-tensor loop for small networks)."""
     fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
     return {"fused": True} if fusable and params else {}
+
+
+def _checked_param_groups(saved: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Saved optimizer hyper-parameter groups, checked to match the current groups' keys
+    and value types (a loaded group must not fail at the next step)."""
+    from rlmodules.errors import CheckpointError
+
+    if not isinstance(saved, list) or len(saved) != len(current):
+        got = len(saved) if isinstance(saved, list) else type(saved).__name__
+        raise CheckpointError(
+            f"optimizer state has {got} parameter groups, expected {len(current)}"
+        )
+    groups = []
+    for index, (group, now) in enumerate(zip(saved, current)):
+        keys = set(now) - {"params"}
+        if not isinstance(group, dict) or set(group) != keys or any(
+            type(group[k]) is not type(now[k]) and not (
+                isinstance(group[k], (int, float)) and isinstance(now[k], (int, float)))
+            and not (isinstance(now[k], tuple) and isinstance(group[k], list))
+            for k in keys
+        ):
+            raise CheckpointError(
+                f"optimizer parameter group {index} does not fit this optimizer (it needs "
+                f"the settings {sorted(keys)} with their types); the checkpoint was made "
+                f"for another optimizer"
+            )
+        groups.append(dict(group))
+    return groups

@@ -25,7 +25,7 @@ from rlmodules.rl_module import DEFAULT_MODULE_ID
 
 from .algorithm import Algorithm, _mean, build_multi_module
 from .flat_params import FlatParameters
-from .learner import fast_adam, load_optimizer_state, optimizer_state
+from .learner import checked_optimizer_state, fast_adam, optimizer_state
 from .offpolicy_config import OffPolicyConfig, merged_model_config
 from .replay_buffer import PrioritizedReplayBuffer, make_replay_buffer
 from .rollout import tree_map
@@ -155,28 +155,48 @@ class OffPolicyLearner:
 
     # --- checkpoints -----------------------------------------------------------------------------
     def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """Every part's optimizer state, keyed ``"<part>/<parameter name>::<field>"``."""
+        """Every part's optimizer state in one checkpoint entry: tensors and scalars keyed
+        ``"<part>/<parameter name>"``, the parts' groups in ``parts`` order."""
         tensors: dict[str, torch.Tensor] = {}
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = {"param_groups": [], "scalars": {}, "parts": list(self.parts)}
         for name, part in self.parts.items():
-            part_tensors, data[name] = optimizer_state(part.optimizer, part.flat, part.names)
+            part_tensors, part_data = optimizer_state(part.optimizer, part.flat, part.names)
             tensors.update({f"{name}/{k}": v for k, v in part_tensors.items()})
-        return tensors, {"parts": data}
+            data["scalars"].update({f"{name}/{k}": v for k, v in part_data["scalars"].items()})
+            data["param_groups"] += part_data["param_groups"]
+        return tensors, data
 
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
+        self.checked_optimizer_state(tensors, data)()
+
+    def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
+                                data: Mapping[str, Any]) -> Callable[[], None]:
+        """Check every part's saved state first; the returned loader then cannot fail."""
         from rlmodules.errors import CheckpointError
 
-        saved = data.get("parts", {})
-        if set(saved) != set(self.parts):
+        if data.get("parts") != list(self.parts):
             raise CheckpointError(
-                f"the checkpoint has optimizers for {sorted(saved)}, this learner "
-                f"{sorted(self.parts)}; it was saved by another algorithm or module"
+                f"the checkpoint has optimizers for {data.get('parts')!r}, this learner "
+                f"{list(self.parts)}; it was saved by another algorithm or module"
             )
+        loaders, groups = [], list(data.get("param_groups") or [])
         for name, part in self.parts.items():
             prefix = f"{name}/"
+            count = len(part.optimizer.param_groups)
+            part_data = {"param_groups": groups[:count], "scalars": {
+                k[len(prefix):]: v for k, v in data.get("scalars", {}).items()
+                if k.startswith(prefix)}}
+            groups = groups[count:]
             mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            load_optimizer_state(part.optimizer, part.flat, part.names, mine, saved[name])
+            loaders.append(checked_optimizer_state(part.optimizer, part.flat, part.names, mine,
+                                                   part_data))
+
+        def load() -> None:
+            for loader in loaders:
+                loader()
+
+        return load
 
 
 class ExplorationSampler(VectorEnvSampler):

@@ -49,6 +49,12 @@ class OffPolicyConfig(AlgorithmConfig):
 
     def _validate_batching(self) -> None:
         t = self.training_settings
+        if self.env_runner_settings.get("num_env_runners", 0) or \
+                getattr(self, "learner_settings", {}).get("num_learners", 0) > 1:
+            raise ConfigError(
+                f"{type(self).__name__} samples and learns in this process; set "
+                f"num_env_runners=0 and num_learners=0 (scaling out is PPO's for now)"
+            )
         _check_int("rollout_fragment_length", self.env_runner_settings["rollout_fragment_length"],
                    minimum=1)
         _check_int("n_step", t["n_step"], minimum=1)

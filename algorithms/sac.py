@@ -188,5 +188,5 @@ class SAC(OffPolicyAlgorithm):
             pass
     """
 
-    default_module_class = "sac"
+    default_module_class = "rlmodules/sac"
     learner_class = SACLearner

@@ -29,6 +29,7 @@ __all__ = [
     "Init",
     "activation",
     "default_action_dist_cls",
+    "default_orthogonal",
     "initializer",
     "layer_inits",
     "mlp",
@@ -43,6 +44,9 @@ Init = Callable[[torch.Tensor], Any]
 
 #: Gain of hidden layers by default (orthogonal init, as in common PPO practice).
 HIDDEN_GAIN = math.sqrt(2.0)
+#: Largest ``rows * cols * min(rows, cols)`` (about the QR's flops) of a weight the default
+#: initialisation makes orthogonal: every layer up to 512 x 512 (wider ones keep PyTorch's).
+ORTHOGONAL_MAX_COST = 512**3
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
@@ -101,12 +105,46 @@ def initializer(name: str | None, kwargs: Mapping[str, Any] | None = None, *,
     if fn is None:
         raise ConfigError(f"unknown initializer {name!r}; expected a torch.nn.init name "
                           f"such as 'orthogonal' or 'xavier_uniform'")
+    if fn is nn.init.orthogonal_:
+        fn = _on_one_thread(fn)
     return functools.partial(fn, **dict(kwargs or {}))
 
 
-def orthogonal(gain: float) -> Init:
-    """Orthogonal initialisation with ``gain`` (the default for every dense layer here)."""
-    return functools.partial(nn.init.orthogonal_, gain=gain)
+def orthogonal(gain: float = 1.0) -> Init:
+    """Orthogonal initialisation with ``gain``, computed on one torch thread."""
+    return functools.partial(_on_one_thread(nn.init.orthogonal_), gain=gain)
+
+
+def _on_one_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run with one torch thread: the QR decomposition of a small matrix on several
+    threads spends most of its time waiting for them (an orthogonal 64 x 64 init: 0.3 ms on
+    one thread, about 90 ms on two busy cores)."""
+
+    @functools.wraps(fn)
+    def one_thread(*args: Any, **kwargs: Any) -> Any:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return one_thread
+
+
+def default_orthogonal(gain: float) -> Init:
+    """The default modules' initialisation: :func:`orthogonal` where its QR is cheap
+    (``rows * cols * min(rows, cols) <= ORTHOGONAL_MAX_COST``), else PyTorch's own (the
+    layer keeps its construction-time init): an orthogonal 2048 x 2048 layer costs about
+    half a second, 15 times PyTorch's default."""
+    orthogonal_init = orthogonal(gain)
+
+    def init(tensor: torch.Tensor) -> Any:
+        rows, cols = tensor.shape[0], tensor[0].numel()
+        if rows * cols * min(rows, cols) <= ORTHOGONAL_MAX_COST:
+            orthogonal_init(tensor)
+
+    return init
 
 
 #: True while a module is built to receive a checkpoint's weights (see below).
@@ -180,8 +218,8 @@ def layer_inits(
     model_config: DefaultModelConfig, group: str, *, output_gain: float | None = None
 ) -> dict[str, Init | None]:
     """Initializers of one layer group (``"fcnet"``, ``"head_fcnet"``, ``"conv"``) as
-    ``mlp`` keywords: the config's choice where set, else orthogonal (gain sqrt(2) for
-    hidden layers, ``output_gain`` for the output layer) and zero biases.
+    ``mlp`` keywords: the config's choice where set, else :func:`default_orthogonal` (gain
+    sqrt(2) for hidden layers, ``output_gain`` for the output layer) and zero biases.
 
     Example::
 
@@ -197,10 +235,10 @@ def layer_inits(
         default=nn.init.zeros_,
     )
     out: dict[str, Init | None] = {
-        "hidden_init": kernel or orthogonal(HIDDEN_GAIN), "bias_init": bias,
+        "hidden_init": kernel or default_orthogonal(HIDDEN_GAIN), "bias_init": bias,
     }
     if output_gain is not None:
-        out["output_init"] = kernel or orthogonal(output_gain)
+        out["output_init"] = kernel or default_orthogonal(output_gain)
     return out
 
 
@@ -243,28 +281,19 @@ def _encoder_hint(space: gym.Space, config: DefaultModelConfig) -> str:
 
 
 def default_action_dist_cls(
-    action_space: gym.Space, model_config: Any = None, catalog: Any = None
+    action_space: gym.Space, model_config: Any = None, catalog: Any = None,
+    module_class: Any = None,
 ) -> Any:
-    """The distribution class the installed plugins choose for ``action_space``.
+    """The distribution class the installed plugins choose for ``action_space``, asked
+    with the module class and its ``model_config`` (see ``rlmodules_action_dist_cls``).
 
     Example::
 
         dist_cls = default_action_dist_cls(gym.spaces.Discrete(3))
     """
-    from rlmodules import registry
+    from .decisions import action_dist_cls_for
 
-    config = model_config if isinstance(model_config, DefaultModelConfig) else DefaultModelConfig()
-    choice = registry.hook().rlmodules_action_dist_cls(
-        action_space=action_space, model_config=config, catalog=catalog
-    )
-    if choice is None:
-        raise SpaceError(
-            f"no installed plugin provides an action distribution for {action_space}; the "
-            f"built-ins cover Discrete, MultiDiscrete, Box (1-D), and Dict and Tuple of "
-            f"those. Write a plugin implementing the rlmodules_action_dist_cls hook to "
-            f"support it, or wrap the env to change its action space"
-        )
-    return registry.get("distribution", choice).for_space(action_space)
+    return action_dist_cls_for(action_space, model_config, catalog, module_class)
 
 
 class Catalog:
@@ -275,7 +304,8 @@ class Catalog:
     the subclass, or its registered name, as ``catalog_class``.
 
     Weights start orthogonal (gain sqrt(2) for hidden layers, 0.01 for the policy output,
-    1.0 for the value output) with zero biases unless the config names initializers; they
+    1.0 for the value output; layers wider than 512 x 512 keep PyTorch's default, see
+    ``default_orthogonal``) with zero biases unless the config names initializers; they
     draw from torch's global RNG, so ``torch.manual_seed`` makes them reproducible.
 
     Example::
@@ -290,6 +320,8 @@ class Catalog:
     pi_output_gain: float = 0.01
     #: Gain of the value head's output layer.
     vf_output_gain: float = 1.0
+    #: The module class this catalog builds for (set by the module; decision hooks get it).
+    module_class: type | None = None
 
     def __init__(
         self,
@@ -311,12 +343,10 @@ class Catalog:
         ``model_config`` overrides the catalog's (a wrapping plugin passes
         ``model_config | {"use_lstm": False}`` to get the encoder it wraps).
         """
-        from rlmodules import registry
+        from .decisions import encoder_for
 
         config = self.model_config if model_config is None else model_config
-        encoder = registry.hook().rlmodules_build_encoder(
-            observation_space=self.observation_space, model_config=config, catalog=self
-        )
+        encoder = encoder_for(self.observation_space, config, self)
         if encoder is None:
             raise SpaceError(
                 f"no installed plugin builds an encoder for observation space "
@@ -346,15 +376,18 @@ class Catalog:
     def build_pi_head(self, input_dim: int) -> nn.Module:
         """Policy head: ``head_fcnet_hiddens`` then a linear layer to the distribution inputs.
 
-        For Gaussian (Box) actions it clips the log-stds and honours ``free_log_std``.
+        For a distribution whose inputs are means then log-stds (the Gaussians) it clips
+        the log-stds and honours ``free_log_std``; any other distribution gets a plain head.
         """
         config = self.model_config
         out_dim = self.action_dist_input_dim
         action_dim = self._gaussian_action_dim(out_dim)
         if config.free_log_std and action_dim is None:
+            dist = self.get_action_dist_cls().base_class().__name__
             raise ConfigError(
-                f"free_log_std=True needs a Box action space (a Gaussian policy), got "
-                f"{self.action_space}; set free_log_std=False"
+                f"free_log_std=True needs a Gaussian action distribution (inputs: means then "
+                f"log-stds) over a Box action space; the action distribution is {dist} for "
+                f"{self.action_space}. Set free_log_std=False"
             )
         head_dim = action_dim if config.free_log_std and action_dim is not None else out_dim
         net = self._head(input_dim, head_dim, self.pi_output_gain)
@@ -375,8 +408,11 @@ class Catalog:
                    **layer_inits(config, "head_fcnet", output_gain=output_gain))
 
     def _gaussian_action_dim(self, dist_input_dim: int) -> int | None:
+        """The action size D when the distribution takes ``[means (D), log-stds (D)]``."""
         space = self.action_space
-        if not isinstance(space, gym.spaces.Box):
+        if not isinstance(space, gym.spaces.Box) or not getattr(
+            self.get_action_dist_cls(), "inputs_are_mean_and_log_std", False
+        ):
             return None
         action_dim = math.prod(space.shape)
         return action_dim if dist_input_dim == 2 * action_dim else None

@@ -18,7 +18,6 @@ from rlmodules.errors import RLModulesError
 from rlmodules.testing import (
     ALL_CHECKS,
     ConformanceError,
-    ConformanceWarning,
     SpaceCase,
     check_gradients,
     check_module,
@@ -54,7 +53,7 @@ BROKEN = [
     (cm.DetachedPolicy, "gradients", "net.0.weight"),
     (cm.TorchLayoutStatePolicy, "state_shapes", "(1, 3, 16)"),
     (cm.NoisyInferencePolicy, "deterministic_inference", "eval mode differ"),
-    (cm.DropoutPolicy, "train_mode_inference", "dropout"),
+    (cm.HelperNoisePolicy, "train_mode_inference", "self.training"),
     (cm.ConfigMutatingPolicy, "checkpoint_round_trip", "from_checkpoint"),
 ]
 
@@ -99,11 +98,10 @@ def test_modules_returning_actions_skip_the_width_check():
     assert "forward_train: 3" in report.by_name("action_dist_width")[0].message
 
 
-def test_mode_dependent_inference_is_a_soft_issue():
-    with pytest.warns(ConformanceWarning, match="depends on train/eval mode"):
-        report = check_module(cm.BatchNormPolicy, checks=["train_mode_inference"])
-    assert report.ok
-    assert report.by_name("train_mode_inference")[0].warnings
+@pytest.mark.parametrize("module_class", [cm.DropoutPolicy, cm.BatchNormPolicy])
+def test_dropout_and_batch_norm_act_in_eval_mode(module_class):
+    report = check_module(module_class, checks=["train_mode_inference"])
+    assert report.ok and not report.by_name("train_mode_inference")[0].warnings
 
 
 # --- space cases ------------------------------------------------------------------------------
@@ -331,3 +329,43 @@ def test_a_plugin_package_runs_the_kit_through_the_pytest_plugin(tmp_path):
     assert "FAIL  gradients [Box(3,)->Discrete(2)]: no tensor returned by forward_train" in out
     assert "2 failed, 2 passed" in out
     assert "bc-" not in out and "ppo-" not in out  # only the plugin's own names
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"distribution": "rlmodules-lstmm"},
+         "conformance cases for distribution='rlmodules-lstmm': no installed distribution "
+         "'rlmodules-lstmm' provides modules (these do: "),
+        ({"names": ["ppo", "ppp"]},
+         "conformance cases for names=['ppo', 'ppp']: module names ['ppp'] are not registered ("),
+        ({"plugin": "nope"}, "conformance cases for plugin='nope': no plugin 'nope' provides "
+                             "modules (these do: "),
+    ],
+    ids=["distribution", "names", "plugin"],
+)
+def test_a_filter_that_matches_nothing_is_an_error_not_an_empty_run(options, message):
+    with pytest.raises(UnknownNameError) as info:
+        conformance_cases(**options)
+    assert str(info.value).startswith(message)
+
+
+def test_the_pytest_plugin_fails_when_the_marker_matches_no_module(tmp_path):
+    (tmp_path / "test_typo.py").write_text(textwrap.dedent('''
+        import pytest
+
+        @pytest.mark.rlmodules_conformance(distribution="rlmodules-lstmm")
+        def test_conformance(rlmodules_conformance_case):
+            rlmodules_conformance_case.check()
+    '''))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "test_typo.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "ERROR test_typo.py::test_conformance[no-matching-modules]" in out
+    assert ("@pytest.mark.rlmodules_conformance: conformance cases for "
+            "distribution='rlmodules-lstmm': no installed distribution 'rlmodules-lstmm' "
+            "provides modules") in out
+    assert "empty parameter set" not in out
