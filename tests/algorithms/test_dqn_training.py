@@ -190,3 +190,9 @@ def test_bad_settings_are_named():
                                                          v_max=1.0).build()
     with pytest.raises(ConfigError, match=r"training\(\) got an unknown setting 'minibatch_size'"):
         DQNConfig().training(minibatch_size=64)
+
+
+def test_scaling_out_is_refused_by_name():
+    with pytest.raises(ConfigError, match=r"DQNConfig samples and learns in this process; set "
+                       r"num_env_runners=0 and num_learners=0"):
+        DQNConfig().environment("CartPole-v1").env_runners(num_env_runners=2).build()
