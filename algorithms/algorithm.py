@@ -283,6 +283,14 @@ class Algorithm:
             close()
 
     # --- checkpoints -----------------------------------------------------------------------------
+    def save_extra_state(self, directory: Path) -> dict[str, Any]:
+        """Write state beyond module, optimizer and counters into the checkpoint being
+        staged in ``directory`` (e.g. a replay buffer); returns its JSON entry."""
+        return {}
+
+    def restore_extra_state(self, directory: Path, data: dict[str, Any]) -> None:
+        """Restore what :meth:`save_extra_state` wrote."""
+
     def save_to_path(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint of the whole algorithm (atomically); returns its directory."""
         from .checkpoint import save_algorithm

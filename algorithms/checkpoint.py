@@ -7,6 +7,7 @@ Layout (format version 1)::
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
     obs_normalization.safetensors      running mean/var of observations (MeanStdFilter only)
+    offpolicy.safetensors              off-policy algorithms: the replay buffer (see "extra")
 
 Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
 beside its target and swapped in, so a crash mid-save leaves the previous checkpoint intact.
@@ -67,6 +68,7 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
             "recent_lengths": list(algo.recent_lengths),
             "numpy_rng": algo.np_random.bit_generator.state,
             "optimizer": opt_data,
+            "extra": algo.save_extra_state(staging),
             "tensor_files": {
                 "optimizer": write_tensor_file(staging, "optimizer", opt_tensors),
                 "rng": write_tensor_file(staging, "rng", rng),
@@ -181,6 +183,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     window = algo.recent_returns.maxlen
     algo.recent_returns = collections.deque(state["recent_returns"], maxlen=window)
     algo.recent_lengths = collections.deque(state["recent_lengths"], maxlen=window)
+    algo.restore_extra_state(path, state.get("extra", {}))
     # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration

@@ -305,6 +305,28 @@ class AlgorithmConfig:
             )
         t = self.training_settings
         _check_int("train_batch_size", t["train_batch_size"], minimum=1)
+        self._validate_batching()
+        _check_number("gamma", t["gamma"], 0.0, 1.0)
+        if t["grad_clip"] is not None:
+            _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
+        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
+                   minimum=1)
+        interval = self.evaluation_settings["evaluation_interval"]
+        if interval is not None:
+            _check_int("evaluation_interval", interval, minimum=1)
+        overrides = self.evaluation_settings["evaluation_config"]
+        if overrides is not None and (
+                not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
+                or not isinstance(overrides.get("env_config", {}), Mapping)):
+            raise ConfigError(
+                f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
+                f"over env_config for the evaluation envs), got {overrides!r}"
+            )
+
+    def _validate_batching(self) -> None:
+        """On-policy batching and ``lr``: every env steps equally, minibatches fit the batch
+        (off-policy configs, whose ``train_batch_size`` is a replay sample, replace it)."""
+        t = self.training_settings
         _check_int("minibatch_size", t["minibatch_size"], minimum=1)
         _check_int("num_epochs", t["num_epochs"], minimum=1)
         _check_scaling(self.env_runner_settings, self.learner_settings)
@@ -324,22 +346,6 @@ class AlgorithmConfig:
                 f"train_batch_size={t['train_batch_size']}; use minibatch_size <= train_batch_size"
             )
         _check_schedule("lr", t["lr"], positive=True)
-        _check_number("gamma", t["gamma"], 0.0, 1.0)
-        if t["grad_clip"] is not None:
-            _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
-        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
-                   minimum=1)
-        interval = self.evaluation_settings["evaluation_interval"]
-        if interval is not None:
-            _check_int("evaluation_interval", interval, minimum=1)
-        overrides = self.evaluation_settings["evaluation_config"]
-        if overrides is not None and (
-                not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
-                or not isinstance(overrides.get("env_config", {}), Mapping)):
-            raise ConfigError(
-                f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
-                f"over env_config for the evaluation envs), got {overrides!r}"
-            )
 
     def build(self) -> Any:
         """Validate and build the algorithm (``build_algo`` is the same)."""

@@ -21,6 +21,8 @@ _LAZY = {
     "PPOCatalog": "ppo",
     "DefaultDQNTorchRLModule": "dqn",
     "DQNCatalog": "dqn",
+    "DefaultSACTorchRLModule": "sac",
+    "SACCatalog": "sac",
     "Categorical": "distributions",
     "DiagGaussian": "gaussians",
     "SquashedGaussian": "gaussians",

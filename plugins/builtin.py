@@ -20,6 +20,7 @@ def rlmodules_modules() -> dict[str, str]:
         "ppo": f"{_P}.ppo:DefaultPPOTorchRLModule",
         "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
         "ppo_action_masking": f"{_P}.action_masking:ActionMaskingPPOModule",
+        "sac": f"{_P}.sac:DefaultSACTorchRLModule",
     }
 
 
@@ -29,6 +30,7 @@ def rlmodules_catalogs() -> dict[str, str]:
         "bc": f"{_P}.bc:BCCatalog",
         "ppo": f"{_P}.ppo:PPOCatalog",
         "dqn": f"{_P}.dqn:DQNCatalog",
+        "sac": f"{_P}.sac:SACCatalog",
     }
 
 
