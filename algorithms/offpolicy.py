@@ -306,10 +306,11 @@ class OffPolicyAlgorithm(Algorithm):
         return self.learner_class(module=self.module, config=self.config,
                                   generator=self.torch_generator)
 
-    def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None
-                     ) -> Any:
-        if not explore or self.is_multi_agent:
-            return super()._new_sampler(explore=explore, env_seed=env_seed, num_envs=num_envs)
+    def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None,
+                     evaluation: bool = False) -> Any:
+        if not explore or evaluation or self.is_multi_agent:
+            return super()._new_sampler(explore=explore, env_seed=env_seed, num_envs=num_envs,
+                                        evaluation=evaluation)
         return ExplorationSampler(
             env_creator=self.env_creator, multi_module=self.module,
             num_envs=num_envs or self.config.num_envs,

@@ -55,6 +55,11 @@ class OffPolicyConfig(AlgorithmConfig):
                 f"{type(self).__name__} samples and learns in this process; set "
                 f"num_env_runners=0 and num_learners=0 (scaling out is PPO's for now)"
             )
+        if self.env_runner_settings.get("observation_filter", "NoFilter") != "NoFilter":
+            raise ConfigError(
+                f"{type(self).__name__} replays raw observations; set "
+                f"observation_filter='NoFilter' (MeanStdFilter is PPO's for now)"
+            )
         _check_int("rollout_fragment_length", self.env_runner_settings["rollout_fragment_length"],
                    minimum=1)
         _check_int("n_step", t["n_step"], minimum=1)
