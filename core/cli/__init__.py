@@ -17,7 +17,7 @@ from rlmodules.errors import RLModulesError
 __all__ = ["main"]
 
 #: Submodules of ``rlmodules.cli`` that contribute commands.
-COMMAND_MODULES: tuple[str, ...] = ("plugins", "check", "inspect", "record", "train")
+COMMAND_MODULES: tuple[str, ...] = ("plugins", "check", "inspect", "record", "train", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
