@@ -1,0 +1,116 @@
+"""Exported policies act exactly as their modules: greedy actions equal and distribution
+inputs within 1e-5 on 1,000 fresh observations, for the default PPO module (CartPole,
+Pendulum), the lstm module on StatelessCartPole (its state carried by each side for 10
+steps), the tiny Atari CNN on uint8 frames and a two-module MultiRLModule."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from rlmodules import MultiRLModuleSpec, RLModuleSpec, compute_actions
+from rlmodules.envs import StatelessCartPole
+from rlmodules.export import export, sample_observations
+from rlmodules_onnx import OnnxPolicy
+
+CARTPOLE = gym.make("CartPole-v1")
+PENDULUM = gym.make("Pendulum-v1")
+STATELESS = StatelessCartPole()
+FRAMES = gym.spaces.Box(0, 255, (84, 84, 3), np.uint8)
+TOLERANCE = 1e-5
+
+SPECS = {
+    "cartpole": RLModuleSpec(module_class="ppo", observation_space=CARTPOLE.observation_space,
+                             action_space=CARTPOLE.action_space),
+    "pendulum": RLModuleSpec(module_class="ppo", observation_space=PENDULUM.observation_space,
+                             action_space=PENDULUM.action_space),
+    "lstm": RLModuleSpec(module_class="lstm", observation_space=STATELESS.observation_space,
+                         action_space=STATELESS.action_space,
+                         model_config={"lstm_cell_size": 32, "dense_layers": [32]}),
+    "tiny_atari_cnn": RLModuleSpec(module_class="tiny_atari_cnn", observation_space=FRAMES,
+                                   action_space=gym.spaces.Discrete(6)),
+}
+
+
+@pytest.fixture(scope="module", params=list(SPECS))
+def exported(request, tmp_path_factory):
+    torch.manual_seed(0)
+    module = SPECS[request.param].build().eval()
+    return module, export(module, tmp_path_factory.mktemp(request.param), format="onnx")
+
+
+@pytest.fixture(scope="module")
+def exported_multi(tmp_path_factory):
+    torch.manual_seed(0)
+    module = MultiRLModuleSpec(rl_module_specs={"cart": SPECS["cartpole"],
+                                                "pendulum": SPECS["pendulum"]}).build().eval()
+    return module, export(module, tmp_path_factory.mktemp("multi"), format="onnx")
+
+
+def assert_same(expected, got):
+    """compute_actions' result (torch) and OnnxPolicy's (numpy) for one module."""
+    dist_diff = (expected["action_dist_inputs"].numpy() - got["action_dist_inputs"]).__abs__()
+    assert dist_diff.max() <= TOLERANCE
+    want, have = expected["actions"].numpy(), got["actions"]
+    if want.dtype.kind == "f":
+        assert np.abs(want - have).max() <= TOLERANCE
+    else:
+        assert want.dtype == have.dtype and np.array_equal(want, have)
+    env_want, env_have = expected["actions_for_env"], got["actions_for_env"]
+    assert env_want.dtype == env_have.dtype and env_want.shape == env_have.shape
+    assert np.allclose(env_want, env_have, atol=TOLERANCE, rtol=0)
+
+
+def test_greedy_actions_equal_the_modules_on_1000_observations(exported):
+    module, path = exported
+    policy = OnnxPolicy(path)
+    steps = 10 if module.is_stateful() else 1
+    observations = sample_observations(module.observation_space, 1000, seed=123)
+    torch_state = policy_state = None
+    if module.is_stateful():
+        torch_state = {k: v.expand(100, *v.shape) for k, v in module.get_initial_state().items()}
+    for step in range(steps):
+        obs = observations[step * (1000 // steps):(step + 1) * (1000 // steps)]
+        batch = {"obs": obs, **({"state_in": torch_state} if torch_state is not None else {})}
+        expected = compute_actions(module, batch, explore=False, for_env=True)
+        got = policy.compute_actions(obs, explore=False, state=policy_state)
+        assert_same(expected, got)
+        if module.is_stateful():  # each side carries its own state
+            torch_state, policy_state = expected["state_out"], got["state_out"]
+            for key in torch_state:
+                assert np.abs(torch_state[key].numpy() - policy_state[key]).max() <= TOLERANCE
+
+
+def test_a_single_observation_acts_and_the_manifest_says_what_the_graph_is(exported):
+    module, path = exported
+    out = OnnxPolicy(path).compute_actions(sample_observations(module.observation_space, 1))
+    assert out["actions_for_env"].shape[0] == 1
+    entry = json.loads((path / "manifest.json").read_text())["modules"]["default_policy"]
+    assert entry["verification"]["observations"] == 1000
+    assert entry["verification"]["max_abs_diff"] <= TOLERANCE
+    assert entry["inputs"][0]["name"] == "obs"
+    assert entry["inputs"][0]["shape"] == [None, *module.observation_space.shape]
+    assert entry["inputs"][0]["dtype"] == str(module.observation_space.dtype)
+    if module.is_stateful():
+        assert [i["name"] for i in entry["inputs"][1:]] == ["state_in/h", "state_in/c"]
+        assert entry["outputs"][-2:] == ["state_out/h", "state_out/c"]
+        assert np.array_equal(entry["initial_state"]["state_in/h"], np.zeros(32))
+
+
+def test_a_multi_rl_module_exports_one_graph_per_module_id(exported_multi):
+    module, path = exported_multi
+    assert sorted(p.name for p in path.iterdir()) == ["cart.onnx", "manifest.json",
+                                                      "pendulum.onnx"]
+    policy = OnnxPolicy(path)
+    assert policy.module_ids == ["cart", "pendulum"]
+    obs = {mid: sample_observations(module[mid].observation_space, 1000, seed=7)
+           for mid in module.keys()}
+    expected = compute_actions(module, {mid: {"obs": o} for mid, o in obs.items()},
+                               explore=False, for_env=True)
+    got = policy.compute_actions(obs)
+    for mid in module.keys():
+        assert_same(expected[mid], got[mid])
+    assert policy.compute_actions({"cart": obs["cart"][:1]}).keys() == {"cart"}
