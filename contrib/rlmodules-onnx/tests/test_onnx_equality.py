@@ -114,3 +114,23 @@ def test_a_multi_rl_module_exports_one_graph_per_module_id(exported_multi):
     for mid in module.keys():
         assert_same(expected[mid], got[mid])
     assert policy.compute_actions({"cart": obs["cart"][:1]}).keys() == {"cart"}
+
+
+def test_exploration_samples_the_modules_exploration_distribution(exported):
+    module, path = exported
+    policy = OnnxPolicy(path, seed=0)
+    obs = sample_observations(module.observation_space, 200, seed=5)
+    greedy = policy.compute_actions(obs)
+    explored = policy.compute_actions(obs, explore=True)
+    assert np.array_equal(explored["action_dist_inputs"], greedy["action_dist_inputs"])
+    dist = module.get_exploration_action_dist_cls().from_logits(
+        torch.as_tensor(explored["action_dist_inputs"]))
+    logp = dist.logp(torch.as_tensor(explored["actions"])).numpy()
+    assert np.allclose(explored["action_logp"], logp, atol=1e-4, rtol=1e-4)
+    if module.is_stateful():  # exploring moves the state as acting greedily does
+        for key, value in greedy["state_out"].items():
+            assert np.array_equal(explored["state_out"][key], value)
+    space = module.action_space
+    if isinstance(space, gym.spaces.Box):  # samples leave the bounds; actions_for_env do not
+        assert (explored["actions_for_env"] >= space.low).all()
+        assert (explored["actions_for_env"] <= space.high).all()
