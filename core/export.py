@@ -11,7 +11,6 @@ versions. The directory appears atomically, whole or not at all.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Mapping
@@ -126,6 +125,8 @@ def module_entries(module: Any) -> dict[str, Any]:
 def sample_observations(space: Any, n: int, *, seed: int = 0) -> Any:
     """``n`` observations drawn from ``space`` as one batch (numpy ``[n, ...]`` leaves, in
     the space's Dict/Tuple structure), reproducible for a ``seed``."""
+    import copy
+
     import gymnasium as gym
     import numpy as np
 

@@ -23,8 +23,8 @@ _COLUMNS = ("kind", "name", "plugin", "distribution", "version", "status")
 
 def register(subparsers: Any) -> None:
     """Add the ``list``, ``info`` and ``doctor`` commands."""
-    p = subparsers.add_parser("list", help="list registered modules, catalogs, distributions "
-                              "and checkpoint formats")
+    p = subparsers.add_parser("list", help="list registered modules, catalogs, distributions, "
+                              "checkpoint formats and export formats")
     p.add_argument("kind", nargs="?", help=f"one of {', '.join(registry.KINDS)} (or a pattern)")
     p.add_argument("pattern", nargs="?", help="shell-style pattern, e.g. 'lstm*' or '*/ppo'")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -28,7 +28,8 @@ __all__ = ["OnnxPolicy"]
 class OnnxPolicy:
     """The policy exported to ``directory`` (by ``rlmodules export ... --format onnx``).
 
-    ``seed`` seeds the numpy Generator (:attr:`rng`) that exploration draws from;
+    ``seed`` seeds the numpy Generator that exploration draws from (:attr:`rng`, made on
+    first use: importing ``numpy.random`` costs start-up time a greedy policy need not pay);
     ``num_threads`` sets onnxruntime's intra-op threads (``None``: its default). For an
     export of a MultiRLModule, observations, states and results are ``{module_id: ...}``.
 
@@ -47,13 +48,21 @@ class OnnxPolicy:
     ) -> None:
         self.directory = Path(directory)
         self.manifest = _read_manifest(self.directory)
-        self.rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng: np.random.Generator | None = None
         options = ort.SessionOptions()
         if num_threads is not None:
             options.intra_op_num_threads = num_threads
         self.multi_agent = bool(self.manifest["multi_agent"])
         self._graphs = {module_id: ModuleGraph(self.directory, entry, options)
                         for module_id, entry in self.manifest["modules"].items()}
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The Generator exploration draws from (seeded with ``seed``)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     @property
     def module_ids(self) -> list[str]:
@@ -73,15 +82,16 @@ class OnnxPolicy:
         gives them), ``state_out`` (stateful modules) and, when exploring,
         ``action_logp`` and ``action_prob``.
         """
+        rng = self.rng if explore else None
         if not self.multi_agent:
-            return self._graph(None).act(obs, state, explore, self.rng)
+            return self._graph(None).act(obs, state, explore, rng)
         if not isinstance(obs, dict):
             raise BatchError(
                 f"this policy is multi-agent (module ids {self.module_ids}): pass "
                 f"observations as {{module_id: obs}}, got {type(obs).__name__}"
             )
         states = state or {}
-        return {mid: self._graph(mid).act(o, states.get(mid), explore, self.rng)
+        return {mid: self._graph(mid).act(o, states.get(mid), explore, rng)
                 for mid, o in obs.items()}
 
     def _graph(self, module_id: str | None) -> ModuleGraph:

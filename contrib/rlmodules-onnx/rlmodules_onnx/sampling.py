@@ -20,9 +20,6 @@ __all__ = ["SUPPORTED", "sample"]
 _LOG_2PI = math.log(2 * math.pi)
 _LOG_2 = math.log(2.0)
 
-Sampler = Callable[[dict[str, Any], np.ndarray, np.random.Generator], tuple[Any, np.ndarray]]
-
-
 def sample(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
     """Draw actions from the distribution ``desc`` describes; returns ``(actions, logp)``."""
     sampler = _SAMPLERS.get(desc.get("type"))
@@ -35,17 +32,18 @@ def sample(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -
     return sampler(desc, inputs, rng)
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-
-
 def _categorical(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -> Any:
-    log_probs = _log_softmax(inputs)
-    # Gumbel-max: argmax(log p + G) with Gumbel noise G is distributed as p.
-    index = (log_probs + rng.gumbel(size=log_probs.shape)).argmax(-1)
-    logp = np.take_along_axis(log_probs, index[..., None], -1)[..., 0]
-    return index + int(desc["start"]), logp.astype(np.float32)
+    # Few numpy calls: this runs once per env step, where each call's overhead counts.
+    shifted = inputs - inputs.max(-1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(-1))
+    # Gumbel-max: argmax(logits + G) with Gumbel noise G is distributed as softmax(logits).
+    index = (shifted + rng.gumbel(size=shifted.shape)).argmax(-1)
+    if shifted.ndim == 2:
+        chosen = shifted[np.arange(len(index)), index]
+    else:
+        chosen = np.take_along_axis(shifted, index[..., None], -1)[..., 0]
+    start = int(desc["start"])
+    return (index + start if start else index), (chosen - log_norm).astype(np.float32)
 
 
 def _multi_categorical(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -> Any:
@@ -100,7 +98,8 @@ def _multi_distribution(desc: dict[str, Any], inputs: np.ndarray, rng: np.random
     return dict(zip(desc["keys"], (a for a, _ in drawn))), logp
 
 
-_SAMPLERS: dict[Any, Sampler] = {
+# Each takes (description, inputs, rng) and returns (actions, logp).
+_SAMPLERS: dict[Any, Callable[..., tuple[Any, Any]]] = {
     "categorical": _categorical,
     "multi_categorical": _multi_categorical,
     "bernoulli": _bernoulli,

@@ -19,7 +19,7 @@ from rlmodules_onnx import OnnxPolicy
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
 STATELESS = StatelessCartPole()
-FRAMES = gym.spaces.Box(0, 255, (84, 84, 3), np.uint8)
+FRAMES = gym.spaces.Box(0, 255, (64, 64, 4), np.uint8)  # 4 stacked frames
 TOLERANCE = 1e-5
 
 SPECS = {

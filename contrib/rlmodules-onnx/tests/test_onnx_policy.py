@@ -3,6 +3,8 @@ import torch, verification that catches an unfaithful graph, and clear errors.""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -43,22 +45,23 @@ def cartpole(tmp_path_factory):
                           action_space=env.action_space,
                           model_config={"fcnet_hiddens": [16]}).build()
     module.save_to_path(root / "ckpt")
-    assert main(["export", str(root / "ckpt"), "--format", "onnx", "--out",
-                 str(root / "onnx")]) == 0
-    return module.eval(), root / "onnx"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["export", str(root / "ckpt"), "--format", "onnx", "--out",
+                     str(root / "onnx")]) == 0
+    return module.eval(), root / "onnx", printed.getvalue()
 
 
-def test_the_cli_writes_a_verified_export(cartpole, capsys):
-    _, path = cartpole
-    main(["export", str(path.parent / "ckpt"), "--out", str(path)])  # replaces the last one
-    out = capsys.readouterr().out.splitlines()
+def test_the_cli_writes_a_verified_export(cartpole):
+    _, path, printed = cartpole
+    out = printed.splitlines()
     assert out[0].startswith(f"default_policy: {path / 'default_policy.onnx'}  verified on "
                              f"1000 observations (max |diff| ")
     assert out[1] == f"manifest: {path / 'manifest.json'}"
 
 
 def test_an_onnx_episode_is_the_modules_episode(cartpole):
-    module, path = cartpole
+    module, path, _ = cartpole
     policy = OnnxPolicy(path)
     expected = cartpole_episode(lambda obs: compute_actions(
         module, {"obs": obs}, explore=False, for_env=True)["actions_for_env"][0], seed=3)
@@ -77,7 +80,7 @@ def test_the_trained_cartpole_policy_returns_500_through_onnx(tmp_path):
 
 
 def test_exploration_is_seeded_and_reports_logp(cartpole):
-    module, path = cartpole
+    module, path, _ = cartpole
     obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
     first = OnnxPolicy(path, seed=1).compute_actions(obs, explore=True)
     again = OnnxPolicy(path, seed=1).compute_actions(obs, explore=True)
@@ -118,7 +121,7 @@ BLOCKED_TORCH = textwrap.dedent("""
 
 
 def test_onnx_policy_acts_where_torch_cannot_be_imported(cartpole):
-    _, path = cartpole
+    _, path, _ = cartpole
     result = subprocess.run([sys.executable, "-c", BLOCKED_TORCH, str(path)],
                             capture_output=True, text=True, check=True)
     out = json.loads(result.stdout)
@@ -129,7 +132,7 @@ def test_onnx_policy_acts_where_torch_cannot_be_imported(cartpole):
 
 
 def test_bad_inputs_get_clear_errors(cartpole, tmp_path):
-    _, path = cartpole
+    _, path, _ = cartpole
     policy = OnnxPolicy(path)
     with pytest.raises(BatchError, match=r"observation 'obs' has shape \(4,\); the policy takes "
                        r"a batch \[B, 4\] \(add a batch axis: obs\[None\]\)"):
