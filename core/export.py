@@ -71,8 +71,11 @@ def export(
     """Export ``source`` (a module, or the path of a module checkpoint) to the directory ``out``.
 
     ``format`` is a registered export-format name (``rlmodules list export_format``). A
-    checkpoint loads as its inference-only build; an existing ``out`` is replaced only if
-    it is empty or an earlier export. Returns the directory.
+    checkpoint loads as its inference-only build on the CPU; a module is exported from a
+    CPU copy in eval mode (the module itself is left as it was). A plain MultiRLModule
+    holding only ``"default_policy"`` (a single-agent training run) exports as that
+    module. An existing ``out`` is replaced only if it is empty or an earlier export.
+    Returns the directory.
 
     Example::
 
@@ -165,11 +168,16 @@ def _resolve_format(name: str) -> tuple[ExportFormat, dict[str, Any]]:
 
 
 def _load(source: Any) -> Any:
+    import copy  # here, not at the top: OnnxPolicy reads manifests and starts fast
+
     from .rl_module import RLModule
 
     module: Any
     if isinstance(source, RLModule):
-        module = source
+        # A CPU copy: the caller's module keeps its device and training mode.
+        module = copy.deepcopy(source)
+        if hasattr(module, "to"):
+            module = module.to("cpu")
     elif isinstance(source, (str, os.PathLike)):
         module = RLModule.from_checkpoint(source, inference_only=True, device="cpu")
     else:
@@ -177,7 +185,18 @@ def _load(source: Any) -> Any:
             f"export needs an RLModule or the path of a module checkpoint, got "
             f"{type(source).__name__}"
         )
-    return module.eval()
+    return _single(module).eval()
+
+
+def _single(module: Any) -> Any:
+    """The module itself, or the one module of a plain MultiRLModule that holds only
+    ``DEFAULT_MODULE_ID`` (what the trainer saves for a single-agent run)."""
+    from .multi_rl_module import MultiRLModule
+    from .rl_module import DEFAULT_MODULE_ID
+
+    if type(module) is MultiRLModule and list(module.keys()) == [DEFAULT_MODULE_ID]:
+        return module[DEFAULT_MODULE_ID]
+    return module
 
 
 def _manifest(module: Any, provenance: dict[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import rlmodules
-from rlmodules import CheckpointError, ExportError, RLModuleSpec, UnknownNameError, registry
+from rlmodules import (
+    CheckpointError,
+    ExportError,
+    MultiRLModuleSpec,
+    RLModuleSpec,
+    UnknownNameError,
+    registry,
+)
 from rlmodules.cli import main
 from rlmodules.export import MANIFEST_FILE, export, read_manifest, sample_observations
 from safetensors.numpy import save_file
@@ -72,6 +79,28 @@ def test_a_checkpoint_exports_its_inference_only_build_with_the_manifest(tmp_pat
     with pytest.raises(ExportError, match="export needs an RLModule or the path of a module "
                        "checkpoint, got int"):
         export(3, tmp_path / "other", format="weights")
+
+
+def test_the_cli_exports_and_a_module_is_exported_from_a_copy(tmp_path, weights, capsys):
+    module = _module()
+    export(module, tmp_path / "direct", format="weights")
+    assert module.training and weights.seen[0][0] is not module
+    path = module.save_to_path(tmp_path / "ckpt")
+    assert main(["export", str(path), "--format", "weights", "--out", str(tmp_path / "out"),
+                 "--no-verify"]) == 0
+    assert weights.seen[-1][1] is False
+    assert capsys.readouterr().out.splitlines() == [
+        f"default_policy: {tmp_path / 'out' / 'weights.safetensors'}  not verified",
+        f"manifest: {tmp_path / 'out' / 'manifest.json'}"]
+
+
+def test_a_single_agent_training_runs_multi_rl_module_exports_as_its_module(tmp_path, weights):
+    multi = MultiRLModuleSpec(rl_module_specs={"default_policy": RLModuleSpec(
+        module_class="ppo", observation_space=OBS, action_space=ACTIONS)}).build()
+    manifest = read_manifest(export(multi.save_to_path(tmp_path / "ckpt"), tmp_path / "out",
+                                    format="weights"))
+    assert manifest["multi_agent"] is False
+    assert type(weights.seen[0][0]).__name__ == "DefaultPPOTorchRLModule"
 
 
 def test_the_export_format_kind_is_listed(weights, capsys):

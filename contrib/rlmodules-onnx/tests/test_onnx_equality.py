@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from rlmodules import MultiRLModuleSpec, RLModuleSpec, compute_actions
+from rlmodules import BatchError, MultiRLModuleSpec, RLModuleSpec, compute_actions
 from rlmodules.envs import StatelessCartPole
 from rlmodules.export import export, sample_observations
 from rlmodules_onnx import OnnxPolicy
@@ -42,26 +42,44 @@ def exported(request, tmp_path_factory):
     return module, export(module, tmp_path_factory.mktemp(request.param), format="onnx")
 
 
+#: Dict / Tuple observations (a Discrete leaf one-hot encoded in the graph) and actions.
+STRUCTURED = RLModuleSpec(
+    module_class="ppo",
+    observation_space=gym.spaces.Dict({
+        "mode": gym.spaces.Discrete(3),
+        "pose": gym.spaces.Tuple([gym.spaces.Box(-1.0, 1.0, (2,), np.float32),
+                                  gym.spaces.MultiBinary(2)]),
+    }),
+    action_space=gym.spaces.Dict({"move": gym.spaces.Discrete(3),
+                                  "aim": gym.spaces.Box(-1.0, 1.0, (2,), np.float32)}),
+)
+
+
 @pytest.fixture(scope="module")
 def exported_multi(tmp_path_factory):
     torch.manual_seed(0)
     module = MultiRLModuleSpec(rl_module_specs={"cart": SPECS["cartpole"],
-                                                "pendulum": SPECS["pendulum"]}).build().eval()
+                                                "structured": STRUCTURED}).build().eval()
     return module, export(module, tmp_path_factory.mktemp("multi"), format="onnx")
 
 
 def assert_same(expected, got):
     """compute_actions' result (torch) and OnnxPolicy's (numpy) for one module."""
-    dist_diff = (expected["action_dist_inputs"].numpy() - got["action_dist_inputs"]).__abs__()
+    dist_diff = np.abs(expected["action_dist_inputs"].numpy() - got["action_dist_inputs"])
     assert dist_diff.max() <= TOLERANCE
-    want, have = expected["actions"].numpy(), got["actions"]
-    if want.dtype.kind == "f":
-        assert np.abs(want - have).max() <= TOLERANCE
+    actions, env_actions = expected["actions"], expected["actions_for_env"]
+    if isinstance(actions, dict):  # a Dict action space: leaf by leaf
+        assert actions.keys() == got["actions"].keys() == got["actions_for_env"].keys()
+        pairs = [(actions[k].numpy(), got["actions"][k]) for k in actions]
+        pairs += [(env_actions[k], got["actions_for_env"][k]) for k in actions]
     else:
-        assert want.dtype == have.dtype and np.array_equal(want, have)
-    env_want, env_have = expected["actions_for_env"], got["actions_for_env"]
-    assert env_want.dtype == env_have.dtype and env_want.shape == env_have.shape
-    assert np.allclose(env_want, env_have, atol=TOLERANCE, rtol=0)
+        pairs = [(actions.numpy(), got["actions"]), (env_actions, got["actions_for_env"])]
+    for want, have in pairs:
+        assert want.dtype == have.dtype and want.shape == have.shape
+        if want.dtype.kind == "f":
+            assert np.abs(want - have).max() <= TOLERANCE
+        else:
+            assert np.array_equal(want, have)
 
 
 def test_greedy_actions_equal_the_modules_on_1000_observations(exported):
@@ -103,9 +121,13 @@ def test_a_single_observation_acts_and_the_manifest_says_what_the_graph_is(expor
 def test_a_multi_rl_module_exports_one_graph_per_module_id(exported_multi):
     module, path = exported_multi
     assert sorted(p.name for p in path.iterdir()) == ["cart.onnx", "manifest.json",
-                                                      "pendulum.onnx"]
+                                                      "structured.onnx"]
     policy = OnnxPolicy(path)
-    assert policy.module_ids == ["cart", "pendulum"]
+    assert policy.module_ids == ["cart", "structured"]
+    entry = json.loads((path / "manifest.json").read_text())["modules"]["structured"]
+    assert [(i["name"], i["dtype"]) for i in entry["inputs"]] == [
+        ("obs/mode", "int64"), ("obs/pose/0", "float32"), ("obs/pose/1", "int8")]
+    assert entry["outputs"] == ["action_dist_inputs", "actions/move", "actions/aim"]
     obs = {mid: sample_observations(module[mid].observation_space, 1000, seed=7)
            for mid in module.keys()}
     expected = compute_actions(module, {mid: {"obs": o} for mid, o in obs.items()},
@@ -114,6 +136,21 @@ def test_a_multi_rl_module_exports_one_graph_per_module_id(exported_multi):
     for mid in module.keys():
         assert_same(expected[mid], got[mid])
     assert policy.compute_actions({"cart": obs["cart"][:1]}).keys() == {"cart"}
+
+
+def test_multi_agent_inputs_get_clear_errors(exported_multi):
+    _, path = exported_multi
+    policy = OnnxPolicy(path)
+    with pytest.raises(BatchError, match=r"this policy is multi-agent \(module ids \['cart', "
+                       r"'structured'\]\): pass observations as \{module_id: obs\}, got "
+                       r"ndarray"):
+        policy.compute_actions(np.zeros((1, 4), np.float32))
+    with pytest.raises(BatchError, match=r"unknown module id 'p9'; this policy has \['cart', "
+                       r"'structured'\]"):
+        policy.compute_actions({"p9": np.zeros((1, 4), np.float32)})
+    with pytest.raises(BatchError, match=r"obs must be a dict with keys \['mode', 'pose'\], "
+                       r"got \['mode'\]"):
+        policy.compute_actions({"structured": {"mode": np.zeros(1, np.int64)}})
 
 
 def test_exploration_samples_the_modules_exploration_distribution(exported):
