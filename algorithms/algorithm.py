@@ -87,7 +87,7 @@ class Algorithm:
         resumed = Algorithm.from_checkpoint(path)
     """
 
-    default_module_class = "ppo"
+    default_module_class = "rlmodules/ppo"
 
     def __init__(self, config: AlgorithmConfig) -> None:
         config.validate()

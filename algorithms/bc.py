@@ -115,7 +115,7 @@ class BC(Algorithm):
     The default module is ``"bc"`` (policy only). ``evaluate()`` plays greedy episodes.
     """
 
-    default_module_class = "bc"
+    default_module_class = "rlmodules/bc"
 
     def __init__(self, config: AlgorithmConfig) -> None:
         super().__init__(config)

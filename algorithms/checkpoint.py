@@ -7,26 +7,33 @@ Layout (format version 1)::
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
 
-Nothing is unpickled; tensor files are checksummed; the directory is written beside its
-target and swapped in, so a crash mid-save leaves the previous checkpoint intact. Envs are
-not saved: a restored run starts fresh episodes (reseeded from the saved counters).
+Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
+beside its target and swapped in, so a crash mid-save leaves the previous checkpoint intact.
+Classes are recorded by qualified registered name with the distribution that provides them,
+and nothing named in the file is imported (``allow_import`` opts in). A restore checks every
+part before it changes anything. Envs are not saved: a restored run starts fresh episodes
+(reseeded from the saved counters).
 """
 
 from __future__ import annotations
 
 import collections
-import json
+import contextlib
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from rlmodules._atomic import atomic_directory
+from rlmodules._json_file import read_json_file, write_json_file
 from rlmodules._tensor_file import read_tensor_file, write_tensor_file
-from rlmodules.errors import CheckpointError
+from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
+from rlmodules.registry import untrusted_input
 
 from .algorithm import MODULE_COMPONENT
-from .config import AlgorithmConfig, _is_import_path, _resolve_import_path
+from .config import AlgorithmConfig, _env_named, map_class_refs
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -35,7 +42,7 @@ __all__ = ["save_algorithm", "restore_algorithm", "restore_component", "load_alg
            "saved_config"]
 
 FORMAT = "rlmodules.algorithm"
-VERSION = 1
+VERSION = 2  # 2: checksummed state file, classes recorded with their distribution
 STATE_FILE = "algorithm_state.json"
 
 
@@ -49,7 +56,7 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
             "format": FORMAT,
             "version": VERSION,
             "algorithm_class": f"{type(algo).__module__}:{type(algo).__qualname__}",
-            "config": algo.config.to_dict(),
+            "config": _with_provenance(algo.config.to_dict()),
             "iteration": algo.iteration,
             "timesteps": algo.timesteps,
             "episodes": algo.episodes,
@@ -62,8 +69,27 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
                 "rng": write_tensor_file(staging, "rng", rng),
             },
         }
-        (staging / STATE_FILE).write_text(json.dumps(state, indent=1))
+        write_json_file(staging / STATE_FILE, state)
     return target.expanduser().absolute()
+
+
+def _with_provenance(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with each registered class name of its module spec written as the module
+    checkpoint writes it: qualified, with the providing distribution and version (so the
+    run loads the same class whatever else is installed later, or says what to install)."""
+    from rlmodules import registry
+    from rlmodules._module_metadata import provenance
+
+    spec = config.get("rl_module_spec")
+    if spec is None:
+        return config
+
+    def qualify(kind: str, ref: Any) -> Any:
+        if isinstance(ref, str) and ":" not in ref:
+            return provenance(kind, registry.record(kind, ref).qualified_name)
+        return ref
+
+    return {**config, "rl_module_spec": {**spec, "spec": map_class_refs(spec["spec"], qualify)}}
 
 
 def _read_state(path: Path) -> dict[str, Any]:
@@ -75,29 +101,68 @@ def _read_state(path: Path) -> dict[str, Any]:
             f"save_to_path() wrote, or a module checkpoint with component="
             f"'{MODULE_COMPONENT}/<module_id>'"
         )
-    try:
-        state = json.loads(state_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{state_file} is corrupted: {exc}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    state = read_json_file(state_file, require_checksum=False)
+    if state.get("format") != FORMAT:
         raise CheckpointError(f"{state_file} is not a {FORMAT!r} file")
-    if not isinstance(state.get("version"), int) or state["version"] > VERSION:
+    version = state.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= VERSION:
         raise CheckpointError(
-            f"{state_file} has format version {state.get('version')!r}; this rlmodules reads "
-            f"versions up to {VERSION} (upgrade rlmodules to read it)"
+            f"{state_file} has format version {version!r}; this rlmodules reads versions "
+            f"1 to {VERSION} (upgrade rlmodules to read a newer one)"
         )
+    if version >= 2:
+        read_json_file(state_file)  # checksummed since version 2
+    problem = _state_problem(state)
+    if problem:
+        raise CheckpointError(f"{state_file} is malformed: {problem}")
     return state
 
 
+def _state_problem(state: Mapping[str, Any]) -> str | None:
+    """What is wrong with the fields a restore reads (``None``: all usable)."""
+    def count(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    def numbers(value: Any) -> bool:
+        return isinstance(value, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+    checks = {
+        "config": isinstance(state.get("config"), dict),
+        "iteration": count(state.get("iteration")),
+        "timesteps": count(state.get("timesteps")),
+        "episodes": count(state.get("episodes")),
+        "recent_returns": numbers(state.get("recent_returns")),
+        "recent_lengths": numbers(state.get("recent_lengths")),
+        "numpy_rng": isinstance(state.get("numpy_rng"), dict),
+        "optimizer": isinstance(state.get("optimizer"), dict)
+        and isinstance(state["optimizer"].get("param_groups"), list)
+        and isinstance(state["optimizer"].get("scalars", {}), dict),
+        "tensor_files": isinstance(state.get("tensor_files"), dict)
+        and all(isinstance(state["tensor_files"].get(k), dict) for k in ("optimizer", "rng")),
+    }
+    bad = [field for field, ok in checks.items() if not ok]
+    return f"bad or missing {', '.join(bad)}" if bad else None
+
+
 def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
+    """Restore everything, or nothing: every part is read and checked against ``algo``
+    before the first weight, optimizer slot, RNG or counter changes."""
     path = Path(path)
     state = _read_state(path)
     optimizer = read_tensor_file(path, state["tensor_files"]["optimizer"])
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
-    algo.module.restore_from_path(path / MODULE_COMPONENT)
-    algo.learner.set_optimizer_state(optimizer, state["optimizer"])
-    torch.set_rng_state(rng["torch_global"])
-    algo.torch_generator.set_state(rng["learner"])
+    apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
+    torch_rng = _checked_rng(rng, path)
+    np_random = np.random.Generator(type(algo.np_random.bit_generator)())
+    try:
+        np_random.bit_generator.state = state["numpy_rng"]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path / STATE_FILE} holds a bad numpy_rng state: {exc}") from None
+    algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
+    apply_optimizer()
+    torch.set_rng_state(torch_rng["torch_global"])
+    algo.torch_generator.set_state(torch_rng["learner"])
     algo.np_random.bit_generator.state = state["numpy_rng"]
     algo.iteration = state["iteration"]
     algo.timesteps = state["timesteps"]
@@ -109,6 +174,18 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration
     algo.sampler = algo._new_sampler(explore=True, env_seed=seed)
+
+
+def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, torch.Tensor]:
+    for key in ("torch_global", "learner"):
+        tensor = rng.get(key)
+        try:
+            if tensor is None or tensor.dtype != torch.uint8:
+                raise ValueError("missing or not a uint8 tensor")
+            torch.Generator().set_state(tensor)  # the same check set_rng_state makes
+        except (RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: bad {key} RNG state ({exc})") from None
+    return rng
 
 
 def restore_component(algo: Algorithm, path: str | Path, component: str) -> None:
@@ -134,8 +211,9 @@ def restore_component(algo: Algorithm, path: str | Path, component: str) -> None
 
 def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dict[str, Any]]:
     """The env (a gymnasium id or an import path) and ``env_config`` the algorithm
-    checkpoint at ``path`` was trained with. An import path is accepted only if this program
-    already imported its module (or with ``allow_import``), as for :func:`saved_config`."""
+    checkpoint at ``path`` was trained with. A name that would import a module (``pkg:Cls``
+    or gymnasium's ``module:Env-v0``) is accepted only if this program already imported that
+    module (or with ``allow_import``), as for :func:`saved_config`."""
     data = _read_state(Path(path))["config"]
     env = data.get("env")
     if not isinstance(env, str):
@@ -144,34 +222,89 @@ def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dic
             f"local function, which cannot be saved); name the env yourself: a gymnasium id "
             f"or an import path 'pkg.mod:Name'"
         )
-    if _is_import_path(env):
-        _resolve_import_path(env, "env", allow_import)
-    return env, dict(data.get("env_config") or {})
+    env_config = data.get("env_config") or {}
+    if not isinstance(env_config, dict):
+        raise CheckpointError(f"the algorithm checkpoint {path} holds a bad env_config")
+    with _loading(path, allow_import):
+        if ":" in env:
+            _env_named(env)
+    return env, dict(env_config)
 
 
 def saved_config(path: str | Path, *, allow_import: bool = False) -> AlgorithmConfig:
     """The config stored in the algorithm checkpoint at ``path``."""
     path = Path(path)
     data = _read_state(path)["config"]
-    config_ref = data.get("config_class", "")
-    config_class = _resolve_import_path(
-        config_ref, "config class", allow_import or config_ref.startswith("rlmodules.")
-    )
-    if not (isinstance(config_class, type) and issubclass(config_class, AlgorithmConfig)):
-        raise CheckpointError(f"{config_ref!r} in {path} is not an AlgorithmConfig class")
     missing = data.get("not_serialised") or []
     if missing:
         raise CheckpointError(
             f"the checkpoint's config could not save {missing} (lambdas or local "
             f"functions); pass the same config: from_checkpoint(path, config=config)"
         )
-    return config_class.from_dict(data, allow_import=allow_import)
+    with _loading(path, allow_import):
+        config_class = _config_class(data.get("config_class"), path)
+        spec = data.get("rl_module_spec")
+        if isinstance(spec, dict) and isinstance(spec.get("spec"), dict):
+            resolve = _recorded_class_resolver(path)
+            data = {**data, "rl_module_spec": {**spec, "spec": map_class_refs(spec["spec"],
+                                                                             resolve)}}
+        return config_class.from_dict(data, allow_import=allow_import)
+
+
+def _config_class(ref: Any, path: Path) -> type[AlgorithmConfig]:
+    from rlmodules import registry
+
+    try:
+        config_class = registry.import_object(ref, what="config class")
+    except UnknownNameError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    if not (isinstance(config_class, type) and issubclass(config_class, AlgorithmConfig)):
+        raise CheckpointError(f"{ref!r} in {path} is not an AlgorithmConfig class")
+    return config_class
+
+
+def _recorded_class_resolver(path: Path) -> Callable[[str, Any], Any]:
+    """Classes recorded as ``{"name", "distribution", "version"}`` resolve as a module
+    checkpoint's do (naming what to install); other references stay as they are."""
+    from rlmodules._module_build import resolve_class
+    from rlmodules._module_metadata import class_ref_problem
+
+    def resolve(kind: str, ref: Any) -> Any:
+        if not isinstance(ref, dict):
+            return ref
+        problem = class_ref_problem(ref, optional=False)
+        if problem:
+            raise CheckpointError(f"{path / STATE_FILE}: a {kind} class entry {problem}")
+        return resolve_class(kind, ref, path)
+
+    return resolve
+
+
+@contextlib.contextmanager
+def _loading(path: str | Path, allow_import: bool) -> Iterator[None]:
+    """Resolve names read from the checkpoint at ``path`` without importing (see
+    ``registry.untrusted_input``); a config error there is a checkpoint error."""
+    with untrusted_input(path, allow_import=allow_import):
+        try:
+            yield
+        except CheckpointError:
+            raise
+        except RLModulesError as exc:
+            raise CheckpointError(f"the algorithm checkpoint {path}: {exc}") from None
 
 
 def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool
                    ) -> Algorithm:
+    from rlmodules._module_build import pins_of
+    from rlmodules._module_metadata import read_metadata
+    from rlmodules.decisions import pinned_action_dists
+
     if config is None:
         config = saved_config(path, allow_import=allow_import)
-    algo = config.build()
+    module_dir = Path(path) / MODULE_COMPONENT
+    with _loading(path, allow_import):
+        pins = pins_of(read_metadata(module_dir)["module"], module_dir)
+        with pinned_action_dists(pins):  # the distributions the module was saved with
+            algo = config.build()
     restore_algorithm(algo, path)
     return algo

@@ -13,12 +13,11 @@ import copy
 import importlib
 import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from rlmodules.errors import ConfigError, did_you_mean
+from rlmodules.errors import ConfigError, UnknownNameError, did_you_mean
 from rlmodules.model_config import DefaultModelConfig
 
 __all__ = ["AlgorithmConfig", "PPOConfig", "env_name", "make_env_creator"]
@@ -333,10 +332,16 @@ class AlgorithmConfig:
                     f"unknown algorithm config section {key!r}.{did_you_mean(str(key), known)} "
                     f"Known sections: {', '.join(known)}"
                 )
-        config = cls()
+        from rlmodules.registry import untrusted_input
+
+        with untrusted_input("an algorithm config's data", allow_import=allow_import):
+            return cls()._load_dict(data)
+
+    def _load_dict(self, data: Mapping[str, Any]) -> AlgorithmConfig:
+        config = self
         env = data.get("env")
         if isinstance(env, str) and ":" in env:
-            env = _resolve_import_path(env, "env", allow_import)
+            env = _env_named(env)
         config.environment(env, env_config=data.get("env_config") or {})
         config.env_runners(**(data.get("env_runners") or {}))
         config.training(**(data.get("training") or {}))
@@ -348,7 +353,7 @@ class AlgorithmConfig:
             config.rl_module(model_config=data["model_config"])
         mapping_fn = data.get("policy_mapping_fn")
         if isinstance(mapping_fn, str):
-            mapping_fn = _resolve_import_path(mapping_fn, "policy_mapping_fn", allow_import)
+            mapping_fn = _import_named(mapping_fn, "policy_mapping_fn")
         config.multi_agent(policies=data.get("policies"), policy_mapping_fn=mapping_fn)
         config.debugging(seed=data.get("seed"))
         return config
@@ -443,8 +448,8 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     RLlib's ``register_env`` convention).
     """
     env_config = dict(env_config or {})
-    if isinstance(env, str) and _is_import_path(env):
-        env = _import_env(env)
+    if isinstance(env, str) and ":" in env:
+        env = _env_named(env)
     if isinstance(env, str):
         return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
@@ -505,23 +510,31 @@ class RegisteredEnvCreator:
             ) from None
 
 
-def _is_import_path(env: str) -> bool:
-    """``"pkg.mod:Name"`` where ``Name`` is a Python identifier (gymnasium's own
-    ``"module:EnvId-v0"`` form has a version suffix and goes to ``gym.make``)."""
-    module, sep, name = env.partition(":")
-    return bool(sep and module and name.isidentifier())
+def _env_named(env: str) -> Any:
+    """An env given as a string with a ``:``: ``"pkg.mod:Name"`` is the env class or factory
+    it names; gymnasium's own ``"module:EnvId-v0"`` stays an id (``gym.make`` imports
+    ``module``), after checking here that naming ``module`` may import it."""
+    from rlmodules import registry
+
+    module, _, name = env.partition(":")
+    if name.isidentifier():
+        return _import_named(env, "env")
+    try:
+        registry.check_import_allowed(module, what=f"env id {env!r}")
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None
+    return env
 
 
-def _import_env(path: str) -> Any:
-    module_name, _, name = path.partition(":")
+def _import_named(path: str, field: str) -> Any:
+    """What ``path`` names, through the registry's one import function (which refuses to
+    import modules named by a file)."""
+    from rlmodules import registry
+
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"env {path!r}: cannot import {module_name!r} ({exc})") from None
-    try:
-        return getattr(module, name)
-    except AttributeError:
-        raise ConfigError(f"env {path!r}: module {module_name!r} has no {name!r}") from None
+        return registry.import_object(path, what=field)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _parameters(cls: type) -> Mapping[str, Any]:
@@ -605,22 +618,6 @@ def _callable_ref(value: Any, field: str, skipped: list[str]) -> Any:
     return f"{module}:{qualname}"
 
 
-def _resolve_import_path(path: str, field: str, allow_import: bool) -> Any:
-    module_name, _, qualname = path.partition(":")
-    if module_name not in sys.modules and not allow_import:
-        raise ConfigError(
-            f"{field} {path!r} lives in module {module_name!r}, which this program has not "
-            f"imported; import it first, or pass allow_import=True if you trust this config"
-        )
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot find {field} {path!r}: {exc}") from None
-    return obj
-
-
 def _model_config_ref(config: Any) -> Any:
     if config is None:
         return None
@@ -628,12 +625,46 @@ def _model_config_ref(config: Any) -> Any:
 
 
 def _spec_from(data: Mapping[str, Any]) -> Any:
+    """The spec in ``data``, its import paths resolved now (inside the caller's trust
+    scope) so that no later ``build()`` imports what a file named."""
     from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
 
     kinds = {"RLModuleSpec": RLModuleSpec, "MultiRLModuleSpec": MultiRLModuleSpec}
     kind = data.get("kind")
-    if kind not in kinds:
+    if kind not in kinds or not isinstance(data.get("spec"), Mapping):
         raise ConfigError(
-            f"rl_module_spec kind must be one of {sorted(kinds)}, got {kind!r}"
+            f"rl_module_spec must be {{'kind': one of {sorted(kinds)}, 'spec': {{...}}}}, "
+            f"got {data!r:.200}"
         )
-    return kinds[kind].from_dict(data["spec"])
+    return kinds[kind].from_dict(map_class_refs(data["spec"], _resolve_import_path))
+
+
+def map_class_refs(spec: Mapping[str, Any], resolve: Callable[[str, Any], Any]
+                   ) -> dict[str, Any]:
+    """A spec dict (``to_dict`` output of an RLModuleSpec or MultiRLModuleSpec) with each
+    class reference ``ref`` replaced by ``resolve(kind, ref)``."""
+    out = dict(spec)
+    for field, kind in (("module_class", "module"), ("catalog_class", "catalog"),
+                        ("multi_rl_module_class", "module")):
+        if out.get(field) is not None:
+            out[field] = resolve(kind, out[field])
+    subs = out.get("rl_module_specs")
+    if isinstance(subs, Mapping) and "module_class" in subs:
+        out["rl_module_specs"] = map_class_refs(subs, resolve)
+    elif isinstance(subs, Mapping):
+        out["rl_module_specs"] = {
+            mid: map_class_refs(sub, resolve) if isinstance(sub, Mapping) else sub
+            for mid, sub in subs.items()
+        }
+    return out
+
+
+def _resolve_import_path(kind: str, ref: Any) -> Any:
+    if not (isinstance(ref, str) and ":" in ref):
+        return ref  # a registered name (installed code) or a class: resolved at build
+    from rlmodules import registry
+
+    try:
+        return registry.get(kind, ref)
+    except UnknownNameError as exc:
+        raise ConfigError(str(exc)) from None

@@ -9,7 +9,7 @@ training rows) and :meth:`Learner.compute_loss_for_module`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
@@ -164,6 +164,12 @@ class Learner:
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
         """Load :meth:`get_optimizer_state` output; parameters are matched by name."""
+        self.checked_optimizer_state(tensors, data)()
+
+    def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
+                                data: Mapping[str, Any]) -> Callable[[], None]:
+        """Check :meth:`get_optimizer_state` output against this learner (names, shapes,
+        groups) and return the function that loads it, which then cannot fail."""
         from rlmodules.errors import CheckpointError
 
         index_of = {name: i for i, name in enumerate(self.param_names)}
@@ -175,9 +181,17 @@ class Learner:
                     f"optimizer state names parameter {name!r}, which this module lacks; the "
                     f"checkpoint was made for a different module architecture"
                 )
+            expected = self.flat.params[index_of[name]].shape
+            if field not in _PER_BUFFER_FIELDS and value.shape != expected:
+                raise CheckpointError(
+                    f"optimizer state {key!r} has shape {tuple(value.shape)}, but parameter "
+                    f"{name!r} has {tuple(expected)}; the checkpoint was made for a "
+                    f"different module architecture"
+                )
             per_param.setdefault(index_of[name], {})[field] = value
-        for name, fields in data.get("scalars", {}).items():
-            if name in index_of:
+        scalars = data.get("scalars", {})
+        for name, fields in scalars.items():
+            if name in index_of and isinstance(fields, Mapping):
                 per_param.setdefault(index_of[name], {}).update(fields)
         state: dict[int, dict[str, Any]] = {}
         for group, (_, indices) in enumerate(self.flat.groups):
@@ -195,13 +209,10 @@ class Learner:
                 for key in keys
             }
         groups = [dict(g, params=list(range(len(self.flat.groups))))
-                  for g in data["param_groups"]]
-        if len(groups) != len(self.optimizer.param_groups):
-            raise CheckpointError(
-                f"optimizer state has {len(groups)} parameter groups, expected "
-                f"{len(self.optimizer.param_groups)}"
-            )
-        self.optimizer.load_state_dict({"state": state, "param_groups": groups})
+                  for g in _checked_param_groups(data.get("param_groups"),
+                                                 self.optimizer.param_groups)]
+        loadable = {"state": state, "param_groups": groups}
+        return lambda: self.optimizer.load_state_dict(loadable)
 
 
 def _num_rows(rows: TrainRows) -> int:
@@ -222,3 +233,31 @@ def _fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
     faster than the per-tensor loop for small networks)."""
     fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
     return {"fused": True} if fusable and params else {}
+
+
+def _checked_param_groups(saved: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Saved optimizer hyper-parameter groups, checked to match the current groups' keys
+    and value types (a loaded group must not fail at the next step)."""
+    from rlmodules.errors import CheckpointError
+
+    if not isinstance(saved, list) or len(saved) != len(current):
+        got = len(saved) if isinstance(saved, list) else type(saved).__name__
+        raise CheckpointError(
+            f"optimizer state has {got} parameter groups, expected {len(current)}"
+        )
+    groups = []
+    for index, (group, now) in enumerate(zip(saved, current)):
+        keys = set(now) - {"params"}
+        if not isinstance(group, dict) or set(group) != keys or any(
+            type(group[k]) is not type(now[k]) and not (
+                isinstance(group[k], (int, float)) and isinstance(now[k], (int, float)))
+            and not (isinstance(now[k], tuple) and isinstance(group[k], list))
+            for k in keys
+        ):
+            raise CheckpointError(
+                f"optimizer parameter group {index} does not fit this optimizer (it needs "
+                f"the settings {sorted(keys)} with their types); the checkpoint was made "
+                f"for another optimizer"
+            )
+        groups.append(dict(group))
+    return groups

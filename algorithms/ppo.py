@@ -145,7 +145,7 @@ class PPO(Algorithm):
             pass
     """
 
-    default_module_class = "ppo"
+    default_module_class = "rlmodules/ppo"
 
     def make_learner(self) -> Learner:
         return PPOLearner(module=self.module, config=self.config,

@@ -25,6 +25,7 @@ from .errors import CheckpointError
 __all__ = ["atomic_directory", "recover_interrupted_commit"]
 
 _RENAME_EXCHANGE = 2  # from <linux/fs.h>
+_COMMIT_TRIES = 100
 _AT_FDCWD = -100
 
 
@@ -108,16 +109,31 @@ def _fsync_path(path: Path, flags: int) -> None:
 
 
 def _commit(tmp: Path, target: Path, marker_file: str) -> None:
-    if not target.exists():
-        os.rename(tmp, target)
-    elif _exchange(tmp, target):
-        shutil.rmtree(tmp)  # ``tmp`` now holds the previous directory
+    """Swap ``tmp`` in; two writers racing for one path both succeed, the last one wins."""
+    for _ in range(_COMMIT_TRIES):
+        if not target.exists():
+            try:
+                os.rename(tmp, target)
+                break
+            except OSError as exc:  # another writer created ``target`` meanwhile
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                continue
+        try:
+            swapped = _exchange(tmp, target)
+        except FileNotFoundError:  # another writer moved ``target`` aside meanwhile
+            continue
+        if swapped:
+            shutil.rmtree(tmp)  # ``tmp`` now holds the previous directory
+        else:
+            aside = Path(tempfile.mkdtemp(prefix=_aside_prefix(target), dir=target.parent))
+            os.rename(target, aside / "d")
+            os.rename(tmp, target)
+            _fsync_dir(target.parent)
+            shutil.rmtree(aside)
+        break
     else:
-        aside = Path(tempfile.mkdtemp(prefix=_aside_prefix(target), dir=target.parent))
-        os.rename(target, aside / "d")
-        os.rename(tmp, target)
-        _fsync_dir(target.parent)
-        shutil.rmtree(aside)
+        raise CheckpointError(f"cannot write {target}: other writers kept replacing it")
     _fsync_dir(target.parent)
 
 

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECKSUM_ALGORITHM",
     "CheckpointFormat",
+    "contained_file",
     "file_checksum",
     "read_tensor_file",
     "resolve_format",
+    "verify_tensor_file",
     "write_tensor_file",
 ]
 
@@ -192,16 +194,7 @@ def read_tensor_file(
     """
     import torch
 
-    file_name = entry.get("file") if isinstance(entry, Mapping) else None
-    if not isinstance(file_name, str) or not _SAFE_FILE_NAME.match(file_name):
-        raise CheckpointError(
-            f"tensor file entry {entry!r} must name a plain file inside the checkpoint "
-            f"directory (no '/' or '..')"
-        )
-    path = Path(directory) / file_name
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint file {path} is missing")
-    _verify(path, entry)
+    path = verify_tensor_file(directory, entry)
     format_ref = entry.get("format") or {}
     fmt, _ = resolve_format(_format_name(format_ref, path))
     try:
@@ -219,6 +212,40 @@ def read_tensor_file(
             f"checkpoint file {path} does not hold a flat {{name: tensor}} mapping"
         )
     return tensors
+
+
+def contained_file(directory: str | os.PathLike[str], file_name: Any) -> Path:
+    """``directory/file_name`` after checking that it is a plain file name (no ``/`` or
+    ``..``) whose file, symlinks followed, lies inside ``directory``: the one path check of
+    every file a checkpoint names, for loading and ``inspect --verify`` alike."""
+    if not isinstance(file_name, str) or not _SAFE_FILE_NAME.match(file_name):
+        raise CheckpointError(
+            f"a checkpoint names the file {file_name!r}; it must be a plain file name inside "
+            f"the checkpoint directory (no '/' or '..')"
+        )
+    path = Path(directory) / file_name
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file {path} is missing")
+    real_dir = Path(os.path.realpath(directory))
+    if Path(os.path.realpath(path)).parent != real_dir:
+        raise CheckpointError(
+            f"checkpoint file {path} is a link to {os.path.realpath(path)}, outside the "
+            f"checkpoint; a checkpoint's files must lie inside its directory"
+        )
+    return path
+
+
+def verify_tensor_file(directory: str | os.PathLike[str], entry: Any) -> Path:
+    """The tensor file ``entry`` names, after checking its path, size and checksum; raises
+    :class:`CheckpointError` naming what is wrong."""
+    if not isinstance(entry, Mapping):
+        raise CheckpointError(f"tensor file entry {entry!r} must be an object with a 'file'")
+    path = contained_file(directory, entry.get("file"))
+    try:
+        _verify(path, entry)
+    except OSError as exc:  # e.g. replaced by a writer mid-read
+        raise CheckpointError(f"cannot read checkpoint file {path}: {exc}") from None
+    return path
 
 
 def _verify(path: Path, entry: Mapping[str, Any]) -> None:

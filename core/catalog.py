@@ -243,28 +243,19 @@ def _encoder_hint(space: gym.Space, config: DefaultModelConfig) -> str:
 
 
 def default_action_dist_cls(
-    action_space: gym.Space, model_config: Any = None, catalog: Any = None
+    action_space: gym.Space, model_config: Any = None, catalog: Any = None,
+    module_class: Any = None,
 ) -> Any:
-    """The distribution class the installed plugins choose for ``action_space``.
+    """The distribution class the installed plugins choose for ``action_space``, asked
+    with the module class and its ``model_config`` (see ``rlmodules_action_dist_cls``).
 
     Example::
 
         dist_cls = default_action_dist_cls(gym.spaces.Discrete(3))
     """
-    from rlmodules import registry
+    from .decisions import action_dist_cls_for
 
-    config = model_config if isinstance(model_config, DefaultModelConfig) else DefaultModelConfig()
-    choice = registry.hook().rlmodules_action_dist_cls(
-        action_space=action_space, model_config=config, catalog=catalog
-    )
-    if choice is None:
-        raise SpaceError(
-            f"no installed plugin provides an action distribution for {action_space}; the "
-            f"built-ins cover Discrete, MultiDiscrete, Box (1-D), and Dict and Tuple of "
-            f"those. Write a plugin implementing the rlmodules_action_dist_cls hook to "
-            f"support it, or wrap the env to change its action space"
-        )
-    return registry.get("distribution", choice).for_space(action_space)
+    return action_dist_cls_for(action_space, model_config, catalog, module_class)
 
 
 class Catalog:
@@ -290,6 +281,8 @@ class Catalog:
     pi_output_gain: float = 0.01
     #: Gain of the value head's output layer.
     vf_output_gain: float = 1.0
+    #: The module class this catalog builds for (set by the module; decision hooks get it).
+    module_class: type | None = None
 
     def __init__(
         self,
@@ -311,12 +304,10 @@ class Catalog:
         ``model_config`` overrides the catalog's (a wrapping plugin passes
         ``model_config | {"use_lstm": False}`` to get the encoder it wraps).
         """
-        from rlmodules import registry
+        from .decisions import encoder_for
 
         config = self.model_config if model_config is None else model_config
-        encoder = registry.hook().rlmodules_build_encoder(
-            observation_space=self.observation_space, model_config=config, catalog=self
-        )
+        encoder = encoder_for(self.observation_space, config, self)
         if encoder is None:
             raise SpaceError(
                 f"no installed plugin builds an encoder for observation space "
@@ -346,15 +337,18 @@ class Catalog:
     def build_pi_head(self, input_dim: int) -> nn.Module:
         """Policy head: ``head_fcnet_hiddens`` then a linear layer to the distribution inputs.
 
-        For Gaussian (Box) actions it clips the log-stds and honours ``free_log_std``.
+        For a distribution whose inputs are means then log-stds (the Gaussians) it clips
+        the log-stds and honours ``free_log_std``; any other distribution gets a plain head.
         """
         config = self.model_config
         out_dim = self.action_dist_input_dim
         action_dim = self._gaussian_action_dim(out_dim)
         if config.free_log_std and action_dim is None:
+            dist = self.get_action_dist_cls().base_class().__name__
             raise ConfigError(
-                f"free_log_std=True needs a Box action space (a Gaussian policy), got "
-                f"{self.action_space}; set free_log_std=False"
+                f"free_log_std=True needs a Gaussian action distribution (inputs: means then "
+                f"log-stds) over a Box action space; the action distribution is {dist} for "
+                f"{self.action_space}. Set free_log_std=False"
             )
         head_dim = action_dim if config.free_log_std and action_dim is not None else out_dim
         net = self._head(input_dim, head_dim, self.pi_output_gain)
@@ -375,8 +369,11 @@ class Catalog:
                    **layer_inits(config, "head_fcnet", output_gain=output_gain))
 
     def _gaussian_action_dim(self, dist_input_dim: int) -> int | None:
+        """The action size D when the distribution takes ``[means (D), log-stds (D)]``."""
         space = self.action_space
-        if not isinstance(space, gym.spaces.Box):
+        if not isinstance(space, gym.spaces.Box) or not getattr(
+            self.get_action_dist_cls(), "inputs_are_mean_and_log_std", False
+        ):
             return None
         action_dim = math.prod(space.shape)
         return action_dim if dist_input_dim == 2 * action_dim else None

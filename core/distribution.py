@@ -40,6 +40,9 @@ class Distribution(abc.ABC):
     space: ClassVar[Any] = None
     #: Width of ``action_dist_inputs`` for :attr:`space` (``None`` if unconfigured).
     input_dim: ClassVar[int | None] = None
+    #: True where the inputs are means then log-stds (the Gaussians): the default
+    #: catalogs then build a policy head that clips log-stds and honours ``free_log_std``.
+    inputs_are_mean_and_log_std: ClassVar[bool] = False
 
     @classmethod
     @abc.abstractmethod
@@ -68,9 +71,7 @@ class Distribution(abc.ABC):
                 gym.spaces.MultiDiscrete([3, 4]))
             dist = dist_cls.from_logits(torch.zeros(8, 7))
         """
-        base = cls
-        while "space" in vars(base) and base.space is not None:
-            base = base.__mro__[1]
+        base = cls.base_class()
         attributes = base._configured_attributes(space)  # validates the space
         key = (base, _space_key(space), base._configuration_key(attributes))
         configured = _CONFIGURED.get(key)
@@ -83,6 +84,15 @@ class Distribution(abc.ABC):
             )
             _CONFIGURED[key] = configured
         return configured
+
+    @classmethod
+    def base_class(cls) -> type[Distribution]:
+        """The class :meth:`for_space` configured (``cls`` itself if unconfigured): the one
+        registered by name, which checkpoints record."""
+        base = cls
+        while "space" in vars(base) and base.space is not None:
+            base = base.__mro__[1]
+        return base
 
     @classmethod
     def _configured_attributes(cls, space: Any) -> dict[str, Any]:

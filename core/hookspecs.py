@@ -23,10 +23,14 @@ Two families of hooks:
   ``rlmodules.registry.override(...)``.
 
 * **Decision hooks** (``rlmodules_build_encoder``, ``rlmodules_action_dist_cls``) are called
-  by the default catalogs while they build a module. They are ``firstresult``: the first
-  non-``None`` answer wins, in pluggy's order (``tryfirst`` / ``trylast``; the built-in
-  plugin answers ``trylast``), so an installed plugin extends the defaults (images, LSTMs)
-  without the user changing code.
+  by the default catalogs while they build a module, one implementation at a time in
+  pluggy's order (``tryfirst`` / ``trylast``; the built-in plugin answers ``trylast``): the
+  first acceptable non-``None`` answer wins, so an installed plugin extends the defaults
+  (images, LSTMs) without the user changing code. They receive the module class and its own
+  ``model_config``, so a plugin can apply only where it is meant to. An implementation that
+  raises (even ``sys.exit``) or answers something unusable is reported (a ``PluginWarning``,
+  ``rlmodules doctor``; ``RLMODULES_STRICT=1`` raises) and skipped: one plugin never breaks
+  another's modules. An implementation may take any subset of a hook's arguments.
 """
 
 from __future__ import annotations
@@ -149,42 +153,52 @@ def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
 
 @hookspec(firstresult=True)
 def rlmodules_build_encoder(
-    observation_space: gym.Space, model_config: Any, catalog: Catalog
+    observation_space: gym.Space, model_config: Any, catalog: Catalog, module_class: type | None
 ) -> Any:
     """Build the encoder a default catalog uses for ``observation_space``, or return ``None``.
 
     Called by ``Catalog.build_encoder`` each time a default module builds an encoder (once
     per encoder: a PPO module with separate actor and critic encoders calls it twice).
-    ``model_config`` is a ``DefaultModelConfig``. Return an ``rlmodules.Encoder`` (a
-    ``torch.nn.Module`` with ``output_dim`` and ``get_initial_state()``) to take the decision,
-    or ``None`` to leave it to the next plugin. A plugin that wraps another encoder (e.g. an
-    LSTM over whatever encodes the observation) calls ``catalog.build_encoder`` again with
-    an updated config (``model_config | {"use_lstm": False}``).
+    ``model_config`` is the catalog's ``DefaultModelConfig``; ``module_class`` the module
+    being built (``None`` for a catalog used on its own). Return an ``rlmodules.Encoder`` (a
+    ``torch.nn.Module`` with an int ``output_dim`` and ``get_initial_state()``) to take the
+    decision, or ``None`` to leave it to the next plugin. A plugin that wraps another
+    encoder (e.g. an LSTM over whatever encodes the observation) calls
+    ``catalog.build_encoder`` again with an updated config
+    (``model_config | {"use_lstm": False}``).
 
     Example::
 
         @rlmodules.hookimpl
         def rlmodules_build_encoder(observation_space, model_config, catalog):
-            if len(getattr(observation_space, "shape", ())) == 3:
+            if len(getattr(observation_space, "shape", None) or ()) == 3:
                 return CNNEncoder(observation_space, model_config)
             return None
     """
 
 
 @hookspec(firstresult=True)
-def rlmodules_action_dist_cls(action_space: gym.Space, model_config: Any, catalog: Catalog) -> Any:
+def rlmodules_action_dist_cls(
+    action_space: gym.Space, model_config: Any, catalog: Catalog | None, module_class: type | None
+) -> Any:
     """Choose the action distribution for ``action_space``, or return ``None``.
 
-    Called by ``Catalog.get_action_dist_cls`` when a default module is built. Return a
-    registered distribution name (``"categorical"``), a ``Distribution`` subclass, or
-    ``None`` to leave the decision to the next plugin. The catalog configures the class for
-    the space (``cls.for_space(action_space)``).
+    Called when a module's action distribution is chosen: by ``Catalog.get_action_dist_cls``
+    for default modules (``catalog`` is that catalog and ``model_config`` its
+    ``DefaultModelConfig``), by ``RLModule.get_train_action_dist_cls`` for a module without
+    a catalog (``catalog`` is ``None``, ``model_config`` the module's own dict), and for each
+    component of a Tuple or Dict space (with the parent's arguments). ``module_class`` is the
+    module being built. Return a distribution name (resolved among your own plugin's names
+    first: ``"beta"`` means yours), a ``Distribution`` subclass, or ``None`` to leave the
+    decision to the next plugin. The class is then configured for the space
+    (``cls.for_space(action_space)``).
 
     Example::
 
         @rlmodules.hookimpl(tryfirst=True)
-        def rlmodules_action_dist_cls(action_space, model_config, catalog):
-            if isinstance(action_space, gym.spaces.Box) and catalog.squash_actions:
-                return "squashed_gaussian"
+        def rlmodules_action_dist_cls(action_space, module_class):
+            ours = isinstance(module_class, type) and issubclass(module_class, MyBetaPolicy)
+            if ours and isinstance(action_space, gym.spaces.Box):
+                return "beta"  # this plugin's own "beta" distribution
             return None
     """

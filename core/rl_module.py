@@ -3,7 +3,9 @@
 Subclasses never override ``__init__``: they build layers in :meth:`RLModule.setup` and
 implement ``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a
 single ``_forward`` that serves all three). The public ``forward_*`` methods wrap them with
-a cheap check of inputs and outputs (``module.check_io = False`` turns it off).
+a cheap check of inputs and outputs (``module.check_io = False`` turns it off), and run
+``forward_inference`` / ``forward_exploration`` in eval mode and ``forward_train`` in train
+mode (restoring the mode afterwards).
 """
 
 from __future__ import annotations
@@ -94,12 +96,22 @@ class RLModule:
             return None
         from rlmodules import registry
 
+        from .catalog import Catalog
+
         cls = registry.get("catalog", catalog_class)
-        return cls(
+        if not (isinstance(cls, type) and issubclass(cls, Catalog)):
+            raise SpecError(
+                f"{type(self).__name__}: catalog_class {catalog_class!r} is {cls!r}, not a "
+                f"Catalog subclass; pass a Catalog subclass or the registered name of one (see "
+                f"`rlmodules list catalog`)"
+            )
+        catalog = cls(
             observation_space=self.observation_space,
             action_space=self.action_space,
             model_config=self.model_config,
         )
+        catalog.module_class = type(self)
+        return catalog
 
     def setup(self) -> None:
         """Build the module's layers; the constructor calls it once, after setting attributes."""
@@ -119,7 +131,12 @@ class RLModule:
         """Forward pass for acting greedily (evaluation, production)."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_inference(), "forward_inference")
-        out = self._forward_inference(batch, **kwargs)
+        restore = self._set_mode(False)
+        try:
+            out = self._forward_inference(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_action_outputs(out, "forward_inference")
         return out
@@ -128,7 +145,12 @@ class RLModule:
         """Forward pass for acting while collecting training data."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_exploration(), "forward_exploration")
-        out = self._forward_exploration(batch, **kwargs)
+        restore = self._set_mode(False)
+        try:
+            out = self._forward_exploration(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_action_outputs(out, "forward_exploration")
         return out
@@ -142,10 +164,22 @@ class RLModule:
             )
         if self.check_io:
             self._check_inputs(batch, self.input_specs_train(), "forward_train")
-        out = self._forward_train(batch, **kwargs)
+        restore = self._set_mode(True)
+        try:
+            out = self._forward_train(batch, **kwargs)
+        finally:
+            if restore is not None:
+                restore()
         if self.check_io:
             self._check_outputs(out, self.output_specs_train(), "forward_train")
         return out
+
+    def _set_mode(self, training: bool) -> Any:
+        """Put the layers whose output depends on train/eval mode (dropout, batch norm) in
+        ``training`` mode for one forward; return the function that restores them, or
+        ``None`` when nothing changed. Acting forwards run in eval mode, ``forward_train``
+        in train mode, whatever mode the module was left in (RLlib's behaviour)."""
+        return None
 
     def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         return self._forward(batch, **kwargs)
@@ -258,7 +292,8 @@ class RLModule:
                         f"{type(self).__name__} has no action_space, so no action "
                         f"distribution can be chosen; build it with an action_space"
                     )
-                cached = default_action_dist_cls(self.action_space)
+                cached = default_action_dist_cls(
+                    self.action_space, self.model_config, module_class=type(self))
             self.__dict__["_action_dist_cls"] = cached
         return cached
 

@@ -11,7 +11,7 @@ from torch import nn
 from .errors import CheckpointError, UnknownNameError
 from .rl_module import RLModule
 
-__all__ = ["TorchRLModule", "checked_state"]
+__all__ = ["TorchRLModule", "checked_state", "mode_dependent_layers"]
 
 
 class TorchRLModule(nn.Module, RLModule):
@@ -44,6 +44,25 @@ class TorchRLModule(nn.Module, RLModule):
 
     def forward(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         return self.forward_train(batch, **kwargs)
+
+    def _set_mode(self, training: bool) -> Any:
+        cached = self.__dict__.get("_mode_layers")
+        if cached is None or cached[0] != len(self._modules):  # built, or a module added
+            cached = self.__dict__["_mode_layers"] = (len(self._modules),
+                                                     mode_dependent_layers(self))
+        if not cached[1]:
+            return None  # the common case: no dropout, batch norm, ...
+        changed = [layer for layer in cached[1] if layer.training != training]
+        if not changed:
+            return None  # already in the mode
+        for layer in changed:
+            layer.training = training
+
+        def restore() -> None:
+            for layer in changed:
+                layer.training = not training
+
+        return restore
 
     def get_state(
         self,
@@ -157,3 +176,42 @@ def checked_state(
 
 def _first(items: list[str], limit: int = 8) -> str:
     return f"{items[:limit]}{f' (and {len(items) - limit} more)' if len(items) > limit else ''}"
+
+
+def mode_dependent_layers(module: nn.Module) -> list[nn.Module]:
+    """The sub-modules (``module`` included) whose code reads ``self.training`` (dropout,
+    batch norm, RNNs with dropout, any custom layer that does): the only ones a change of
+    mode affects, so switching modes costs nothing for plain MLPs."""
+    return [m for m in module.modules() if _reads_training(type(m))]
+
+
+_READS_TRAINING: dict[type, bool] = {}
+
+
+def _reads_training(cls: type) -> bool:
+    found = _READS_TRAINING.get(cls)
+    if found is None:
+        from .multi_rl_module import MultiRLModule
+        from .rl_module import RLModule
+
+        skipped = {nn.Module, RLModule, TorchRLModule, MultiRLModule, object}
+        found = any(
+            "training" in _names(value)
+            for klass in cls.__mro__ if klass not in skipped
+            for value in vars(klass).values()
+        )
+        _READS_TRAINING[cls] = found
+    return found
+
+
+def _names(value: Any) -> set[str]:
+    """Attribute names a function (or property, method wrapper) reads, nested code too."""
+    value = getattr(value, "fget", None) or getattr(value, "__func__", None) or value
+    code = getattr(value, "__code__", None)
+    names: set[str] = set()
+    stack = [code] if code is not None else []
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    return names

@@ -30,7 +30,7 @@ class DefaultBCTorchRLModule(TorchRLModule):
     """
 
     default_model_config_class = DefaultModelConfig
-    default_catalog_class = "bc"
+    default_catalog_class = "rlmodules/bc"
 
     def setup(self) -> None:
         catalog = self.required_catalog()

@@ -355,6 +355,7 @@ class _Gaussian(Distribution):
 
     LOG_STD_MIN: ClassVar[float]
     LOG_STD_MAX: ClassVar[float]
+    inputs_are_mean_and_log_std = True
 
     def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
         self.mean = mean

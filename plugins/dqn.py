@@ -170,7 +170,7 @@ class DefaultDQNTorchRLModule(TorchRLModule):
     """
 
     default_model_config_class = DQNModelConfig
-    default_catalog_class = "dqn"
+    default_catalog_class = "rlmodules/dqn"
 
     def setup(self) -> None:
         catalog = self.required_catalog()

@@ -48,7 +48,7 @@ class DefaultPPOTorchRLModule(TorchRLModule):
     """
 
     default_model_config_class = DefaultModelConfig
-    default_catalog_class = "ppo"
+    default_catalog_class = "rlmodules/ppo"
 
     def setup(self) -> None:
         catalog = self.required_catalog()

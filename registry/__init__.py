@@ -2,7 +2,8 @@
 
 Nothing is discovered at import: the registry loads plugins on first use. A name is a plain
 registered name (``"ppo"``), one qualified by its plugin (``"rlmodules/ppo"``), an import
-path (``"pkg.mod:Class"``) or the object itself.
+path (``"pkg.mod:Class"``) or the object itself. Names read from a file are resolved inside
+:func:`untrusted_input`, where an import path may only name a module already imported.
 
 Example::
 
@@ -20,6 +21,13 @@ import builtins
 import contextlib
 from collections.abc import Iterator
 
+from ._imports import (
+    ImportRefusedError,
+    check_import_allowed,
+    import_object,
+    imports_allowed,
+    untrusted_input,
+)
 from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
 from ._registry import KNOWN_PROVIDERS, Registry
 
@@ -28,6 +36,7 @@ if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers nee
     from typing import Any
 
 __all__ = [
+    "ImportRefusedError",
     "KINDS",
     "KNOWN_PROVIDERS",
     "Override",
@@ -35,10 +44,13 @@ __all__ = [
     "PluginWarning",
     "Record",
     "Registry",
+    "check_import_allowed",
     "configure",
     "current",
     "get",
     "hook",
+    "import_object",
+    "imports_allowed",
     "isolated_registry",
     "list",
     "name_of",
@@ -46,6 +58,7 @@ __all__ = [
     "record",
     "register_plugin",
     "unregister_plugin",
+    "untrusted_input",
 ]
 
 _current: Registry | None = None
@@ -125,7 +138,7 @@ def hook() -> Any:
     Example::
 
         registry.hook().rlmodules_build_encoder(
-            observation_space=space, model_config=config, catalog=catalog)
+            observation_space=space, model_config=config, catalog=catalog, module_class=None)
     """
     return current().hook
 

@@ -7,6 +7,7 @@ is the slow part of start-up that the cache exists to skip.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from collections import namedtuple
 
@@ -14,12 +15,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
     from typing import Any
 
-__all__ = ["EntryPointInfo", "discover_entry_points", "import_entry_point", "normalise"]
+__all__ = [
+    "EntryPointInfo", "declared", "discover_entry_points", "import_entry_point", "normalise",
+]
 
 
-class EntryPointInfo(namedtuple("EntryPointInfo", "name value distribution version")):
+class EntryPointInfo(
+    namedtuple("EntryPointInfo", "name value distribution version source", defaults=(None,))
+):
     """One entry point (a plugin), with the distribution that provides it; ``value`` is
-    ``"pkg.module"`` or ``"pkg.module:attr"``."""
+    ``"pkg.module"`` or ``"pkg.module:attr"``; ``source`` is the distribution's
+    ``entry_points.txt`` that declares it (``None`` if unknown), which a cached entry point
+    is checked against."""
 
     __slots__ = ()
 
@@ -49,8 +56,33 @@ def discover_entry_points(group: str) -> list[EntryPointInfo]:
             continue
         seen.add(key)
         version = ep.dist.version if ep.dist is not None else None
-        found.append(EntryPointInfo(ep.name, ep.value.strip(), dist, version))
+        base = getattr(ep.dist, "_path", None)  # the .dist-info folder of a distribution
+        source = None if base is None else os.path.abspath(
+            os.path.join(str(base), "entry_points.txt"))
+        found.append(EntryPointInfo(ep.name, ep.value.strip(), dist, version, source))
     return sorted(found, key=lambda i: (normalise(i.distribution or ""), i.name))
+
+
+def declared(info: EntryPointInfo, group: str) -> bool:
+    """Whether ``info.source`` still declares this entry point in ``group`` (what a cached
+    entry point must match to be used: reading one small file costs microseconds)."""
+    if info.source is None:
+        return False
+    try:
+        with open(info.source, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    section = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and "=" in line:
+            name, _, value = line.partition("=")
+            if name.strip() == info.name and value.strip() == info.value:
+                return True
+    return False
 
 
 def import_entry_point(value: str) -> Any:

@@ -8,7 +8,6 @@ registered with pluggy) when a decision hook is called or a plugin is added or r
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import os
 import sys
 import warnings
@@ -16,11 +15,19 @@ import warnings
 from rlmodules.errors import AmbiguousNameError, PluginError, UnknownNameError, did_you_mean
 
 from ._cache import DiscoveryCache, default_cache_dir, file_stamps, files_unchanged
-from ._discovery import EntryPointInfo, discover_entry_points, import_entry_point, normalise
+from ._discovery import (
+    EntryPointInfo,
+    declared,
+    discover_entry_points,
+    import_entry_point,
+    normalise,
+)
+from ._imports import import_object
 from ._records import KINDS, PluginFailure, PluginWarning, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from collections.abc import Callable
     from typing import Any
 
 __all__ = ["BUILTIN_PLUGIN", "KNOWN_PROVIDERS", "Registry"]
@@ -79,6 +86,8 @@ class Registry:
         self.cache_dir = cache_dir or default_cache_dir()
         #: Whether the last discovery was answered by the cache (``None``: not yet run).
         self.cache_hit: bool | None = None
+        #: Why a cache file was refused and rebuilt although its checksum was valid.
+        self.cache_problem: str | None = None
         self.failures: list[PluginFailure] = []
         #: Entry points not loaded, with why: ``"blocked"`` or ``"autoload disabled"``.
         self.skipped: list[tuple[EntryPointInfo, str]] = []
@@ -90,6 +99,7 @@ class Registry:
         self._aliases: dict[str, dict[str, list[Record]]] = {k: {} for k in KINDS}
         self._warned_aliases: set[tuple[str, str]] = set()
         self._resolved: dict[tuple[str, str], Any] = {}
+        self._failed_decisions: set[tuple[str, str]] = set()
 
     # --- loading ------------------------------------------------------------------------------
     @property
@@ -104,7 +114,8 @@ class Registry:
             del self._pending[name]
             try:
                 plugin = import_entry_point(info.value)
-            except Exception as exc:  # a broken plugin must never take the others down
+            except BaseException as exc:  # a broken plugin never takes the others down,
+                _reraise_interrupt(exc)  # not even with sys.exit()
                 self._drop(name)
                 self._fail(name, info.distribution, info.version, "import", exc)
                 continue
@@ -121,6 +132,12 @@ class Registry:
         self._reset()
         cache = DiscoveryCache(self.cache_dir) if self.use_cache else None
         data = cache.load() if cache is not None else None
+        if data is not None and not _matches_installed(data):
+            data = None  # forged or outdated: rebuilt, never obeyed
+            self.cache_problem = ("it names entry points or targets that the installed "
+                                  "distributions do not declare")
+        elif cache is not None and cache.problem:
+            self.cache_problem = cache.problem
         self.cache_hit = data is not None
         if data is not None:
             infos = [EntryPointInfo(*row) for row in data["entry_points"]]
@@ -203,15 +220,18 @@ class Registry:
         before = set(sys.modules)
         try:
             plugin = import_entry_point(info.value)
-        except Exception as exc:  # a broken plugin must never take the others down
+        except BaseException as exc:  # a broken plugin never takes the others down,
+            _reraise_interrupt(exc)  # not even with sys.exit()
             self._fail(info.name, info.distribution, info.version, "import", exc)
             return None
         added = self._add(plugin, info.name, info.distribution, info.version, raise_errors=False)
         if not added:
             return None
         records, aliases = added
-        if not all(isinstance(r.target, str) for r in records):
-            return None  # objects cannot be cached: this plugin is imported in every process
+        if not all(isinstance(r.target, str) and _inside(r.target, info.module) for r in records):
+            # Objects cannot be cached, and a cached target outside the plugin's own package
+            # could not be told from a forged one: this plugin is imported in every process.
+            return None
         return {
             "value": info.value,
             "files": file_stamps(_source_files(info.module, before)),
@@ -231,7 +251,8 @@ class Registry:
             pm.register(plugin, name=name)
             stage = "hook"
             records, alias_rows = collect(pm, plugin, name, dist, version)
-        except Exception as exc:
+        except BaseException as exc:
+            _reraise_interrupt(exc)
             if pm.get_plugin(name) is plugin:
                 pm.unregister(name=name)
             if isinstance(exc, PluginError):
@@ -273,15 +294,72 @@ class Registry:
         failure = PluginFailure(plugin, dist, version, stage, f"{type(exc).__name__}: {exc}", tail)
         where = f" (distribution {dist} {version})" if dist else ""
         what = {"import": "failed to import", "hook": "raised in a registration hook",
-                "invalid": "is invalid"}[stage]
+                "invalid": "is invalid", "decision": "failed in a decision hook"}[stage]
         message = f"rlmodules plugin {plugin!r}{where} {what}: {failure.message}"
         if self.strict:
             raise PluginError(message + " (strict mode: RLMODULES_STRICT=1)") from exc
         self.failures.append(failure)
+        left_out = "its answer was skipped" if stage == "decision" else "it was left out"
         warnings.warn(
-            message + "; it was left out. Run `rlmodules doctor` for details.", PluginWarning,
+            f"{message}; {left_out}. Run `rlmodules doctor` for details.", PluginWarning,
             stacklevel=2,
         )
+
+    # --- decision hooks -----------------------------------------------------------------------
+    def decide(
+        self, hook: str, convert: Callable[[Any, str], Any], **kwargs: Any
+    ) -> tuple[Any, str | None]:
+        """Ask each implementation of decision hook ``hook`` in turn (pluggy's order:
+        ``tryfirst`` first, the built-in ``trylast`` answer last): the first answer that is
+        not ``None``, as ``convert(answer, plugin)`` makes it usable, with the plugin that
+        gave it (``(None, None)`` if none answers).
+
+        Asking one implementation at a time isolates them: one that raises (even
+        ``sys.exit``), asks for an argument the hook does not give, or answers something
+        ``convert`` rejects (by raising) is reported like a failing plugin (a
+        :class:`PluginWarning`, ``rlmodules doctor``; strict mode raises) and skipped, so
+        the next plugin decides.
+        """
+        caller = getattr(self.hook, hook)
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginError(
+                        f"{hook} is a decision hook, asked one implementation at a time; it "
+                        f"cannot be a wrapper (remove wrapper=True)"
+                    )
+                missing = [arg for arg in impl.argnames if arg not in kwargs]
+                if missing:
+                    raise PluginError(
+                        f"{hook} implementation asks for {missing}; it receives "
+                        f"{sorted(kwargs)}"
+                    )
+                answer = impl.function(*(kwargs[arg] for arg in impl.argnames))
+                if answer is None:
+                    continue
+                try:
+                    answer = convert(answer, impl.plugin_name)
+                except Exception as exc:
+                    raise PluginError(f"{hook}() returned {answer!r:.100}: {exc}") from exc
+            except BaseException as exc:
+                _reraise_interrupt(exc)
+                if (impl.plugin_name, hook) not in self._failed_decisions or self.strict:
+                    info = self._entry_plugins.get(impl.plugin_name)
+                    dist, version = (info.distribution, info.version) if info else (None, None)
+                    self._fail(impl.plugin_name, dist, version, "decision", exc)
+                    self._failed_decisions.add((impl.plugin_name, hook))  # reported once
+                continue
+            return answer, impl.plugin_name
+        return None, None
+
+    def get_for_plugin(self, kind: str, ref: Any, plugin: str | None) -> Any:
+        """Resolve a name a plugin's decision hook returned: ``plugin``'s own ``ref`` if it
+        registered one (a plain ``"beta"`` from plugin X means X's), else as :meth:`get`."""
+        if plugin is not None and isinstance(ref, str) and "/" not in ref and ":" not in ref:
+            self._ensure_loaded()
+            if any(r.plugin == plugin for r in self._records[self._check_kind(kind)].get(ref, ())):
+                return self.get(kind, f"{plugin}/{ref}")
+        return self.get(kind, ref)
 
     # --- in-process plugins -------------------------------------------------------------------
     def register_plugin(self, plugin: Any, name: str | None = None) -> str:
@@ -407,13 +485,14 @@ class Registry:
 
     def _resolve(self, kind: str, ref: str) -> Any:
         if ":" in ref:
-            return _import_path(ref, what=f"{kind} import path")
+            return import_object(ref, what=f"{kind} import path")
         self._ensure_loaded()
         rec = self._find_record(kind, ref)
         if not isinstance(rec.target, str):
             return rec.target
         try:
-            return _import_path(rec.target, what=f"{kind} {rec.qualified_name!r}")
+            return import_object(rec.target, what=f"{kind} {rec.qualified_name!r}",
+                                 registered=True)
         except UnknownNameError as exc:
             where = f" (distribution {rec.distribution} {rec.version})" if rec.distribution else ""
             raise PluginError(
@@ -422,7 +501,7 @@ class Registry:
                 f"RLMODULES_BLOCK={rec.plugin}"
             ) from exc
 
-    def _find_record(self, kind: str, ref: str) -> Record:
+    def _find_record(self, kind: str, ref: str, seen: tuple[str, ...] = ()) -> Record:
         plugin, slash, name = ref.rpartition("/")
         table = self._records[kind]
         if slash:
@@ -431,26 +510,33 @@ class Registry:
                     return rec
             for alias in self._aliases[kind].get(name, ()):
                 if alias.plugin == plugin:
-                    return self._follow_alias(kind, alias)
+                    return self._follow_alias(kind, alias, seen)
             raise self._unknown(kind, ref, name)
         recs = table.get(ref)
         if recs:
             return _winner(kind, ref, recs)
         aliases = self._aliases[kind].get(ref)
         if aliases:
-            return self._follow_alias(kind, _winner(kind, ref, aliases))
+            return self._follow_alias(kind, _winner(kind, ref, aliases), seen)
         raise self._unknown(kind, ref, ref)
 
-    def _follow_alias(self, kind: str, alias: Record) -> Record:
+    def _follow_alias(self, kind: str, alias: Record, seen: tuple[str, ...]) -> Record:
+        if alias.name in seen:
+            chain = " -> ".join((*seen, alias.name))
+            raise PluginError(
+                f"{kind} aliases form a cycle: {chain} (declared by plugin {alias.plugin!r} "
+                f"in rlmodules_aliases); an alias must end at a registered name. Fix or block "
+                f"the plugin (RLMODULES_BLOCK={alias.plugin})"
+            )
         if (kind, alias.name) not in self._warned_aliases:
             self._warned_aliases.add((kind, alias.name))
             warnings.warn(
                 f"{kind} name {alias.name!r} is deprecated (renamed by plugin "
                 f"{alias.plugin!r}); use {alias.target!r} instead",
                 DeprecationWarning,
-                stacklevel=6,
+                stacklevel=6 + len(seen),
             )
-        return self._find_record(kind, alias.target)
+        return self._find_record(kind, alias.target, (*seen, alias.name))
 
     def _unknown(self, kind: str, ref: str, name: str) -> UnknownNameError:
         known = sorted({*self._records[kind], *self._aliases[kind]})
@@ -472,6 +558,35 @@ class Registry:
         message += f" List what exists with `rlmodules list {kind}`"
         message += "; see `rlmodules doctor` for broken plugins." if self.failures else "."
         return UnknownNameError(message)
+
+
+def _inside(target: str, module: str) -> bool:
+    """Whether import path ``target`` lies in the top-level package of ``module``."""
+    top = module.partition(".")[0]
+    target_module = target.partition(":")[0]
+    return target_module == top or target_module.startswith(top + ".")
+
+
+def _matches_installed(data: dict[str, Any]) -> bool:
+    """Whether a cache's entry points are still declared by their distributions and every
+    cached name points into its own plugin's package."""
+    infos = {row[0]: EntryPointInfo(*row) for row in data["entry_points"]}
+    if not all(declared(info, _GROUP) for info in infos.values()):
+        return False
+    builtin = EntryPointInfo(BUILTIN_PLUGIN, _BUILTIN_MODULE, None, None)  # when uninstalled
+    for name, entry in data["plugins"].items():
+        info = infos.get(name, builtin if name == BUILTIN_PLUGIN else None)
+        if info is None or entry["value"] != info.value:
+            return False
+        if not all(_inside(target, info.module) for _, _, target, _ in entry["records"]):
+            return False
+    return True
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    """Ctrl-C still stops the program; every other failure of a plugin is isolated."""
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        raise exc
 
 
 def _is_builtin(plugin: str, dist: str | None) -> bool:
@@ -540,22 +655,3 @@ def _source_files(module: str, before: set[str]) -> list[str]:
     return sorted(files)
 
 
-def _import_path(path: str, *, what: str) -> Any:
-    module_name, _, attr = path.partition(":")
-    if not module_name or not attr:
-        raise UnknownNameError(f"{what} {path!r} must look like 'package.module:Attribute'")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UnknownNameError(
-            f"{what} {path!r}: cannot import {module_name!r} ({exc}); is the package that "
-            f"provides it installed?"
-        ) from exc
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UnknownNameError(
-                f"{what} {path!r}: module {module_name!r} has no attribute {attr!r}"
-            ) from None
-    return obj

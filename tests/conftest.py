@@ -14,3 +14,20 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def run_fresh():
+    """``run_fresh(code)``: run ``code`` in a fresh interpreter (a user's new process) and
+    return the last line it printed; a failure shows its stderr."""
+    import subprocess
+    import sys
+    import textwrap
+
+    def run(code: str) -> str:
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    return run

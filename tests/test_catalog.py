@@ -99,8 +99,9 @@ def test_free_log_std_is_a_learned_input_independent_parameter():
 
 
 def test_free_log_std_needs_a_gaussian_policy():
-    with pytest.raises(ConfigError, match=r"free_log_std=True needs a Box action space.*"
-                                          r"Discrete\(2\).*set free_log_std=False"):
+    with pytest.raises(ConfigError, match=r"free_log_std=True needs a Gaussian action "
+                                          r"distribution .*the action distribution is "
+                                          r"Categorical for Discrete\(2\). Set free_log_std="):
         catalog(free_log_std=True).build_pi_head(16)
 
 

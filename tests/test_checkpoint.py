@@ -77,11 +77,15 @@ def test_default_modules_round_trip(tmp_path, name, fmt):
 def test_metadata_names_the_registered_class_and_its_distribution(tmp_path):
     module = build("ppo")
     meta = module.get_metadata()
-    assert meta["checkpoint_format_version"] == 1
+    assert meta["checkpoint_format_version"] == 2
     assert meta["rlmodules_version"] == rlmodules.__version__
     node = meta["module"]
     assert node["module_class"] == {"name": "rlmodules/ppo", "distribution": "rlmodules",
                                     "version": rlmodules.__version__}
+    categorical = {"name": "rlmodules/categorical", "distribution": "rlmodules",
+                   "version": rlmodules.__version__}
+    assert node["action_distributions"] == dict.fromkeys(
+        ("train", "exploration", "inference"), categorical)
     assert node["observation_space"] == rlmodules.space_to_json(OBS)
     assert node["model_config"]["fcnet_hiddens"] == [16]
     assert node["inference_only"] is False and node["catalog_class"] is None
@@ -425,7 +429,7 @@ def test_atomic_directory_and_tensor_files_for_other_checkpoints(tmp_path):
             raise RuntimeError("boom")
     assert json.loads((tmp_path / "algo" / "state.json").read_text())["optimizer"] == entry
     assert [p.name for p in tmp_path.iterdir()] == ["algo"]
-    with pytest.raises(CheckpointError, match=r"must name a plain file"):
+    with pytest.raises(CheckpointError, match=r"must be a plain file name inside the checkpoint"):
         read_tensor_file(tmp_path / "algo", {**entry, "file": "../algo/optimizer.pt"})
 
 

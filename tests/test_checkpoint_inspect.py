@@ -7,6 +7,7 @@ import json
 import gymnasium as gym
 from _checkpoint_modules import ACT, OBS, randomize, shared_encoder_spec
 from rlmodules import RLModuleSpec
+from rlmodules._json_file import write_json_file
 from rlmodules.checkpoint import METADATA_FILE
 from rlmodules.cli import main
 
@@ -16,7 +17,7 @@ def test_inspect_json_describes_every_component(tmp_path, capsys):
     multi.save_to_path(tmp_path / "c", format="torch")
     assert main(["inspect", str(tmp_path / "c"), "--json", "--verify"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["checkpoint_format_version"] == 1
+    assert info["checkpoint_format_version"] == 2
     assert info["module"].endswith(":MultiAgentPGWithSharedEncoder")
     by_name = {c["component"]: c for c in info["components"]}
     assert list(by_name) == ["(root)", "p0", "p1"]
@@ -47,7 +48,7 @@ def test_inspect_text_and_missing_plugin_and_corruption(tmp_path, capsys):
     meta = json.loads((tmp_path / "c" / METADATA_FILE).read_text())
     meta["module"]["module_class"] = {"name": "rlmodules_gru/gru", "distribution":
                                       "rlmodules-gru", "version": "0.2.0"}
-    (tmp_path / "c" / METADATA_FILE).write_text(json.dumps(meta))
+    write_json_file(tmp_path / "c" / METADATA_FILE, meta)
     (tmp_path / "c" / "module.safetensors").write_bytes(b"garbage")
     assert main(["inspect", str(tmp_path / "c"), "--verify"]) == 1
     text = capsys.readouterr().out

@@ -13,6 +13,7 @@ import pytest
 import torch
 from _checkpoint_modules import ACT, OBS, assert_same_state, randomize, shared_encoder_spec
 from rlmodules import CheckpointError, Columns, RLModule, RLModuleSpec
+from rlmodules._json_file import write_json_file
 from rlmodules.checkpoint import METADATA_FILE, file_checksum
 
 
@@ -29,10 +30,11 @@ def snapshot(module):
 
 
 def edit_metadata(path: Path, change) -> None:
+    """Change the metadata as an attacker would: consistently, checksum recomputed."""
     meta_path = path / METADATA_FILE
     meta = json.loads(meta_path.read_text())
     change(meta)
-    meta_path.write_text(json.dumps(meta))
+    write_json_file(meta_path, meta)
 
 
 def tensor_entries(node):
@@ -98,9 +100,10 @@ def test_un_imported_import_path_is_refused_without_importing(tmp_path, monkeypa
     build().save_to_path(tmp_path / "c")
     edit_metadata(tmp_path / "c", lambda m: m["module"].__setitem__(
         "module_class", {"import_path": "evil_rl_module_xyz:Evil"}))
-    with pytest.raises(CheckpointError, match=r"names module class 'evil_rl_module_xyz:Evil' by "
-                                              r"import path, and this program has not imported "
-                                              r"'evil_rl_module_xyz'.*allow_import=True"):
+    with pytest.raises(CheckpointError, match=r"c: module import path 'evil_rl_module_xyz:Evil' "
+                                              r"names module 'evil_rl_module_xyz', which this "
+                                              r"program has not imported; names read from a "
+                                              r"file are never imported.*allow_import=True"):
         RLModule.from_checkpoint(tmp_path / "c")
     assert not (tmp_path / "imported").exists()
     assert "evil_rl_module_xyz" not in sys.modules
@@ -127,18 +130,22 @@ def test_missing_plugin_names_the_distribution_to_install(tmp_path):
 def test_newer_format_version_is_refused_and_current_loads(tmp_path):
     module = build()
     module.save_to_path(tmp_path / "c")
-    edit_metadata(tmp_path / "c", lambda m: m.__setitem__("checkpoint_format_version", 1))
+    meta_path = tmp_path / "c" / METADATA_FILE
+    legacy = json.loads(meta_path.read_text())  # as rlmodules 0.1 wrote it: no checksums
+    del legacy["metadata_checksum"], legacy["module"]["action_distributions"]
+    legacy["checkpoint_format_version"] = 1
+    meta_path.write_text(json.dumps(legacy))
     RLModule.from_checkpoint(tmp_path / "c")
-    edit_metadata(tmp_path / "c", lambda m: m.__setitem__("checkpoint_format_version", 2))
-    with pytest.raises(CheckpointError, match=r"uses checkpoint format version 2 .*newer than "
-                                              r"the version 1 this rlmodules .* reads; upgrade "
+    edit_metadata(tmp_path / "c", lambda m: m.__setitem__("checkpoint_format_version", 3))
+    with pytest.raises(CheckpointError, match=r"uses checkpoint format version 3 .*newer than "
+                                              r"the version 2 this rlmodules .* reads; upgrade "
                                               r"with `pip install -U rlmodules`"):
         RLModule.from_checkpoint(tmp_path / "c")
     with pytest.raises(CheckpointError, match="newer than"):
         module.restore_from_path(tmp_path / "c")
     edit_metadata(tmp_path / "c", lambda m: m.__setitem__("checkpoint_format_version", "1"))
     with pytest.raises(CheckpointError, match=r"checkpoint_format_version '1'; expected an "
-                                              r"integer from 1 to 1"):
+                                              r"integer from 1 to 2"):
         RLModule.from_checkpoint(tmp_path / "c")
 
 

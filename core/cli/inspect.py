@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from rlmodules import registry
-from rlmodules.checkpoint import file_checksum, read_metadata
-from rlmodules.errors import RLModulesError
+from rlmodules._tensor_file import verify_tensor_file
+from rlmodules.checkpoint import read_metadata
+from rlmodules.errors import CheckpointError, RLModulesError
 
 __all__ = ["register", "describe"]
 
@@ -78,15 +79,17 @@ def _component(where: str, node: dict[str, Any], root: Path, verify: bool) -> di
         "bytes": tensors.get("bytes", 0),
     }
     if verify and tensors:
-        out["checksum_ok"] = _checksum_ok(root / tensors["file"], tensors.get("checksum"))
+        out["checksum_ok"] = _checksum_ok(root, tensors)
     return out
 
 
-def _checksum_ok(path: Path, expected: Any) -> bool:
+def _checksum_ok(root: Path, entry: dict[str, Any]) -> bool:
+    """The check loading makes: path inside the checkpoint, size, checksum."""
     try:
-        return path.is_file() and file_checksum(path) == expected
-    except OSError:
+        verify_tensor_file(root, entry)
+    except CheckpointError:
         return False
+    return True
 
 
 def _space_text(data: Any) -> str | None:

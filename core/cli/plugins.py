@@ -1,6 +1,7 @@
 """``rlmodules list`` / ``info`` / ``doctor``: what is installed, what a name is, what is broken.
 
-``list`` and ``doctor`` read the registry without importing any contribution (never torch).
+``list`` reads the registry without importing any contribution (never torch); ``doctor``
+imports every registered target and asks every decision hook, to find what is broken.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rlmodules import registry
-from rlmodules.errors import UnknownNameError, did_you_mean
+from rlmodules.errors import RLModulesError, UnknownNameError, did_you_mean
 
 __all__ = ["register"]
 
@@ -150,13 +151,15 @@ def _config_fields(config_class: type) -> list[tuple[str, Any]]:
 
 def _doctor(args: argparse.Namespace) -> int:
     current = registry.current()
-    reg = registry.Registry(
+    with registry.isolated_registry(
         autoload=current.autoload, blocked=tuple(current.blocked), strict=False,
         use_cache=current.use_cache, cache_dir=current.cache_dir,
-    )
-    with warnings.catch_warnings():
+    ) as reg, warnings.catch_warnings():
         warnings.simplefilter("ignore", registry.PluginWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # aliases are checked below
         plugins = reg.plugins()
+        problems = _unusable_names(reg)
+        _ask_decision_hooks()  # failures land in reg.failures
     print(f"plugins loaded ({len(plugins)}):")
     for name, dist, version in plugins:
         print(f"  {name}  ({dist or 'in-process'} {version or ''})".rstrip())
@@ -168,6 +171,11 @@ def _doctor(args: argparse.Namespace) -> int:
         print("\n".join(f"    {line}" for line in failure.traceback_tail.splitlines()))
         print(f"  fix: reinstall or upgrade {failure.distribution or failure.plugin}, or block it "
               f"with RLMODULES_BLOCK={failure.distribution or failure.plugin}")
+    for rec, problem in problems:
+        print(f"\nBROKEN {rec.kind} {rec.qualified_name!r} ({rec.distribution or 'in-process'}): "
+              f"{problem}")
+        print(f"  fix: reinstall or upgrade {rec.distribution or rec.plugin}, or block it with "
+              f"RLMODULES_BLOCK={rec.distribution or rec.plugin}")
     conflicts = reg.conflicts()
     for (kind, name), recs in conflicts.items():
         choices = ", ".join(r.qualified_name for r in recs)
@@ -180,7 +188,64 @@ def _doctor(args: argparse.Namespace) -> int:
                   f"built-in stays available as 'rlmodules/{rec.name}'")
     cache = "disabled (RLMODULES_NO_CACHE)" if not reg.use_cache else reg.cache_dir
     print(f"\ndiscovery cache: {cache}")
-    broken = len(reg.failures) + len(conflicts)
-    print(f"{len(reg.failures)} broken plugin(s), {len(conflicts)} conflict(s)"
-          if broken else "everything OK")
+    if reg.cache_problem:
+        print(f"  note: a cache file was refused and rebuilt: {reg.cache_problem}")
+    broken = len(reg.failures) + len(problems) + len(conflicts)
+    print(f"{len(reg.failures) + len(problems)} broken plugin(s) or name(s), "
+          f"{len(conflicts)} conflict(s)" if broken else "everything OK")
     return 1 if broken else 0
+
+
+def _unusable_names(reg: Any) -> list[tuple[Any, str]]:
+    """Registered names that cannot be used: an alias that loops or ends nowhere, a target
+    that does not import, or one that is not what its kind needs (imports every target)."""
+    problems = []
+    for rec in reg.records():
+        if rec.status == "conflict":
+            continue  # reported as a conflict
+        try:
+            if rec.status == "alias":
+                reg.record(rec.kind, rec.qualified_name)
+                continue
+            problem = _kind_problem(rec.kind, reg.get(rec.kind, rec.qualified_name))
+        except RLModulesError as exc:
+            problem = str(exc)
+        if problem:
+            problems.append((rec, problem))
+    return problems
+
+
+def _kind_problem(kind: str, obj: Any) -> str | None:
+    from rlmodules.catalog import Catalog
+    from rlmodules.checkpoint import CheckpointFormat
+    from rlmodules.distribution import Distribution
+    from rlmodules.rl_module import RLModule
+
+    if kind == "checkpoint_format":
+        fmt = obj() if isinstance(obj, type) else obj
+        return None if isinstance(fmt, CheckpointFormat) else (
+            f"{obj!r} lacks file_extension, save() and load() (see CheckpointFormat)")
+    base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}[kind]
+    if isinstance(obj, type) and issubclass(obj, base):
+        return None
+    return f"it points to {obj!r}, which is not a {base.__name__} subclass"
+
+
+def _ask_decision_hooks() -> None:
+    """Ask every decision hook about common spaces, as building default modules would."""
+    import gymnasium as gym
+    import numpy as np
+    from rlmodules.catalog import Catalog
+
+    observations = [gym.spaces.Box(-1, 1, (4,)), gym.spaces.Discrete(3),
+                    gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)]
+    actions = [gym.spaces.Discrete(2), gym.spaces.Box(-1, 1, (2,)),
+               gym.spaces.MultiDiscrete([2, 3])]
+    for obs in observations:
+        for act in actions:
+            catalog = Catalog(observation_space=obs, action_space=act)
+            for decide in (catalog.build_encoder, catalog.get_action_dist_cls):
+                try:
+                    decide()
+                except RLModulesError:
+                    pass  # no plugin supports the space: not a broken plugin

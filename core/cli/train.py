@@ -126,7 +126,7 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     config = PPOConfig().environment(env)
     if isinstance(env, str):  # tuned settings for well-known envs, then the file's
         preset = preset_for(env, timesteps)
-        if module not in (None, PPO.default_module_class):
+        if module not in (None, "ppo", PPO.default_module_class):
             preset.pop("rl_module", None)  # its model_config is the default module's
         config.update_from_dict(preset)
     config.update_from_dict(settings)

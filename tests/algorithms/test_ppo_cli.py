@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from rlmodules._json_file import write_json_file
 from rlmodules.cli import main
 
 FAST = ["--timesteps", "512", "--num-threads", "1", "--seed", "0"]
@@ -203,11 +204,13 @@ def test_record_and_gif_use_the_env_the_run_trained_on(tmp_path, capsys):
     # An env named by a module the program has not imported is not imported from a file.
     state_file = out / "checkpoint" / "algorithm_state.json"
     state = json.loads(state_file.read_text())
-    state["config"]["env"] = "not_imported_pkg:Env"
-    state_file.write_text(json.dumps(state))
-    capsys.readouterr()
-    assert main(["record", str(out), "--episodes", "1", "--out", str(tmp_path / "y")]) == 1
-    assert "has not imported" in capsys.readouterr().err
+    for named in ("not_imported_pkg:Env", "not_imported_pkg:Foo-v0"):  # also gymnasium's form
+        state["config"]["env"] = named
+        write_json_file(state_file, state)
+        capsys.readouterr()
+        assert main(["record", str(out), "--episodes", "1", "--out", str(tmp_path / "y")]) == 1
+        assert "names module 'not_imported_pkg', which this program has not imported" in (
+            capsys.readouterr().err)
 
 
 def test_recording_returns_one_frame_per_step(tmp_path):

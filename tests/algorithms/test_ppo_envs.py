@@ -25,7 +25,7 @@ def test_an_import_path_names_an_env_class():
 @pytest.mark.parametrize(
     "env, message",
     [
-        ("rlmodules.envs:NoSuchEnv", "module 'rlmodules.envs' has no 'NoSuchEnv'"),
+        ("rlmodules.envs:NoSuchEnv", "module 'rlmodules.envs' has no attribute 'NoSuchEnv'"),
         ("no_such_package.envs:Env", "cannot import 'no_such_package.envs'"),
         ("CartPol-v1", "cannot make gymnasium env 'CartPol-v1'"),
     ],

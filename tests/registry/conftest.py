@@ -103,10 +103,40 @@ PLUGIN_SOURCES = {
                 pass
         """,
     }),
+    # Exits the interpreter when imported.
+    "rlmodules-test-exits": ("0.1", "exits", {
+        "rlt_exits/__init__.py": "",
+        "rlt_exits/plugin.py": "import sys\nsys.exit(4)\n",
+    }),
+    # Registers fine, then breaks everywhere it decides or is resolved.
+    "rlmodules-test-decides": ("0.1", "decides_badly", {
+        "rlt_decides/__init__.py": "",
+        "rlt_decides/plugin.py": """
+            import rlmodules
+
+            @rlmodules.hookimpl
+            def rlmodules_modules():
+                return {"dangling": "rlt_decides.nothing:Missing"}
+
+            @rlmodules.hookimpl
+            def rlmodules_catalogs():
+                return {"not_catalog": "collections:OrderedDict"}
+
+            @rlmodules.hookimpl
+            def rlmodules_aliases():
+                return {"module": {"loop_a": "loop_b", "loop_b": "loop_a"}}
+
+            @rlmodules.hookimpl(tryfirst=True)
+            def rlmodules_action_dist_cls(action_space):
+                raise RuntimeError("decision exploded")
+        """,
+    }),
 }
 
-#: Distributions installed for the whole session; gamma is installed by the cache test.
-SESSION_DISTRIBUTIONS = [d for d in PLUGIN_SOURCES if d != "rlmodules-test-gamma"]
+#: Installed by the tests that need them, not for the whole session.
+_ON_DEMAND = ("rlmodules-test-gamma", "rlmodules-test-exits", "rlmodules-test-decides")
+#: Distributions installed for the whole session.
+SESSION_DISTRIBUTIONS = [d for d in PLUGIN_SOURCES if d not in _ON_DEMAND]
 
 
 def write_project(root: Path, dist: str) -> Path:

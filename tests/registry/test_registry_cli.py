@@ -62,9 +62,9 @@ def test_list_rejects_an_unknown_kind(cli):
     assert "unknown kind 'modul'; Did you mean 'module'? expected one of module," in out["err"]
 
 
-def test_doctor_reports_broken_plugins_and_conflicts_without_torch(cli):
+def test_doctor_reports_broken_plugins_names_and_conflicts(cli):
     out = cli("doctor")
-    assert out["code"] == 1 and out["torch"] is False
+    assert out["code"] == 1
     text = out["out"]
     assert ("BROKEN plugin 'aaa_broken' (rlmodules-test-aaa-broken 0.1), import: "
             "ModuleNotFoundError: No module named 'nonexistent_dependency_xyz'") in text
@@ -72,7 +72,11 @@ def test_doctor_reports_broken_plugins_and_conflicts_without_torch(cli):
     assert "fix: reinstall or upgrade rlmodules-test-zzz-hook, or block it" in text
     assert "CONFLICT: module name 'shared' is provided by alpha/shared, beta/shared" in text
     assert "module 'ppo' is overridden by plugin 'beta'" in text
-    assert "3 broken plugin(s), 1 conflict(s)" in text
+    # Targets are imported and checked: these test plugins register plain classes.
+    assert ("BROKEN module 'alpha/alpha_mlp' (rlmodules-test-alpha): it points to <class "
+            "'rlt_alpha.impl.AlphaModule'>, which is not a RLModule subclass") in text
+    assert "BROKEN distribution 'alpha/alpha_dist' (rlmodules-test-alpha)" in text
+    assert "6 broken plugin(s) or name(s), 1 conflict(s)" in text
 
 
 def test_doctor_is_happy_when_nothing_is_broken(capsys):

@@ -115,7 +115,7 @@ def test_decision_hook_of_an_in_process_plugin_comes_first(reg):
 
     registry.register_plugin(Chooser())
     choice = registry.hook().rlmodules_action_dist_cls(
-        action_space="special", model_config=None, catalog=None)
+        action_space="special", model_config=None, catalog=None, module_class=None)
     assert choice == "my_dist"
 
 
