@@ -24,7 +24,7 @@ def describe_distribution(dist_cls: Any, action_space: Any) -> dict[str, Any]:
             dist_cls = dist_cls.for_space(action_space)
         except Exception:  # a plugin's class that cannot configure itself: greedy only
             return {"type": None, "class": name}
-    base = dist_cls.__mro__[1]
+    base = dist_cls.base_class()
     if base is builtin.Categorical:
         return {"type": "categorical", "start": int(dist_cls.start)}
     if base is builtin.MultiCategorical:
