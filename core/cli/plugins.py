@@ -225,6 +225,12 @@ def _kind_problem(kind: str, obj: Any) -> str | None:
         fmt = obj() if isinstance(obj, type) else obj
         return None if isinstance(fmt, CheckpointFormat) else (
             f"{obj!r} lacks file_extension, save() and load() (see CheckpointFormat)")
+    if kind == "export_format":
+        from rlmodules.export import ExportFormat
+
+        fmt = obj() if isinstance(obj, type) else obj
+        return None if isinstance(fmt, ExportFormat) else (
+            f"{obj!r} has no export(module, directory, verify=...) (see ExportFormat)")
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}[kind]
     if isinstance(obj, type) and issubclass(obj, base):
         return None
