@@ -37,7 +37,13 @@ _SAFE_FILE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class OnnxExportFormat:
-    """Writes ``<module_id>.onnx`` per module id; see the module docstring."""
+    """The ``"onnx"`` export format: one ONNX graph per module id (``<module_id>.onnx``),
+    checked against the module on sampled observations before it is kept.
+
+    Example::
+
+        rlmodules.export.export("ckpt", "exported", format="onnx")
+    """
 
     #: Largest allowed |ONNX - torch| of distribution inputs, continuous actions and state.
     tolerance = 1e-5
