@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from rlmodules._atomic import atomic_directory
-from rlmodules._json_file import read_json_file, write_json_file
+from rlmodules._json_file import read_json_file, verify_checksum, write_json_file
 from rlmodules._tensor_file import read_tensor_file, write_tensor_file
 from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
@@ -101,7 +101,7 @@ def _read_state(path: Path) -> dict[str, Any]:
             f"save_to_path() wrote, or a module checkpoint with component="
             f"'{MODULE_COMPONENT}/<module_id>'"
         )
-    state = read_json_file(state_file, require_checksum=False)
+    state = read_json_file(state_file, verify=False)
     if state.get("format") != FORMAT:
         raise CheckpointError(f"{state_file} is not a {FORMAT!r} file")
     version = state.get("version")
@@ -111,7 +111,7 @@ def _read_state(path: Path) -> dict[str, Any]:
             f"1 to {VERSION} (upgrade rlmodules to read a newer one)"
         )
     if version >= 2:
-        read_json_file(state_file)  # checksummed since version 2
+        verify_checksum(state, state_file)  # checksummed since version 2
     problem = _state_problem(state)
     if problem:
         raise CheckpointError(f"{state_file} is malformed: {problem}")
@@ -299,12 +299,12 @@ def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_im
     from rlmodules._module_metadata import read_metadata
     from rlmodules.decisions import pinned_action_dists
 
-    if config is None:
+    if config is None:  # what it names is resolved now, so building imports nothing new
         config = saved_config(path, allow_import=allow_import)
     module_dir = Path(path) / MODULE_COMPONENT
     with _loading(path, allow_import):
         pins = pins_of(read_metadata(module_dir)["module"], module_dir)
-        with pinned_action_dists(pins):  # the distributions the module was saved with
-            algo = config.build()
+    with pinned_action_dists(pins):  # the distributions the module was saved with
+        algo = config.build()
     restore_algorithm(algo, path)
     return algo

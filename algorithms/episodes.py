@@ -29,7 +29,6 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -39,6 +38,7 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import numpy as np
+from rlmodules._json_file import read_json_file, signed_json, verify_checksum
 from rlmodules.errors import CheckpointError, SpaceError
 from rlmodules.spaces import space_from_json, space_to_json
 from safetensors import SafetensorError
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 FORMAT = "rlmodules.episodes"
-VERSION = 1
+VERSION = 2  # 2: the index is checksummed
 INDEX_FILE = "episodes.json"
 _COLUMNS = ("obs", "actions", "rewards")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
@@ -214,11 +214,11 @@ class EpisodeWriter:
         self._index["episodes"].append(
             {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "agents": summary}
         )
-        _atomic_write(self.path / INDEX_FILE, json.dumps(self._index, indent=1).encode())
+        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def close(self) -> None:
         """Write the index (also for zero episodes)."""
-        _atomic_write(self.path / INDEX_FILE, json.dumps(self._index, indent=1).encode())
+        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def __enter__(self) -> EpisodeWriter:
         return self
@@ -325,11 +325,11 @@ def _read_index(root: Path) -> dict[str, Any]:
             f"`rlmodules record CHECKPOINT --env ENV --episodes N --out DIR`"
         )
     try:
-        index = json.loads(index_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EpisodeDataError(f"{index_path} is not valid JSON ({exc})") from None
-    if not isinstance(index, dict) or index.get("format") != FORMAT:
-        got = index.get("format") if isinstance(index, dict) else type(index).__name__
+        index = read_json_file(index_path, verify=False)
+    except CheckpointError as exc:
+        raise EpisodeDataError(str(exc)) from None
+    if index.get("format") != FORMAT:
+        got = index.get("format")
         raise EpisodeDataError(
             f"{index_path} is not a recorded-episodes index: format is {got!r}, "
             f"expected {FORMAT!r}"
@@ -340,6 +340,11 @@ def _read_index(root: Path) -> dict[str, Any]:
             f"{index_path} has format version {version!r}; this rlmodules reads versions "
             f"up to {VERSION}. Upgrade rlmodules to read it"
         )
+    if version >= 2:
+        try:
+            verify_checksum(index, index_path)  # checksummed since version 2
+        except CheckpointError as exc:
+            raise EpisodeDataError(str(exc)) from None
     for field in ("env", "agents", "episodes"):
         if field not in index:
             raise EpisodeDataError(f"{index_path} lacks the field {field!r}")

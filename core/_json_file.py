@@ -18,7 +18,10 @@ import xxhash
 
 from .errors import CheckpointError
 
-__all__ = ["CHECKSUM_KEY", "MAX_DEPTH", "MAX_JSON_BYTES", "read_json_file", "write_json_file"]
+__all__ = [
+    "CHECKSUM_KEY", "MAX_DEPTH", "MAX_JSON_BYTES", "read_json_file", "signed_json",
+    "verify_checksum", "write_json_file",
+]
 
 #: The top-level key holding the checksum of the rest of the object.
 CHECKSUM_KEY = "metadata_checksum"
@@ -38,17 +41,22 @@ def _checksum(data: dict[str, Any]) -> str:
     return f"{_ALGORITHM}:{xxhash.xxh3_64_hexdigest(_canonical(rest))}"
 
 
-def write_json_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
-    """Write ``data`` (a JSON object) with its checksum under :data:`CHECKSUM_KEY`."""
+def signed_json(data: dict[str, Any]) -> str:
+    """``data`` (a JSON object) as text, with its checksum under :data:`CHECKSUM_KEY`."""
     body = {k: v for k, v in data.items() if k != CHECKSUM_KEY}
     body[CHECKSUM_KEY] = _checksum(body)
-    Path(path).write_text(json.dumps(body, indent=1, allow_nan=False), encoding="utf-8")
+    return json.dumps(body, indent=1, allow_nan=False)
 
 
-def read_json_file(path: str | os.PathLike[str], *, require_checksum: bool = True
-                   ) -> dict[str, Any]:
-    """The JSON object in ``path``, checked: size, nesting depth, standard numbers, and the
-    checksum (required unless ``require_checksum=False``, for files of older versions)."""
+def write_json_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Write ``data`` (a JSON object) with its checksum under :data:`CHECKSUM_KEY`."""
+    Path(path).write_text(signed_json(data), encoding="utf-8")
+
+
+def read_json_file(path: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
+    """The JSON object in ``path``, checked: size, nesting depth, standard numbers, and
+    (unless ``verify=False``, for a caller that first reads the format version: older
+    versions have no checksum) the checksum; see :func:`verify_checksum`."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -70,15 +78,20 @@ def read_json_file(path: str | os.PathLike[str], *, require_checksum: bool = Tru
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} must hold a JSON object, got {type(data).__name__}")
     _check_depth(data, path)
+    if verify:
+        verify_checksum(data, path)
+    return data
+
+
+def verify_checksum(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Raise :class:`CheckpointError` unless ``data`` (read from ``path``) carries the
+    checksum of its contents."""
     recorded = data.get(CHECKSUM_KEY)
-    if recorded is None and not require_checksum:
-        return data
     if recorded != _checksum(data):
         raise CheckpointError(
             f"{path} is corrupted: its {CHECKSUM_KEY} {recorded!r} does not match its "
             f"contents; restore it from a good copy"
         )
-    return data
 
 
 def _no_constant(name: str) -> Any:

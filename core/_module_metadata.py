@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._atomic import recover_interrupted_commit
-from ._json_file import read_json_file
+from ._json_file import read_json_file, verify_checksum
 from .errors import CheckpointError, RLModulesError
 
 if TYPE_CHECKING:
@@ -160,10 +160,9 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         hint = (f"; module checkpoints inside it: {', '.join(inside[:3])}{more}" if inside
                 else "; pass a directory written by save_to_path()")
         raise CheckpointError(f"{root} is not an rlmodules module checkpoint: it {what}{hint}")
-    meta = read_json_file(contained_file(root, METADATA_FILE), require_checksum=False)
-    version = _check_version(meta, meta_path)
-    if version >= 2:
-        meta = read_json_file(meta_path)  # the checksum is part of the format since 2
+    meta = read_json_file(contained_file(root, METADATA_FILE), verify=False)
+    if _check_version(meta, meta_path) >= 2:
+        verify_checksum(meta, meta_path)  # the checksum is part of the format since 2
     _check_node(meta.get("module"), meta_path, "")
     return meta
 

@@ -131,12 +131,7 @@ class RLModule:
         """Forward pass for acting greedily (evaluation, production)."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_inference(), "forward_inference")
-        restore = self._set_mode(False)
-        try:
-            out = self._forward_inference(batch, **kwargs)
-        finally:
-            if restore is not None:
-                restore()
+        out = self._in_mode(False, self._forward_inference, batch, kwargs)
         if self.check_io:
             self._check_action_outputs(out, "forward_inference")
         return out
@@ -145,12 +140,7 @@ class RLModule:
         """Forward pass for acting while collecting training data."""
         if self.check_io:
             self._check_inputs(batch, self.input_specs_exploration(), "forward_exploration")
-        restore = self._set_mode(False)
-        try:
-            out = self._forward_exploration(batch, **kwargs)
-        finally:
-            if restore is not None:
-                restore()
+        out = self._in_mode(False, self._forward_exploration, batch, kwargs)
         if self.check_io:
             self._check_action_outputs(out, "forward_exploration")
         return out
@@ -164,15 +154,21 @@ class RLModule:
             )
         if self.check_io:
             self._check_inputs(batch, self.input_specs_train(), "forward_train")
-        restore = self._set_mode(True)
-        try:
-            out = self._forward_train(batch, **kwargs)
-        finally:
-            if restore is not None:
-                restore()
+        out = self._in_mode(True, self._forward_train, batch, kwargs)
         if self.check_io:
             self._check_outputs(out, self.output_specs_train(), "forward_train")
         return out
+
+    def _in_mode(self, training: bool, forward: Any, batch: Mapping[str, Any],
+                 kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``forward(batch, **kwargs)`` with the module in train or eval mode."""
+        restore = self._set_mode(training)
+        if restore is None:
+            return forward(batch, **kwargs)  # type: ignore[no-any-return]
+        try:
+            return forward(batch, **kwargs)  # type: ignore[no-any-return]
+        finally:
+            restore()
 
     def _set_mode(self, training: bool) -> Any:
         """Put the layers whose output depends on train/eval mode (dropout, batch norm) in

@@ -179,10 +179,13 @@ def _first(items: list[str], limit: int = 8) -> str:
 
 
 def mode_dependent_layers(module: nn.Module) -> list[nn.Module]:
-    """The sub-modules (``module`` included) whose code reads ``self.training`` (dropout,
-    batch norm, RNNs with dropout, any custom layer that does): the only ones a change of
-    mode affects, so switching modes costs nothing for plain MLPs."""
-    return [m for m in module.modules() if _reads_training(type(m))]
+    """The sub-modules whose code reads ``self.training`` (dropout, batch norm, RNNs with
+    dropout, any custom layer that does), and ``module`` itself when any does: the only ones
+    a change of mode affects, so switching modes costs nothing for plain MLPs."""
+    layers = [m for m in module.modules() if m is not module and _reads_training(type(m))]
+    if layers or _reads_training(type(module)):
+        layers.insert(0, module)
+    return layers
 
 
 _READS_TRAINING: dict[type, bool] = {}

@@ -73,7 +73,7 @@ class NoisyInferencePolicy(TinyPolicy):
 
 
 class DropoutPolicy(TinyPolicy):
-    """Dropout in the acting path: random while the module is in train mode."""
+    """Dropout in the acting path: random in train mode, so acting runs it in eval mode."""
 
     def setup(self) -> None:
         super().setup()
@@ -81,6 +81,22 @@ class DropoutPolicy(TinyPolicy):
 
     def features(self, batch: dict[str, Any]) -> torch.Tensor:
         return self.dropout(self.net(batch[Columns.OBS]))
+
+
+def _noise_while_training(gate: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return x + torch.randn_like(x) if gate.training else x
+
+
+class HelperNoisePolicy(TinyPolicy):
+    """Noise decided by a helper reading a child's mode: no layer's own code reads it, so
+    the acting forwards' switch to eval mode misses it."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.gate = nn.Identity()
+
+    def features(self, batch: dict[str, Any]) -> torch.Tensor:
+        return _noise_while_training(self.gate, self.net(batch[Columns.OBS]))
 
 
 class BatchNormPolicy(TinyPolicy):

@@ -18,7 +18,6 @@ from rlmodules.errors import RLModulesError
 from rlmodules.testing import (
     ALL_CHECKS,
     ConformanceError,
-    ConformanceWarning,
     SpaceCase,
     check_gradients,
     check_module,
@@ -54,7 +53,7 @@ BROKEN = [
     (cm.DetachedPolicy, "gradients", "net.0.weight"),
     (cm.TorchLayoutStatePolicy, "state_shapes", "(1, 3, 16)"),
     (cm.NoisyInferencePolicy, "deterministic_inference", "eval mode differ"),
-    (cm.DropoutPolicy, "train_mode_inference", "dropout"),
+    (cm.HelperNoisePolicy, "train_mode_inference", "self.training"),
     (cm.ConfigMutatingPolicy, "checkpoint_round_trip", "from_checkpoint"),
 ]
 
@@ -99,11 +98,10 @@ def test_modules_returning_actions_skip_the_width_check():
     assert "forward_train: 3" in report.by_name("action_dist_width")[0].message
 
 
-def test_mode_dependent_inference_is_a_soft_issue():
-    with pytest.warns(ConformanceWarning, match="depends on train/eval mode"):
-        report = check_module(cm.BatchNormPolicy, checks=["train_mode_inference"])
-    assert report.ok
-    assert report.by_name("train_mode_inference")[0].warnings
+@pytest.mark.parametrize("module_class", [cm.DropoutPolicy, cm.BatchNormPolicy])
+def test_dropout_and_batch_norm_act_in_eval_mode(module_class):
+    report = check_module(module_class, checks=["train_mode_inference"])
+    assert report.ok and not report.by_name("train_mode_inference")[0].warnings
 
 
 # --- space cases ------------------------------------------------------------------------------

@@ -160,7 +160,8 @@ def test_an_algorithm_config_naming_a_module_by_import_path_is_refused(tmp_path,
     write_json_file(path / "algorithm_state.json", state)
     with pytest.raises(CheckpointError, match=r"needs module 'rlmodules_gru/gru' from "
                                               r"rlmodules-gru 0.3.0, which is not installed; "
-                                              r"install it with `pip install rlmodules-gru==0.3.0`"):
+                                              r"install it with `pip install "
+                                              r"rlmodules-gru==0.3.0`"):
         Algorithm.from_checkpoint(path)
 
 

@@ -265,3 +265,39 @@ def test_two_writers_to_one_new_path_both_succeed(tmp_path):
         RLModule.from_checkpoint(path)
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert not failures
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m["module"].pop("tensors"), r"the root module has no tensors entry"),
+    (lambda m: m["module"].__setitem__("tensors", {"bytes": 5}),
+     r"has a tensors entry without a file name"),
+    (lambda m: m["module"].__setitem__("components", {"a/b": {}}),
+     r"has module id 'a/b'; module ids are 1-200 characters without '/'"),
+    (lambda m: m["module"].__setitem__("action_distributions", {"train": "categorical"}),
+     r"has malformed action_distributions"),
+    (lambda m: m["module"].__setitem__("model_config", [1]), r"has a model_config that is not"),
+])
+def test_malformed_metadata_is_one_checkpoint_error(tmp_path, change, message):
+    path = Path(ppo().save_to_path(tmp_path / "c"))
+    meta = json.loads((path / METADATA_FILE).read_text())
+    change(meta)
+    write_json_file(path / METADATA_FILE, meta)
+    with pytest.raises(CheckpointError, match=message):
+        RLModule.from_checkpoint(path)
+
+
+@pytest.mark.parametrize("depth", [70, 1200, 5000])
+def test_deeply_nested_metadata_is_refused_fast(tmp_path, depth):
+    path = Path(ppo().save_to_path(tmp_path / "c"))
+    meta = json.loads((path / METADATA_FILE).read_text())
+    node = meta["module"]
+    for _ in range(depth // 2):  # components nested inside components
+        node["components"] = {"x": dict(node)}
+        node = node["components"]["x"]
+    try:
+        write_json_file(path / METADATA_FILE, meta)
+    except RecursionError:
+        (path / METADATA_FILE).write_text("[" * depth + "]" * depth)
+    with pytest.raises(CheckpointError, match=r"(nests JSON deeper than 64 levels|nested too "
+                                              r"deeply|must hold a JSON object)"):
+        RLModule.from_checkpoint(path)  # refused before anything is built

@@ -231,9 +231,9 @@ def _kind_problem(kind: str, obj: Any) -> str | None:
         fmt = obj() if isinstance(obj, type) else obj
         return None if isinstance(fmt, ExportFormat) else (
             f"{obj!r} has no export(module, directory, verify=...) (see ExportFormat)")
-    base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}[kind]
-    if isinstance(obj, type) and issubclass(obj, base):
-        return None
+    base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
+    if base is None or isinstance(obj, type) and issubclass(obj, base):
+        return None  # a kind with no base class to check
     return f"it points to {obj!r}, which is not a {base.__name__} subclass"
 
 

@@ -290,8 +290,9 @@ def _train_mode_inference(subject: Subject) -> str:
     if mismatch:
         fail(
             f"two forward_inference calls on the same batch differ while the module is in "
-            f"train mode, though they agree in eval mode ({mismatch}): a dropout or other "
-            f"train-only random layer is left on when acting"
+            f"train mode, though they agree in eval mode ({mismatch}): a train-only random "
+            f"layer stays on when acting, because the code that reads its mode is not the "
+            f"layer's own (rlmodules switches the layers whose methods read self.training)"
         )
     mismatch = tree_mismatch(reference_inference(subject), trained)
     if mismatch:
@@ -305,9 +306,9 @@ def _train_mode_inference(subject: Subject) -> str:
 check_train_mode_inference = Check(
     "train_mode_inference",
     _train_mode_inference,
-    fix="loops act without calling module.eval(), so make _forward_inference independent of "
-    "self.training: call dropout with training=False there (F.dropout(x, p, training=False)) "
-    "or skip the dropout layers when acting",
+    fix="read the mode in the layer's own forward (self.training), as torch's layers do, so "
+    "that acting forwards run it in eval mode; or call dropout with training=False when "
+    "acting (F.dropout(x, p, training=False))",
     requires=("forward_outputs",),
 )
 

@@ -68,7 +68,7 @@ def test_missing_index_file_and_version(tmp_path):
     data = json.loads(index.read_text())
     index.write_text(json.dumps({**data, "version": 99}))
     with pytest.raises(EpisodeDataError, match=r"format version 99; this rlmodules reads "
-                                               r"versions up to 1"):
+                                               r"versions up to 2"):
         read_episodes(tmp_path / "eps")
     index.write_text(json.dumps({**data, "format": "other"}))
     with pytest.raises(EpisodeDataError, match=r"format is 'other', expected "

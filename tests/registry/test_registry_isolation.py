@@ -70,7 +70,7 @@ def test_a_failing_decision_hook_is_skipped_and_reported(reg, plugin, message):
         module = build()  # the built-in answers instead
     assert module.get_train_action_dist_cls().base_class().__name__ == "Categorical"
     texts = [str(w.message) for w in caught]
-    assert any(f"rlmodules plugin 'bad' failed in a decision hook: " in t and message in t
+    assert any("rlmodules plugin 'bad' failed in a decision hook: " in t and message in t
                and t.endswith("its answer was skipped. Run `rlmodules doctor` for details.")
                for t in texts), texts
     assert {f.stage for f in reg.failures} == {"decision"}
