@@ -33,6 +33,9 @@ _LAZY = {
     "EpisodeWriter": "episodes",
     "read_episodes": "episodes",
     "record_episodes": "episodes",
+    "EnvRunnerGroup": "env_runners",
+    "EnvRunnerError": "env_runners",
+    "LearnerGroup": "distributed_learner",
 }
 
 __all__ = [
@@ -51,6 +54,9 @@ __all__ = [
     "EpisodeWriter",
     "read_episodes",
     "record_episodes",
+    "EnvRunnerGroup",
+    "EnvRunnerError",
+    "LearnerGroup",
 ]
 
 
@@ -61,6 +67,8 @@ if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .bc import BC, BCConfig
     from .config import AlgorithmConfig, PPOConfig, make_env_creator
+    from .distributed_learner import LearnerGroup
+    from .env_runners import EnvRunnerError, EnvRunnerGroup
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner
     from .multi_agent import MultiAgentSampler

@@ -108,7 +108,7 @@ class Algorithm:
             self.module = self.build_module(probe)
         finally:
             probe.close()
-        self.learner = self.make_learner()
+        self.learner = self._scaled_learner(self.make_learner())
         self.iteration = 0
         self.timesteps = 0
         self.episodes = 0
@@ -116,7 +116,7 @@ class Algorithm:
         self.recent_lengths: collections.deque[int] = collections.deque(maxlen=RETURN_WINDOW)
         #: Multi-agent only: recent per-agent returns by the module id that acted for them.
         self.recent_module_returns: dict[str, collections.deque[float]] = {}
-        self.sampler = self._new_sampler(explore=True, env_seed=seed)
+        self.sampler = self._training_sampler(env_seed=seed)
 
     # --- pieces subclasses may change ------------------------------------------------------------
     def build_module(self, env: Any) -> MultiRLModule:
@@ -131,6 +131,30 @@ class Algorithm:
                             explore=explore, num_envs=num_envs,
                             multi_agent=self.is_multi_agent)
 
+    def _training_sampler(self, *, env_seed: int | None) -> Any:
+        """The local sampler, or with ``num_env_runners >= 1`` the Ray env-runner actors."""
+        if self.config.env_runner_settings["num_env_runners"] == 0:
+            return self._new_sampler(explore=True, env_seed=env_seed)
+        from .env_runners import EnvRunnerGroup
+
+        return EnvRunnerGroup(config=self.config, module=self.module, seed=env_seed,
+                              multi_agent=self.is_multi_agent)
+
+    def _scaled_learner(self, learner: Learner) -> Any:
+        """``learner``, or with ``num_learners >= 2`` data-parallel copies of it (Ray actors)."""
+        if self.config.learner_settings["num_learners"] < 2:
+            return learner
+        from .distributed_learner import LearnerGroup
+
+        return LearnerGroup(learner, self.config)
+
+    @property
+    def env_runner_group(self) -> Any:
+        """The env-runner actors (``num_env_runners >= 1``), else None."""
+        from .env_runners import EnvRunnerGroup
+
+        return self.sampler if isinstance(self.sampler, EnvRunnerGroup) else None
+
     # --- the public API --------------------------------------------------------------------------
     def get_module(self, module_id: str = DEFAULT_MODULE_ID) -> RLModule:
         """The module with ``module_id``; for a multi-agent setup without a
@@ -144,11 +168,12 @@ class Algorithm:
     def train(self) -> dict[str, Any]:
         """One iteration: sample ``train_batch_size`` env steps, learn; returns metrics."""
         start = time.perf_counter()
-        steps_per_env = self.config.training_settings["train_batch_size"] // self.config.num_envs
+        envs = self.config.num_sampling_envs
+        steps_per_env = self.config.training_settings["train_batch_size"] // envs
         self.module.eval()
         rollouts = self.sampler.sample(steps_per_env)
         sampled = time.perf_counter()
-        self.timesteps += steps_per_env * self.config.num_envs
+        self.timesteps += steps_per_env * envs
         for episode in self._pop_finished_episodes():
             self.recent_returns.append(episode.episode_return)
             self.recent_lengths.append(episode.length)
@@ -165,7 +190,8 @@ class Algorithm:
             **self._module_returns_metric(),
             "time_sample_s": sampled - start,
             "time_learn_s": end - sampled,
-            "env_steps_per_s": steps_per_env * self.config.num_envs / max(end - start, 1e-9),
+            "env_steps_per_s": steps_per_env * envs / max(end - start, 1e-9),
+            **(self.env_runner_group.metrics() if self.env_runner_group else {}),
             **learner_metrics,
         }
         interval = self.config.evaluation_settings["evaluation_interval"]
@@ -223,8 +249,11 @@ class Algorithm:
             mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}}
 
     def stop(self) -> None:
-        """Close the envs."""
+        """Close the envs, and stop the env-runner and learner actors if any."""
         self.sampler.close()
+        close = getattr(self.learner, "close", None)
+        if close is not None:
+            close()
 
     # --- checkpoints -----------------------------------------------------------------------------
     def save_to_path(self, path: str | Path | None = None) -> Path:

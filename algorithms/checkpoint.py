@@ -173,7 +173,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration
-    algo.sampler = algo._new_sampler(explore=True, env_seed=seed)
+    algo.sampler = algo._training_sampler(env_seed=seed)
 
 
 def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, torch.Tensor]:

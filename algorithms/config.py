@@ -29,6 +29,19 @@ _ENV_RUNNERS: dict[str, Any] = {
     "num_envs_per_env_runner": 1,
     "gym_env_vectorize_mode": "sync",
     "num_threads": None,
+    # Scaling out (Ray actors): 0 samples in the training process.
+    "num_env_runners": 0,
+    "num_cpus_per_env_runner": 1,
+    "restart_failed_env_runners": True,
+    "max_num_env_runner_restarts": 1000,
+    "sample_timeout_s": 60.0,
+    "ray_address": None,
+}
+#: Learner settings and their defaults (``num_learners >= 2``: data-parallel Ray actors).
+_LEARNERS: dict[str, Any] = {
+    "num_learners": 0,
+    "num_cpus_per_learner": 1,
+    "num_gpus_per_learner": 0,
 }
 #: Settings every algorithm's ``training()`` accepts.
 _TRAINING: dict[str, Any] = {
@@ -75,6 +88,7 @@ class AlgorithmConfig:
         self.env_runner_settings: dict[str, Any] = dict(_ENV_RUNNERS)
         self.training_settings: dict[str, Any] = copy.deepcopy(self.training_defaults)
         self.evaluation_settings: dict[str, Any] = dict(_EVALUATION)
+        self.learner_settings: dict[str, Any] = dict(_LEARNERS)
         self.rl_module_spec: Any = None
         self.model_config_setting: DefaultModelConfig | dict[str, Any] | None = None
         self.policies: Any = None
@@ -104,8 +118,21 @@ class AlgorithmConfig:
         """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
         modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
         vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
-        threads; None leaves torch's setting)."""
+        threads; None leaves torch's setting).
+
+        Scaling out: ``num_env_runners`` (N >= 1 samples in N Ray actors, each with
+        ``num_envs_per_env_runner`` envs and ``num_cpus_per_env_runner`` CPUs),
+        ``restart_failed_env_runners``, ``max_num_env_runner_restarts`` (per runner),
+        ``sample_timeout_s`` (a runner silent that long counts as failed), ``ray_address``
+        (None starts Ray locally unless ``RAY_ADDRESS`` is set; "auto" joins a cluster)."""
         _update(self.env_runner_settings, settings, "env_runners")
+        return self
+
+    def learners(self, **settings: Any) -> AlgorithmConfig:
+        """``num_learners`` (K >= 2 runs K data-parallel learner actors in one
+        torch.distributed group; 0 or 1 learns in the training process),
+        ``num_cpus_per_learner``, ``num_gpus_per_learner`` (0: learners train on CPUs)."""
+        _update(self.learner_settings, settings, "learners")
         return self
 
     def training(self, **settings: Any) -> AlgorithmConfig:
@@ -221,9 +248,15 @@ class AlgorithmConfig:
     def num_envs(self) -> int:
         return int(self.env_runner_settings["num_envs_per_env_runner"])
 
+    @property
+    def num_sampling_envs(self) -> int:
+        """Env copies stepped per iteration over all env runners."""
+        return max(1, int(self.env_runner_settings["num_env_runners"])) * self.num_envs
+
     def __getattr__(self, name: str) -> Any:
         # config.lr, config.gamma, ...: read any setting as an attribute, as in RLlib.
-        for section in ("training_settings", "env_runner_settings", "evaluation_settings"):
+        for section in ("training_settings", "env_runner_settings", "evaluation_settings",
+                        "learner_settings"):
             settings = self.__dict__.get(section)
             if settings is not None and name in settings:
                 return settings[name]
@@ -253,12 +286,16 @@ class AlgorithmConfig:
         _check_int("train_batch_size", t["train_batch_size"], minimum=1)
         _check_int("minibatch_size", t["minibatch_size"], minimum=1)
         _check_int("num_epochs", t["num_epochs"], minimum=1)
-        if t["train_batch_size"] % self.num_envs:
+        _check_scaling(self.env_runner_settings, self.learner_settings)
+        envs = self.num_sampling_envs
+        if t["train_batch_size"] % envs:
+            runners = self.env_runner_settings["num_env_runners"]
+            over = f" x num_env_runners={runners}" if runners > 1 else ""
             raise ConfigError(
                 f"train_batch_size={t['train_batch_size']} is not a multiple of "
-                f"num_envs_per_env_runner={self.num_envs}; every env steps the same number of "
-                f"times per iteration, e.g. train_batch_size="
-                f"{max(1, t['train_batch_size'] // self.num_envs) * self.num_envs}"
+                f"num_envs_per_env_runner={self.num_envs}{over}; every env steps the same "
+                f"number of times per iteration, e.g. train_batch_size="
+                f"{max(1, t['train_batch_size'] // envs) * envs}"
             )
         if t["minibatch_size"] > t["train_batch_size"]:
             raise ConfigError(
@@ -302,6 +339,7 @@ class AlgorithmConfig:
             "env_runners": dict(self.env_runner_settings),
             "training": copy.deepcopy(self.training_settings),
             "evaluation": dict(self.evaluation_settings),
+            "learners": dict(self.learner_settings),
             "rl_module_spec": None if spec is None else {
                 "kind": type(spec).__name__, "spec": spec.to_dict()},
             "model_config": _model_config_ref(self.model_config_setting),
@@ -325,7 +363,7 @@ class AlgorithmConfig:
             raise ConfigError(f"{cls.__name__}.from_dict needs a dict, got {type(data).__name__}")
         known = ("config_class", "env", "env_config", "env_runners", "training", "evaluation",
                  "rl_module_spec", "model_config", "policies", "policy_mapping_fn", "seed",
-                 "not_serialised")
+                 "not_serialised", "learners")
         for key in data:
             if key not in known:
                 raise ConfigError(
@@ -346,6 +384,7 @@ class AlgorithmConfig:
         config.env_runners(**(data.get("env_runners") or {}))
         config.training(**(data.get("training") or {}))
         config.evaluation(**(data.get("evaluation") or {}))
+        config.learners(**(data.get("learners") or {}))
         spec = data.get("rl_module_spec")
         if spec is not None:
             config.rl_module(rl_module_spec=_spec_from(spec))
@@ -381,11 +420,11 @@ class AlgorithmConfig:
 
                     self.rl_module(rl_module_spec=RLModuleSpec(module_class=values["module_class"]))
                 self.rl_module(model_config=values.get("model_config"))
-            elif section in ("training", "env_runners", "evaluation", "debugging"):
+            elif section in ("training", "env_runners", "evaluation", "debugging", "learners"):
                 getattr(self, section)(**values)
             else:
                 sections = ("environment", "env_runners", "training", "evaluation",
-                            "rl_module", "debugging")
+                            "rl_module", "debugging", "learners")
                 raise ConfigError(
                     f"unknown config file section {section!r}."
                     f"{did_you_mean(section, sections)} Known sections: {', '.join(sections)}"
@@ -508,6 +547,14 @@ class RegisteredEnvCreator:
                 f"id (gymnasium lists them with gymnasium.pprint_registry()) and that its "
                 f"package is installed"
             ) from None
+        except TypeError as exc:  # gym.make passes env_config on as constructor kwargs
+            if not self.env_config:
+                raise
+            raise ConfigError(
+                f"cannot make gymnasium env {self.env_id!r} with env_config "
+                f"{self.env_config!r}: {str(exc).partition(' was raised from')[0]}; pass only "
+                f"keyword arguments its constructor takes"
+            ) from None
 
 
 def _env_named(env: str) -> Any:
@@ -567,6 +614,32 @@ def _no_extra(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -
 def _check_int(name: str, value: Any, *, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_scaling(runners: Mapping[str, Any], learners: Mapping[str, Any]) -> None:
+    """The env-runner and learner counts and resources of ``env_runners()`` / ``learners()``."""
+    _check_int("num_env_runners", runners["num_env_runners"], minimum=0)
+    _check_int("max_num_env_runner_restarts", runners["max_num_env_runner_restarts"], minimum=0)
+    _check_int("num_learners", learners["num_learners"], minimum=0)
+    for name, value in (("num_cpus_per_env_runner", runners["num_cpus_per_env_runner"]),
+                        ("num_cpus_per_learner", learners["num_cpus_per_learner"]),
+                        ("num_gpus_per_learner", learners["num_gpus_per_learner"])):
+        _check_number(name, value, 0.0, math.inf)
+    _check_number("sample_timeout_s", runners["sample_timeout_s"], 0.0, math.inf, open_low=True)
+    if not isinstance(runners["restart_failed_env_runners"], bool):
+        raise ConfigError("restart_failed_env_runners must be True or False, got "
+                          f"{runners['restart_failed_env_runners']!r}")
+    if learners["num_gpus_per_learner"] > 0:
+        raise ConfigError(
+            f"num_gpus_per_learner={learners['num_gpus_per_learner']}: learners train on CPUs "
+            f"for now (the learner prepares its batches on the CPU); use num_gpus_per_learner=0"
+        )
+    address = runners["ray_address"]
+    if address is not None and not (isinstance(address, str) and address):
+        raise ConfigError(
+            f"ray_address must be a Ray cluster address such as 'auto' or "
+            f"'ray://head:10001', or None to start Ray locally; got {address!r}"
+        )
 
 
 def _check_number(name: str, value: Any, low: float, high: float, *, open_low: bool = False

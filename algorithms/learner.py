@@ -45,6 +45,9 @@ class Learner:
         self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
                                           **_fast_adam(self.flat.buffers))
         self.final_epoch = True
+        #: Set on each of several data-parallel learners (see ``distributed_learner``):
+        #: shards every minibatch and sums the weighted gradients over the learners.
+        self.data_parallel: Any = None
 
     # --- to be provided by an algorithm ----------------------------------------------------------
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
@@ -56,8 +59,15 @@ class Learner:
         self, module_id: str, batch: Mapping[str, Any], fwd_out: Mapping[str, Any],
         timestep: int,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The scalar loss of one module on one minibatch and detached metrics."""
+        """The scalar loss of one module on one minibatch and detached metrics. Losses
+        and metrics are means over the minibatch's (unmasked) rows, so data-parallel
+        learners can weight each shard's by its share of the rows."""
         raise NotImplementedError
+
+    def prepare_minibatch(self, minibatch: dict[str, Any]) -> dict[str, Any]:
+        """Whole-minibatch transforms before the loss (e.g. PPO's advantage normalisation):
+        data-parallel learners apply them before taking their shard."""
+        return minibatch
 
     # --- the update ------------------------------------------------------------------------------
     def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
@@ -76,7 +86,7 @@ class Learner:
             )
         rows, steps_per_row = self.prepare(rollouts)
         collected: dict[str, list[torch.Tensor]] = {}
-        count = 0
+        count = final_count = 0
         for epoch in range(t["num_epochs"]):
             #: True during the last epoch: losses may skip diagnostics-only work before it.
             self.final_epoch = epoch == t["num_epochs"] - 1
@@ -84,26 +94,42 @@ class Learner:
                 metrics = self._step(minibatch, timestep)
                 count += 1
                 if self.final_epoch:
+                    final_count += 1
                     for key, value in metrics.items():
                         collected.setdefault(key, []).append(value)
-        out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
+        if self.data_parallel is None:
+            out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
+        else:  # this shard's weighted share: the learners' shares add up to the means
+            out = {key: torch.stack(values).sum().item() / final_count
+                   for key, values in collected.items()}
         out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
         out["learner/num_minibatch_steps"] = count
         return out
 
-    def _step(self, minibatch: Mapping[str, Any], timestep: int) -> dict[str, torch.Tensor]:
-        fwd_out = self.module.forward_train(minibatch)
+    def _step(self, minibatch: dict[str, Any], timestep: int) -> dict[str, torch.Tensor]:
+        minibatch = self.prepare_minibatch(minibatch)
+        weights: dict[str, float] = {}
+        if self.data_parallel is not None:
+            minibatch, weights = self.data_parallel.shard(minibatch)
+        fwd_out = self.module.forward_train(minibatch) if minibatch else {}
         losses = []
         metrics: dict[str, torch.Tensor] = {}
         for module_id, batch in minibatch.items():
             loss, module_metrics = self.compute_loss_for_module(
                 module_id, batch, fwd_out[module_id], timestep
             )
+            if weights:
+                loss = loss * weights[module_id]
+                module_metrics = {k: v * weights[module_id] for k, v in module_metrics.items()}
             losses.append(loss)
             metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
-        total = losses[0] if len(losses) == 1 else torch.stack(losses).sum()
+        total = torch.stack(losses).sum() if len(losses) > 1 else \
+            losses[0] if losses else torch.zeros(())
         self.flat.zero_grad()
-        total.backward()
+        if losses:
+            total.backward()
+        if self.data_parallel is not None:
+            self.data_parallel.all_reduce_gradients(self.flat)
         grad_clip = self.config.training_settings["grad_clip"]
         if grad_clip is not None:
             metrics["learner/grad_norm"] = self.flat.clip_grad_norm_(grad_clip)

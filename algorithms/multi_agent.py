@@ -28,6 +28,7 @@ from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID
+from rlmodules.specs import MODULE_ID_RULE, is_valid_module_id
 
 from .episodes import AgentEpisode
 from .rollout import to_tensor, tree_map, tree_stack
@@ -416,11 +417,10 @@ def module_ids_of(config: Any) -> list[str]:
             f"{{'p0', 'p1'}}, got {type(policies).__name__}: {policies!r}"
         )
     ids = sorted(policies) if isinstance(policies, (set, frozenset)) else list(policies)
-    bad = [mid for mid in ids if not isinstance(mid, str) or not mid or "." in mid]
-    if not ids or bad:
+    if not ids or not all(is_valid_module_id(mid) for mid in ids):
         raise ConfigError(
-            f"multi_agent(policies=...) needs at least one module id, each a non-empty string "
-            f"without '.'; got {policies!r}"
+            f"multi_agent(policies=...) needs at least one module id ({MODULE_ID_RULE}); "
+            f"got {policies!r}"
         )
     return ids
 

@@ -89,6 +89,14 @@ class PPOLearner(Learner):
                 for mid in critics
             }
 
+    def prepare_minibatch(self, minibatch: dict[str, Any]) -> dict[str, Any]:
+        """Advantages normalised over each module's whole minibatch."""
+        if not self.config.training_settings["normalize_advantages"]:
+            return minibatch
+        return {mid: {**batch, Columns.ADVANTAGES: normalize_advantages(
+                    batch[Columns.ADVANTAGES], batch.get(Columns.LOSS_MASK))}
+                for mid, batch in minibatch.items()}
+
     def compute_loss_for_module(
         self, module_id: str, batch: Mapping[str, Any], fwd_out: Mapping[str, Any],
         timestep: int,
@@ -99,8 +107,6 @@ class PPOLearner(Learner):
         dist = module.get_train_action_dist_cls().from_logits(fwd_out[Columns.ACTION_DIST_INPUTS])
         logp = dist.logp(batch[Columns.ACTIONS])
         advantages = batch[Columns.ADVANTAGES]
-        if t["normalize_advantages"]:
-            advantages = normalize_advantages(advantages, mask)
         clip_param = schedule_value(t["clip_param"], timestep)
         surrogate, ratio = clipped_surrogate_loss(
             logp, batch[Columns.ACTION_LOGP], advantages, clip_param

@@ -44,9 +44,14 @@ class ProgressLine:
         rate = steps / elapsed if elapsed > 0 else 0.0
         eta = (self.total - steps) / rate if rate > 0 else math.inf
         ret = result["episode_return_mean"]
+        runners = ""
+        if "num_env_runners_alive" in result:
+            runners = f"  runners {result['num_env_runners_alive']}"
+            if result["num_env_runner_restarts"]:
+                runners += f" ({result['num_env_runner_restarts']} restarts)"
         return (
             f"iter {result['training_iteration']:>5}  steps {steps:>9,}  "
-            f"return {ret:>8.2f}  {rate:>7,.0f} steps/s  "
+            f"return {ret:>8.2f}  {rate:>7,.0f} steps/s{runners}  "
             f"ETA {_duration(eta)}"
         )
 

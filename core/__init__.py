@@ -68,7 +68,10 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
+# Sub-packages reachable as attributes after a bare `import rlmodules`, imported on first use.
+_SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli")
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPACKAGES)
 
 
 if TYPE_CHECKING:

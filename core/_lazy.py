@@ -1,7 +1,9 @@
 """Lazy package faces (PEP 562): a public name is imported from its submodule on first use.
 
 Importing a package then stays cheap (no torch) and runs nothing; the first access of a
-name imports the submodule that defines it and caches the value in the package.
+name imports the submodule that defines it and caches the value in the package. Sub-packages
+named in ``subpackages`` are reachable the same way (``rlmodules.registry`` without an
+``import rlmodules.registry``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ __all__ = ["lazy_exports"]
 
 
 def lazy_exports(
-    package: str, table: Mapping[str, str], public: Iterable[str]
+    package: str, table: Mapping[str, str], public: Iterable[str], *,
+    subpackages: Iterable[str] = (),
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``, whose names map to submodules in ``table``.
+    """``(__getattr__, __dir__)`` for ``package``, whose names map to submodules in ``table``
+    and whose ``subpackages`` are imported as attributes on first access.
 
     Example (in a package's ``__init__.py``)::
 
@@ -26,8 +30,11 @@ def lazy_exports(
     """
     namespace = sys.modules[package].__dict__
     names = tuple(public)
+    packages = frozenset(subpackages)
 
     def __getattr__(name: str) -> object:
+        if name in packages:  # the import binds it in the package's namespace
+            return importlib.import_module(f".{name}", package)
         submodule = table.get(name)
         if submodule is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
@@ -36,6 +43,6 @@ def lazy_exports(
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(namespace) | set(names))
+        return sorted(set(namespace) | set(names) | packages)
 
     return __getattr__, __dir__

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .columns import Columns
-from .errors import BatchError
+from .errors import BatchError, RLModulesError
 from .multi_rl_module import MultiRLModule
 from .rl_module import RLModule
 
@@ -65,8 +65,11 @@ def _compute_single(
     stateful = module.is_stateful()
     inputs = _prepare(module, batch, stateful)
     with torch.no_grad():
-        out = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
-        out = _choose(module, out, explore)
+        try:
+            forward = module.forward_exploration if explore else module.forward_inference
+            out = _choose(module, forward(inputs), explore)
+        except _FRAMEWORK_ERRORS as exc:
+            raise _diagnosed(exc, {"": (module, inputs)}) from exc
     return _finish(module, out, stateful, for_env)
 
 
@@ -89,11 +92,34 @@ def _compute_multi(
     stateful = {mid: module[mid].is_stateful() for mid in batch}
     inputs = {mid: _prepare(module[mid], b, stateful[mid]) for mid, b in batch.items()}
     with torch.no_grad():
-        outs = module.forward_exploration(inputs) if explore else module.forward_inference(inputs)
-        outs = {mid: _choose(module[mid], out, explore) for mid, out in outs.items()}
+        try:
+            outs = (module.forward_exploration(inputs) if explore
+                    else module.forward_inference(inputs))
+            outs = {mid: _choose(module[mid], out, explore) for mid, out in outs.items()}
+        except _FRAMEWORK_ERRORS as exc:
+            raise _diagnosed(exc, {mid: (module[mid], b) for mid, b in inputs.items()}) from exc
     return {
         mid: _finish(module[mid], out, stateful[mid], for_env) for mid, out in outs.items()
     }
+
+
+#: What a forward on bad observations raises from torch or a module's own code.
+_FRAMEWORK_ERRORS = (RuntimeError, LookupError, ValueError, TypeError, IndexError)
+
+
+def _diagnosed(exc: Exception, batches: dict[str, tuple[RLModule, Mapping[str, Any]]]) -> Exception:
+    """Our BatchError where the observations explain ``exc`` (checked only after a failure,
+    so the action step pays nothing); else ``exc`` itself."""
+    if isinstance(exc, RLModulesError):
+        return exc
+    from ._obs_checks import observation_problem
+
+    for module_id, (module, batch) in batches.items():
+        where = f"batch[{module_id!r}]['obs']" if module_id else "observations"
+        problem = observation_problem(batch.get(Columns.OBS), module.observation_space, where)
+        if problem is not None:
+            return BatchError(f"compute_actions: {problem}")
+    return exc
 
 
 def _choose(module: RLModule, out: Any, explore: bool) -> dict[str, Any]:
@@ -145,19 +171,29 @@ def _prepare(module: RLModule, batch: Mapping[str, Any], stateful: bool) -> Mapp
     converted = {}
     for key, value in batch.items():
         if not isinstance(value, torch.Tensor):
-            value = _map(value, lambda x: _to_tensor(x, module, device))
+            value = _map(value, lambda x, k=key: _to_tensor(x, k, module, device))
         if stateful and key not in _NO_TIME_AXIS:
             value = _map(value, _add_time)
         converted[key] = value
     return converted
 
 
-def _to_tensor(x: Any, module: Any, device: list[torch.device]) -> torch.Tensor:
+def _to_tensor(x: Any, key: str, module: Any, device: list[torch.device]) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x
     if not device:
         device.append(_module_device(module))
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError:  # ragged nesting
+        array = np.empty(0, dtype=object)
+    if array.dtype.kind not in "biuf":
+        got = (f"{type(x).__name__} {x!r:.60}" if array.size else "a ragged list (rows of "
+               "different lengths)")
+        raise BatchError(
+            f"compute_actions: batch[{key!r}] must hold numbers (a tensor, a numpy array or "
+            f"a nested list of numbers), got {got}"
+        )
     if array.dtype == np.float64 or array.dtype == np.bool_:
         array = array.astype(np.float32)
     return torch.as_tensor(array, device=device[0])
@@ -173,16 +209,12 @@ def _module_device(module: Any) -> torch.device:
 
 
 def _map(value: Any, fn: Any) -> Any:
-    """Apply ``fn`` to the leaves of nested dicts / tuples / lists (a list of numbers is a
-    leaf: an observation given as a Python list)."""
-    if isinstance(value, torch.Tensor):
-        return fn(value)
+    """Apply ``fn`` to the leaves of nested dicts and tuples (the structure of Dict and Tuple
+    spaces); a list is a leaf: observations given as a (nested) Python list."""
     if isinstance(value, Mapping):
         return {k: _map(v, fn) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        if value and all(isinstance(v, (int, float)) for v in value):
-            return fn(value)
-        return type(value)(_map(v, fn) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_map(v, fn) for v in value)
     return fn(value)
 
 

@@ -38,6 +38,7 @@ import itertools
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -83,7 +84,7 @@ __all__ = [
 
 DEFAULT_FORMAT = "safetensors"
 #: How often a load starts over when the checkpoint was replaced while it was read.
-_RETRIES = 8
+_RETRIES = 64
 _T = TypeVar("_T")
 
 
@@ -214,15 +215,18 @@ def _consistent_read(root: Path, read: Callable[[], _T]) -> _T:
         except CheckpointError:
             if attempt + 1 == _RETRIES or _identity(root) == before:
                 raise
+            time.sleep(0.001 * attempt)  # let a writer that keeps replacing it finish
     raise AssertionError("unreachable")
 
 
-def _identity(root: Path) -> tuple[int, int] | None:
+def _identity(root: Path) -> tuple[int, int, int] | None:
+    """Which directory ``root`` is now; the change time tells a new directory that reuses a
+    freed inode from the old one."""
     try:
         stat = os.stat(root)
     except OSError:
         return None
-    return stat.st_dev, stat.st_ino
+    return stat.st_dev, stat.st_ino, stat.st_ctime_ns
 
 
 def _pair(

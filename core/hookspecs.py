@@ -28,9 +28,11 @@ Two families of hooks:
   first acceptable non-``None`` answer wins, so an installed plugin extends the defaults
   (images, LSTMs) without the user changing code. They receive the module class and its own
   ``model_config``, so a plugin can apply only where it is meant to. An implementation that
-  raises (even ``sys.exit``) or answers something unusable is reported (a ``PluginWarning``,
-  ``rlmodules doctor``; ``RLMODULES_STRICT=1`` raises) and skipped: one plugin never breaks
-  another's modules. An implementation may take any subset of a hook's arguments.
+  fails (any exception, even ``sys.exit``) or answers something unusable is reported (a
+  ``PluginWarning``, ``rlmodules doctor``; ``RLMODULES_STRICT=1`` raises) and skipped: one
+  plugin never breaks another's modules. To reject an input on purpose (an unsupported
+  config), raise an ``rlmodules`` error such as ``ConfigError``: that reaches the user. An
+  implementation may take any subset of a hook's arguments.
 """
 
 from __future__ import annotations

@@ -42,6 +42,14 @@ INITIALIZERS: dict[str, tuple[str, ...]] = {
     "eye": (),
 }
 
+#: Values the non-numeric initializer kwargs take (every other kwarg is a number).
+_KWARG_CHOICES: dict[str, tuple[str, ...]] = {
+    "mode": ("fan_in", "fan_out"),
+    "nonlinearity": ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                     "conv_transpose2d", "conv_transpose3d", "sigmoid", "tanh", "relu",
+                     "leaky_relu", "selu"),
+}
+
 #: The initializers that work on 1-D bias vectors.
 BIAS_INITIALIZERS = ("uniform", "normal", "trunc_normal", "constant", "zeros", "ones")
 
@@ -169,7 +177,9 @@ class DefaultModelConfig:
 
     Initializers are ``torch.nn.init`` names (``"orthogonal"``, ``"xavier_uniform"``, ...)
     with their keyword arguments in the matching ``*_kwargs`` field; ``None`` keeps the
-    module's default (orthogonal, gain sqrt(2) for hidden layers, zero biases).
+    module's default (orthogonal, gain sqrt(2) for hidden layers, zero biases; layers wider
+    than 512 x 512 keep PyTorch's own init, as RLlib's ``None`` means everywhere, because
+    an orthogonal init of a 2048 x 2048 layer costs half a second).
 
     Example::
 
@@ -252,12 +262,20 @@ class DefaultModelConfig:
                 f"name the initializer too, e.g. {field}='orthogonal'"
             )
         allowed = INITIALIZERS[name.rstrip("_")]
-        for key in kwargs:
+        for key, value in kwargs.items():
             if key not in allowed:
                 raise ConfigError(
                     f"DefaultModelConfig.{field}_kwargs: {key!r} is not an argument of the "
                     f"{name!r} initializer; it accepts {list(allowed) or 'no arguments'}."
                     f"{did_you_mean(key, allowed)}"
+                )
+            choices = _KWARG_CHOICES.get(key)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if (value not in choices) if choices else not (number and math.isfinite(value)):
+                expected = f"one of {list(choices)}" if choices else "a finite number"
+                raise ConfigError(
+                    f"DefaultModelConfig.{field}_kwargs: {key}={value!r} for the {name!r} "
+                    f"initializer must be {expected}"
                 )
 
     # --- construction -------------------------------------------------------------------

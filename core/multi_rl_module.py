@@ -14,6 +14,7 @@ from torch import nn
 
 from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .rl_module import RLModule
+from .specs import MODULE_ID_RULE, is_valid_module_id
 from .torch_rl_module import TorchRLModule, checked_state
 
 __all__ = ["MultiRLModule"]
@@ -65,10 +66,8 @@ class MultiRLModule(TorchRLModule):
         self, module_id: str, module: RLModule, *, override: bool = False
     ) -> None:
         """Add ``module`` under ``module_id``; an existing id needs ``override=True``."""
-        if not isinstance(module_id, str) or not module_id or "." in module_id:
-            raise SpecError(
-                f"module ids are non-empty strings without '.', got {module_id!r}"
-            )
+        if not is_valid_module_id(module_id):
+            raise SpecError(f"MultiRLModule.add_module: {MODULE_ID_RULE}; got {module_id!r}")
         if not isinstance(module, RLModule):
             raise SpecError(
                 f"MultiRLModule.add_module({module_id!r}, ...) needs an RLModule, "

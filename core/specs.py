@@ -19,9 +19,26 @@ from .model_config import DefaultModelConfig
 from .rl_module import DEFAULT_MODULE_ID, RLModule
 from .spaces import space_from_json, space_to_json
 
-__all__ = ["RLModuleSpec", "MultiRLModuleSpec", "inherit_from_parent"]
+__all__ = [
+    "MODULE_ID_RULE", "MultiRLModuleSpec", "RLModuleSpec", "inherit_from_parent",
+    "is_valid_module_id",
+]
 
 _REMOVAL = "0.4.0"
+
+#: What a module id may be, for error messages.
+MODULE_ID_RULE = (
+    "module ids are non-empty strings without '.' or '/' (a path such as 'a/b' addresses a "
+    "nested component) and other than '__multi__' (a MultiRLModule's shared weights)"
+)
+
+
+def is_valid_module_id(module_id: Any) -> bool:
+    """True where ``module_id`` can name a module of a MultiRLModule (see ``MODULE_ID_RULE``)."""
+    return (
+        isinstance(module_id, str) and bool(module_id) and "." not in module_id
+        and "/" not in module_id and module_id != "__multi__"
+    )
 
 
 def _deprecated_alias(old: str, new: str, owner: str) -> None:
@@ -76,6 +93,8 @@ class RLModuleSpec:
                     "model_config_dict; pass only model_config"
                 )
             model_config = model_config_dict
+        for field, value in (("module_class", module_class), ("catalog_class", catalog_class)):
+            _check_class_ref("RLModuleSpec", field, value)
         self.__attrs_init__(
             module_class=module_class,
             observation_space=observation_space,
@@ -188,6 +207,7 @@ class MultiRLModuleSpec:
                     "module_specs; pass only rl_module_specs"
                 )
             rl_module_specs = module_specs
+        _check_class_ref("MultiRLModuleSpec", "multi_rl_module_class", multi_rl_module_class)
         if rl_module_specs is not None and not isinstance(rl_module_specs, RLModuleSpec):
             if not isinstance(rl_module_specs, Mapping):
                 raise SpecError(
@@ -195,6 +215,8 @@ class MultiRLModuleSpec:
                     f"RLModuleSpec shared by all module ids, got {type(rl_module_specs).__name__}"
                 )
             for module_id, sub in rl_module_specs.items():
+                if not is_valid_module_id(module_id):
+                    raise SpecError(f"rl_module_specs: {MODULE_ID_RULE}; got {module_id!r}")
                 if not isinstance(sub, RLModuleSpec):
                     raise SpecError(
                         f"rl_module_specs[{module_id!r}] must be an RLModuleSpec, "
@@ -307,6 +329,15 @@ def inherit_from_parent(spec: RLModuleSpec, parent: Any) -> RLModuleSpec:
             spec.inference_only if spec.inference_only is not None else parent.inference_only
         ),
     )
+
+
+def _check_class_ref(owner: str, field: str, value: Any) -> None:
+    if value is not None and not isinstance(value, (str, type)):
+        raise SpecError(
+            f"{owner}.{field} must be a class, a registered name (see `rlmodules list "
+            f"{field.split('_')[-2]}`) or an import path 'pkg.mod:Class', got "
+            f"{type(value).__name__} {value!r}"
+        )
 
 
 # --- JSON helpers ------------------------------------------------------------------------------

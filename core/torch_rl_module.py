@@ -50,17 +50,16 @@ class TorchRLModule(nn.Module, RLModule):
         if cached is None or cached[0] != len(self._modules):  # built, or a module added
             cached = self.__dict__["_mode_layers"] = (len(self._modules),
                                                      mode_dependent_layers(self))
-        if not cached[1]:
-            return None  # the common case: no dropout, batch norm, ...
-        changed = [layer for layer in cached[1] if layer.training != training]
-        if not changed:
-            return None  # already in the mode
-        for layer in changed:
-            layer.training = training
+        layers = cached[1]
+        if not layers or all(layer.training == training for layer in layers):
+            return None  # the common case: no dropout, batch norm, ...; or already in mode
+        before = [(m, m.training) for m in self.modules()]
+        self.train(training)  # through train(): a module that overrides it (e.g. to keep a
+        # frozen encoder's batch norm in eval mode) keeps its say
 
         def restore() -> None:
-            for layer in changed:
-                layer.training = not training
+            for module, flag in before:
+                module.training = flag
 
         return restore
 

@@ -17,7 +17,7 @@ class StatelessCartPole(gym.ObservationWrapper):
 
     Example::
 
-        rlmodules train --config examples/stateless_cartpole_lstm.json   # with rlmodules-lstm
+        rlmodules train --config stateless_cartpole_lstm   # with rlmodules-lstm
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:

@@ -12,7 +12,13 @@ import os
 import sys
 import warnings
 
-from rlmodules.errors import AmbiguousNameError, PluginError, UnknownNameError, did_you_mean
+from rlmodules.errors import (
+    AmbiguousNameError,
+    PluginError,
+    RLModulesError,
+    UnknownNameError,
+    did_you_mean,
+)
 
 from ._cache import DiscoveryCache, default_cache_dir, file_stamps, files_unchanged
 from ._discovery import (
@@ -318,19 +324,20 @@ class Registry:
         ``sys.exit``), asks for an argument the hook does not give, or answers something
         ``convert`` rejects (by raising) is reported like a failing plugin (a
         :class:`PluginWarning`, ``rlmodules doctor``; strict mode raises) and skipped, so
-        the next plugin decides.
+        the next plugin decides. An ``RLModulesError`` the hook raises itself is its
+        deliberate verdict on the input (e.g. an unsupported config) and propagates.
         """
         caller = getattr(self.hook, hook)
         for impl in reversed(caller.get_hookimpls()):
             try:
                 if impl.hookwrapper or impl.wrapper:
-                    raise PluginError(
+                    raise UnusableAnswer(
                         f"{hook} is a decision hook, asked one implementation at a time; it "
                         f"cannot be a wrapper (remove wrapper=True)"
                     )
                 missing = [arg for arg in impl.argnames if arg not in kwargs]
                 if missing:
-                    raise PluginError(
+                    raise UnusableAnswer(
                         f"{hook} implementation asks for {missing}; it receives "
                         f"{sorted(kwargs)}"
                     )
@@ -339,8 +346,10 @@ class Registry:
                     continue
                 try:
                     answer = convert(answer, impl.plugin_name)
-                except Exception as exc:
-                    raise PluginError(f"{hook}() returned {answer!r:.100}: {exc}") from exc
+                except Exception as exc:  # an unusable answer is the plugin's fault
+                    raise UnusableAnswer(f"{hook}() returned {answer!r:.100}: {exc}") from exc
+            except RLModulesError:
+                raise  # the plugin rejects this input on purpose: the user's error to see
             except BaseException as exc:
                 _reraise_interrupt(exc)
                 if (impl.plugin_name, hook) not in self._failed_decisions or self.strict:
@@ -558,6 +567,15 @@ class Registry:
         message += f" List what exists with `rlmodules list {kind}`"
         message += "; see `rlmodules doctor` for broken plugins." if self.failures else "."
         return UnknownNameError(message)
+
+
+class UnusableAnswer(Exception):
+    """A decision hook that cannot be asked, or whose answer cannot be used: a plugin bug,
+    isolated like any other (an ``RLModulesError`` a hook raises is a deliberate rejection
+    of the input and reaches the user)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def _inside(target: str, module: str) -> bool:

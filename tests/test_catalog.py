@@ -128,6 +128,38 @@ def test_default_initialisation_is_orthogonal_with_common_gains():
     torch.testing.assert_close(_svd(vf[-1]), torch.ones(1))
 
 
+def test_layers_wider_than_512_keep_pytorchs_default_init_and_no_qr_runs(monkeypatch):
+    from rlmodules.catalog import ORTHOGONAL_MAX_COST
+
+    qr_shapes = []
+    real_qr = torch.linalg.qr
+    monkeypatch.setattr(torch.linalg, "qr",
+                        lambda a, *args, **kw: qr_shapes.append(tuple(a.shape))
+                        or real_qr(a, *args, **kw))
+    cat = catalog(act=gym.spaces.Discrete(4), fcnet_hiddens=[1024, 1024, 512])
+    layers = [m for m in cat.build_encoder().modules() if isinstance(m, nn.Linear)]
+    assert ORTHOGONAL_MAX_COST == 512**3
+    wide = layers[1].weight.detach()  # 1024 x 1024: PyTorch's kaiming-uniform bound
+    assert wide.abs().max() <= 1 / math.sqrt(1024) and wide.std() > 0.01
+    assert max(qr_shapes, key=lambda shape: min(shape)) == (1024, 3)  # only cheap QRs ran
+    torch.testing.assert_close(_svd(layers[0]), torch.full((3,), math.sqrt(2)))
+
+
+def test_orthogonal_init_runs_on_one_thread_and_restores_the_thread_count(monkeypatch):
+    seen = []
+    real = torch.nn.init.orthogonal_
+    monkeypatch.setattr(torch.nn.init, "orthogonal_",
+                        lambda t, **kw: seen.append(torch.get_num_threads()) or real(t, **kw))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        catalog(fcnet_kernel_initializer="orthogonal").build_encoder()
+        catalog().build_encoder()
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_named_initializers_with_kwargs():
     cat = catalog(
         fcnet_kernel_initializer="constant", fcnet_kernel_initializer_kwargs={"val": 0.25},

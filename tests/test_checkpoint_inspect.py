@@ -71,3 +71,23 @@ def test_a_directory_holding_module_checkpoints_names_them(tmp_path, capsys):
     (tmp_path / "empty" / "a" / "b").mkdir(parents=True)
     assert main(["inspect", str(tmp_path / "empty")]) == 1
     assert "pass a directory written by save_to_path()" in capsys.readouterr().err
+
+
+def test_a_malformed_catalog_class_entry_is_a_one_line_error(tmp_path, capsys):
+    from rlmodules._json_file import CHECKSUM_KEY, write_json_file
+
+    module = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT,
+                          model_config={"fcnet_hiddens": [8]}).build()
+    module.save_to_path(tmp_path / "c")
+    meta_path = tmp_path / "c" / METADATA_FILE
+    for entry, problem in ((5, "is not an object"), ("ppo", "is not an object"),
+                           ({"name": 5}, "is {'name': 5}; expected")):
+        meta = json.loads(meta_path.read_text())
+        meta["module"]["catalog_class"] = entry
+        del meta[CHECKSUM_KEY]
+        write_json_file(meta_path, meta)  # a validly signed file: the structure is checked
+        assert main(["inspect", str(tmp_path / "c")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"rlmodules inspect: error: {meta_path} is malformed: the root "
+                              f"module has a catalog_class that {problem}"), err
+        assert err.count("\n") == 1

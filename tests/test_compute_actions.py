@@ -313,3 +313,67 @@ def test_default_ppo_with_a_time_axis_free_batch_of_dict_observations():
     obs = {"pos": np.zeros((4, 4)), "mode": np.array([0, 1, 2, 1])}
     out = compute_actions(module, {Columns.OBS: obs}, explore=True, for_env=True)
     assert out[Columns.ACTIONS].shape == (4,)
+
+
+def _ppo(observation_space, action_space=ACT):
+    return RLModuleSpec(module_class="ppo", observation_space=observation_space,
+                        action_space=action_space, model_config={"fcnet_hiddens": [8]}).build()
+
+
+def test_nested_list_observations_act_like_an_array():
+    module = _ppo(OBS)
+    rows = [[0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 0.0, 0.0]]
+    from_list = compute_actions(module, {Columns.OBS: rows}, explore=False)
+    from_array = compute_actions(module, {Columns.OBS: np.array(rows)}, explore=False)
+    assert torch.equal(from_list[Columns.ACTIONS], from_array[Columns.ACTIONS])
+    rows_of_arrays = [np.zeros(4), np.ones(4)]
+    assert compute_actions(module, {Columns.OBS: rows_of_arrays})[Columns.ACTIONS].shape == (2,)
+
+
+_NUMBERS = "compute_actions: batch['obs'] must hold numbers (a tensor, a numpy array or a nested "
+
+
+@pytest.mark.parametrize(
+    "obs, message",
+    [
+        ("hello", _NUMBERS + "list of numbers), got str 'hello'"),
+        (None, _NUMBERS + "list of numbers), got NoneType None"),
+        ([[0.0, 1.0], [1.0]], _NUMBERS + "list of numbers), got a ragged list (rows of different "
+                                         "lengths)"),
+    ],
+    ids=["str", "None", "ragged"],
+)
+def test_observations_that_are_not_numbers_are_a_batch_error(obs, message):
+    with pytest.raises(BatchError) as info:
+        compute_actions(_ppo(OBS), {Columns.OBS: obs})
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("obs, shown", [(np.array([5]), 5), (torch.tensor([-1]), -1)])
+def test_out_of_range_discrete_observations_are_a_batch_error(obs, shown):
+    module = _ppo(gym.spaces.Discrete(3))
+    with pytest.raises(BatchError) as info:
+        compute_actions(module, {Columns.OBS: obs})
+    assert str(info.value) == (
+        f"compute_actions: observations must be integers in [0, 2] for Discrete(3); got {shown}"
+    )
+
+
+def test_a_dict_observation_missing_a_key_is_a_batch_error():
+    module = _ppo(gym.spaces.Dict({"pos": OBS, "id": gym.spaces.Discrete(3)}))
+    with pytest.raises(BatchError) as info:
+        compute_actions(module, {Columns.OBS: {"pos": np.zeros((1, 4), np.float32)}})
+    assert str(info.value) == (
+        "compute_actions: observations lack the keys ['id'] of the Dict observation space "
+        "(they have ['pos']; it needs ['id', 'pos'])"
+    )
+
+
+def test_nan_observations_into_a_gaussian_are_a_batch_error():
+    module = _ppo(OBS, gym.spaces.Box(-1.0, 1.0, (2,), np.float32))
+    with pytest.raises(BatchError) as info:
+        compute_actions(module, {Columns.OBS: np.full((1, 4), np.nan, np.float32)})
+    assert str(info.value) == (
+        "compute_actions: observations contain NaN (4 of 4 values), which no observation of "
+        "Box(-1.0, 1.0, (4,), float32) is (check the env, or the wrapper that normalises it)"
+    )

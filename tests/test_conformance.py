@@ -329,3 +329,43 @@ def test_a_plugin_package_runs_the_kit_through_the_pytest_plugin(tmp_path):
     assert "FAIL  gradients [Box(3,)->Discrete(2)]: no tensor returned by forward_train" in out
     assert "2 failed, 2 passed" in out
     assert "bc-" not in out and "ppo-" not in out  # only the plugin's own names
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"distribution": "rlmodules-lstmm"},
+         "conformance cases for distribution='rlmodules-lstmm': no installed distribution "
+         "'rlmodules-lstmm' provides modules (these do: "),
+        ({"names": ["ppo", "ppp"]},
+         "conformance cases for names=['ppo', 'ppp']: module names ['ppp'] are not registered ("),
+        ({"plugin": "nope"}, "conformance cases for plugin='nope': no plugin 'nope' provides "
+                             "modules (these do: "),
+    ],
+    ids=["distribution", "names", "plugin"],
+)
+def test_a_filter_that_matches_nothing_is_an_error_not_an_empty_run(options, message):
+    with pytest.raises(UnknownNameError) as info:
+        conformance_cases(**options)
+    assert str(info.value).startswith(message)
+
+
+def test_the_pytest_plugin_fails_when_the_marker_matches_no_module(tmp_path):
+    (tmp_path / "test_typo.py").write_text(textwrap.dedent('''
+        import pytest
+
+        @pytest.mark.rlmodules_conformance(distribution="rlmodules-lstmm")
+        def test_conformance(rlmodules_conformance_case):
+            rlmodules_conformance_case.check()
+    '''))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "test_typo.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "ERROR test_typo.py::test_conformance[no-matching-modules]" in out
+    assert ("@pytest.mark.rlmodules_conformance: conformance cases for "
+            "distribution='rlmodules-lstmm': no installed distribution 'rlmodules-lstmm' "
+            "provides modules") in out
+    assert "empty parameter set" not in out

@@ -50,3 +50,25 @@ def test_errors_derive_from_the_base_and_the_fitting_builtin(cls, builtin):
 
 def test_lookup_errors_print_their_message_unquoted():
     assert str(errors.UnknownNameError("unknown 'x'")) == "unknown 'x'"
+
+
+def test_subpackages_are_reachable_as_attributes_after_a_bare_import():
+    code = """
+import sys, rlmodules
+assert 'rlmodules.registry' not in sys.modules, 'registry imported eagerly'
+
+class P:
+    @rlmodules.hookimpl
+    def rlmodules_modules(self):
+        return {'attr_net': 'rlmodules.plugins.ppo:DefaultPPOTorchRLModule'}
+
+rlmodules.registry.register_plugin(P(), name='attr')
+assert 'torch' not in sys.modules, 'torch imported'
+names = ('registry', 'plugins', 'algorithms', 'envs', 'testing', 'cli')
+assert all(getattr(rlmodules, n).__name__ == 'rlmodules.' + n for n in names)
+assert set(names) <= set(dir(rlmodules))
+assert 'torch' not in sys.modules, 'torch imported by a sub-package'
+print(rlmodules.registry.record('module', 'attr_net').qualified_name)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "attr/attr_net", result.stderr

@@ -13,6 +13,7 @@ from rlmodules import (
     MultiRLModule,
     MultiRLModuleSpec,
     RLModuleSpec,
+    SpaceError,
     SpecError,
     TorchRLModule,
     UnknownNameError,
@@ -162,3 +163,76 @@ def test_multi_spec_json_round_trip_single_and_dict():
         ids = ["p0", "p1"]
         assert restored.resolved_specs(ids).keys() == spec.resolved_specs(ids).keys()
         assert sorted(restored.build(module_ids=["p0", "p1"]).keys()) == ["p0", "p1"]
+
+
+_BOX = {"type": "Box", "shape": [4], "low": -1, "high": 1}
+_RULE = (
+    "module ids are non-empty strings without '.' or '/' (a path such as 'a/b' addresses a "
+    "nested component) and other than '__multi__' (a MultiRLModule's shared weights)"
+)
+
+
+@pytest.mark.parametrize(
+    "data, error, message",
+    [
+        ({"observation_space": {"type": "Dict", "spaces": [1]}}, SpaceError,
+         "malformed Dict space in JSON {'type': 'Dict', 'spaces': [1]}: 'spaces' must be an "
+         "object {name: space}, got [1]"),
+        ({"action_space": {"type": "Discrete", "n": float("inf")}}, SpaceError,
+         "malformed Discrete space in JSON {'type': 'Discrete', 'n': inf}: 'n' must be an "
+         "integer >= 1, got inf"),
+        ({"observation_space": {"type": "Box", "shape": [10**9], "low": -1, "high": 1}},
+         SpaceError, "space JSON describes more than 67,108,864 elements (the limit, reached at "
+         "a Box space); a space that large is not an observation or action space a module can "
+         "take"),
+        ({"module_class": "ppo", "catalog_class": 5}, SpecError,
+         "RLModuleSpec.catalog_class must be a class, a registered name (see `rlmodules list "
+         "catalog`) or an import path 'pkg.mod:Class', got int 5"),
+        ({"module_class": ["ppo"]}, SpecError,
+         "RLModuleSpec.module_class must be a class, a registered name (see `rlmodules list "
+         "module`) or an import path 'pkg.mod:Class', got list ['ppo']"),
+    ],
+    ids=["dict-spaces-list", "n-inf", "huge-box", "catalog-int", "module-list"],
+)
+def test_from_dict_of_bad_json_is_our_error(data, error, message):
+    with pytest.raises(error) as info:
+        RLModuleSpec.from_dict(data)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fcnet_kernel_initializer": "normal", "fcnet_kernel_initializer_kwargs": {"mean": "x"}},
+         "DefaultModelConfig.fcnet_kernel_initializer_kwargs: mean='x' for the 'normal' "
+         "initializer must be a finite number"),
+        ({"head_fcnet_kernel_initializer": "kaiming_uniform",
+          "head_fcnet_kernel_initializer_kwargs": {"mode": "fan_up"}},
+         "DefaultModelConfig.head_fcnet_kernel_initializer_kwargs: mode='fan_up' for the "
+         "'kaiming_uniform' initializer must be one of ['fan_in', 'fan_out']"),
+        ({"fcnet_bias_initializer": "constant",
+          "fcnet_bias_initializer_kwargs": {"val": float("nan")}},
+         "DefaultModelConfig.fcnet_bias_initializer_kwargs: val=nan for the 'constant' "
+         "initializer must be a finite number"),
+    ],
+    ids=["str-mean", "bad-mode", "nan-val"],
+)
+def test_bad_initializer_kwargs_values_are_a_config_error(kwargs, message):
+    data = {"module_class": "ppo", "observation_space": _BOX,
+            "action_space": {"type": "Discrete", "n": 2}, "model_config": kwargs}
+    with pytest.raises(ConfigError) as info:
+        RLModuleSpec.from_dict(data).build()
+    assert str(info.value) == f"DefaultPPOTorchRLModule: {message}"
+
+
+@pytest.mark.parametrize("module_id", ["a/b", "__multi__", "a.b", ""])
+def test_module_ids_that_paths_or_shared_weights_use_are_refused(module_id):
+    spec = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT,
+                        model_config={"fcnet_hiddens": [8]})
+    with pytest.raises(SpecError) as info:
+        MultiRLModuleSpec(rl_module_specs={module_id: spec})
+    assert str(info.value) == f"rl_module_specs: {_RULE}; got {module_id!r}"
+    multi = MultiRLModuleSpec(rl_module_specs={"p0": spec}).build()
+    with pytest.raises(SpecError) as info:
+        multi.add_module(module_id, multi["p0"])
+    assert str(info.value) == f"MultiRLModule.add_module: {_RULE}; got {module_id!r}"

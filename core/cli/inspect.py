@@ -1,11 +1,13 @@
 """``rlmodules inspect PATH``: what a module checkpoint holds and what it needs to load.
 
 Reads only the metadata file (``--verify`` also checksums the tensor files); never imports
-torch or the checkpoint's classes.
+the checkpoint's classes, nor torch for a module checkpoint. An algorithm checkpoint or a run
+directory is described with the module checkpoint inside it (see ``inspect_algorithm``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -13,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from rlmodules import registry
-from rlmodules._tensor_file import verify_tensor_file
-from rlmodules.checkpoint import read_metadata
-from rlmodules.errors import CheckpointError, RLModulesError
+from rlmodules.checkpoint import METADATA_FILE, read_metadata
+from rlmodules.errors import RLModulesError
+
+from .inspect_algorithm import (
+    RUN_FILE,
+    checksum_ok,
+    describe_algorithm,
+    describe_run,
+    is_algorithm,
+    print_algorithm,
+    print_run,
+)
 
 __all__ = ["register", "describe"]
 
@@ -34,11 +45,24 @@ def register(subparsers: Any) -> None:
 
 
 def describe(path: str, *, verify: bool = False) -> dict[str, Any]:
-    """A JSON-ready description of the checkpoint at ``path``."""
+    """A JSON-ready description of the checkpoint at ``path``: a module checkpoint, an
+    algorithm checkpoint (``kind: "algorithm"``, with its module under ``"rl_module"``) or a
+    ``rlmodules train`` run directory (``kind: "run"``, with its ``"checkpoint"``)."""
+    root = Path(path)
+    module = functools.partial(_describe_module, verify=verify)
+    if (root / RUN_FILE).is_file():
+        return describe_run(root, module, verify=verify)
+    if not (root / METADATA_FILE).is_file() and is_algorithm(root):
+        return describe_algorithm(root, module, verify=verify)
+    return _describe_module(root, verify=verify)
+
+
+def _describe_module(path: Path, *, verify: bool) -> dict[str, Any]:
     meta = read_metadata(path)
     components = [_component(where, node, Path(path), verify) for where, node in
                   _walk(meta["module"], "")]
     return {
+        "kind": "module",
         "path": str(Path(path).expanduser().absolute()),
         "checkpoint_format_version": meta["checkpoint_format_version"],
         "rlmodules_version": meta.get("rlmodules_version"),
@@ -79,17 +103,8 @@ def _component(where: str, node: dict[str, Any], root: Path, verify: bool) -> di
         "bytes": tensors.get("bytes", 0),
     }
     if verify and tensors:
-        out["checksum_ok"] = _checksum_ok(root, tensors)
+        out["checksum_ok"] = checksum_ok(root, tensors)
     return out
-
-
-def _checksum_ok(root: Path, entry: dict[str, Any]) -> bool:
-    """The check loading makes: path inside the checkpoint, size, checksum."""
-    try:
-        verify_tensor_file(root, entry)
-    except CheckpointError:
-        return False
-    return True
 
 
 def _space_text(data: Any) -> str | None:
@@ -146,10 +161,17 @@ def _inspect(args: Any) -> int:
     if args.json:
         json.dump(info, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif info["kind"] == "run":
+        print_run(info, _print_text)
+    elif info["kind"] == "algorithm":
+        print_algorithm(info, _print_text)
     else:
         _print_text(info)
-    missing = any(r["installed"] is False for r in info["requirements"])
-    corrupted = any(c.get("checksum_ok") is False for c in info["components"])
+    algorithm = info.get("checkpoint", info)
+    module = algorithm.get("rl_module", info)
+    files = [*module["components"], *algorithm.get("tensor_files", {}).values()]
+    missing = any(r["installed"] is False for r in module["requirements"])
+    corrupted = any(f.get("checksum_ok") is False for f in files)
     return 1 if missing or corrupted else 0
 
 

@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
                        help="registered module name (default: 'ppo'; see `rlmodules list`)")
     train.add_argument("--config", type=Path, default=None,
                        help="TOML or JSON file of builder settings ([training], [env_runners], "
-                            "[rl_module], [environment], [evaluation], [debugging])")
+                            "[rl_module], [environment], [evaluation], [debugging]), or the "
+                            "name of a bundled example such as stateless_cartpole_lstm")
     train.add_argument("--stop-return", type=float, default=None,
                        help="stop when the 100-episode mean return reaches this "
                             "(default: the env's reward threshold, if it has one)")
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
                        help="also checkpoint every N iterations (0: only at the end)")
     train.add_argument("--resume", type=Path, default=None,
                        help="continue the run in this directory from its checkpoint")
+    _add_scaling_flags(train)
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser(
@@ -115,7 +117,8 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
 
-    timesteps = _positive("--timesteps", args.timesteps or DEFAULT_TIMESTEPS)
+    timesteps = _positive(
+        "--timesteps", DEFAULT_TIMESTEPS if args.timesteps is None else args.timesteps)
     settings = _read_config_file(args.config) if args.config is not None else {}
     env_section = settings.get("environment")
     file_env = env_section.get("env") if isinstance(env_section, dict) else None
@@ -135,12 +138,13 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
+    _apply_scaling(config, args)
     stop_return = args.stop_return
     if stop_return is None and isinstance(config.env, str):
         stop_return = _reward_threshold(config.env)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = args.out or Path("runs") / f"{env_name(config.env)}-{stamp}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir("--out", run_dir)
     algo = config.build()
     module_name = args.module or _module_name(config)
     saved = {"env": env_name(config.env), "module": module_name, "timesteps": timesteps,
@@ -172,9 +176,39 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
         saved["timesteps"] = _positive("--timesteps", args.timesteps)
     if args.stop_return is not None:
         saved["stop_return"] = args.stop_return
-    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR)
+    config = None
+    if _scaling_settings(args):  # the saved config with other runner / learner counts
+        from rlmodules.algorithms.checkpoint import saved_config
+
+        config = saved_config(run_dir / CHECKPOINT_DIR)
+        _apply_scaling(config, args)
+    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
     return run_dir, algo, saved
+
+
+def _add_scaling_flags(train: Any) -> None:
+    train.add_argument("--num-env-runners", type=int, default=None,
+                       help="sample in N Ray actors (default 0: in this process; needs "
+                            "rlmodules[ray])")
+    train.add_argument("--num-learners", type=int, default=None,
+                       help="K >= 2: K data-parallel learner actors on torch.distributed")
+    train.add_argument("--ray-address", default=None,
+                       help="Ray cluster to join ('auto', 'ray://head:10001'; default: "
+                            "RAY_ADDRESS, else a local Ray)")
+
+
+def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    runners = {key: value for key, value in (("num_env_runners", args.num_env_runners),
+                                             ("ray_address", args.ray_address))
+               if value is not None}
+    learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
+    return {section: values for section, values in
+            (("env_runners", runners), ("learners", learners)) if values}
+
+
+def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
+    config.update_from_dict(_scaling_settings(args))
 
 
 def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
@@ -200,8 +234,7 @@ def _module_name(config: Any) -> str:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"--config {path}: no such file")
+    path = _config_path(path)
     text = path.read_text()
     try:
         if path.suffix == ".toml":
@@ -224,6 +257,35 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _config_path(path: Path) -> Path:
+    """``path``, or else the bundled example of that name (``stateless_cartpole_lstm``)."""
+    if path.is_file():
+        return path
+    from importlib.resources import files
+
+    examples = Path(str(files("rlmodules.examples")))
+    bundled = sorted(p.stem for p in examples.iterdir() if p.suffix in (".json", ".toml"))
+    if path.parent == Path("."):
+        for candidate in (path.name, f"{path.name}.json", f"{path.name}.toml"):
+            if (examples / candidate).is_file() and Path(candidate).suffix:
+                return examples / candidate
+    raise ConfigError(
+        f"--config {path}: no such file, nor a bundled example (bundled: {', '.join(bundled)})"
+    )
+
+
+def _make_dir(flag: str, path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(
+            f"{flag} {path}: a file of that name is in the way; pass a directory (a new one, "
+            f"or an earlier run's)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{flag} {path}: cannot create the directory ({exc.strerror})") from None
+
+
 def _positive(flag: str, value: int) -> int:
     if value < 1:
         raise ConfigError(f"{flag} must be a positive integer, got {value}")
@@ -243,6 +305,11 @@ def run_eval(args: argparse.Namespace) -> int:
 
     path = checkpoint_dir(args.checkpoint)
     episodes = _positive("--episodes", args.episodes)
+    if args.gif is not None and not args.gif.parent.is_dir():
+        raise ConfigError(
+            f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
+            f"pick a path in an existing directory"
+        )
     config: AlgorithmConfig | None = None
     if args.env is not None or args.seed is not None:
         config = saved_config(path)
@@ -278,5 +345,8 @@ def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     frames = record_episode_frames(algo, seed=seed)
     images = [Image.fromarray(frame) for frame in frames]
-    images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
+    try:
+        images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
+    except OSError as exc:
+        raise ConfigError(f"--gif {gif}: cannot write the GIF ({exc})") from None
     print(f"recorded {len(images)} frames: {gif}")

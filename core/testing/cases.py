@@ -84,7 +84,9 @@ def conformance_cases(
     ``{"fcnet_hiddens": [32]}`` for a fast run); dict-config modules keep theirs.
 
     A MultiRLModule class yields no cases (check a built one); a name whose class cannot be
-    loaded yields one case that fails with the reason.
+    loaded yields one case that fails with the reason. A filter that matches nothing (a
+    typo, a distribution that is not installed) is an ``UnknownNameError`` listing what is
+    installed, never an empty list that checks nothing.
 
     Example::
 
@@ -95,7 +97,9 @@ def conformance_cases(
     from rlmodules import registry
 
     cases: list[ConformanceCase] = []
-    for rec in registry.list("module"):
+    records = registry.list("module")
+    matched: set[str] = set()
+    for rec in records:
         if names is not None and rec.name not in names and rec.qualified_name not in names:
             continue
         if distribution is not None and _normalise(rec.distribution or "") != _normalise(
@@ -104,9 +108,38 @@ def conformance_cases(
             continue
         if plugin is not None and rec.plugin != plugin:
             continue
+        matched.update((rec.name, rec.qualified_name))
         name = rec.qualified_name if rec.status == "conflict" else rec.name
         cases.extend(_cases_for(name, model_config))
+    _check_matched(records, matched, names, distribution, plugin)
     return cases
+
+
+def _check_matched(records: Sequence[Any], matched: set[str], names: Sequence[str] | None,
+                   distribution: str | None, plugin: str | None) -> None:
+    """Raise when a filter of :func:`conformance_cases` selected nothing it named."""
+    from rlmodules.errors import UnknownNameError, did_you_mean
+
+    missing = [n for n in (names or ()) if n not in matched]
+    if matched and not missing:
+        return
+    filters = ", ".join(f"{key}={value!r}" for key, value in (
+        ("names", list(names) if names is not None else None), ("distribution", distribution),
+        ("plugin", plugin)) if value is not None)
+    if missing:
+        known = sorted({r.name for r in records})
+        hint = did_you_mean(missing[0], known)
+        what = f"module names {missing} are not registered ({', '.join(known)})"
+    elif distribution is not None:
+        known = sorted({r.distribution for r in records if r.distribution})
+        hint = did_you_mean(distribution, known)
+        what = (f"no installed distribution {distribution!r} provides modules (these do: "
+                f"{', '.join(known)}); install it or fix the name")
+    else:
+        known = sorted({r.plugin for r in records if r.plugin})
+        hint = did_you_mean(str(plugin), known)
+        what = f"no plugin {plugin!r} provides modules (these do: {', '.join(known)})"
+    raise UnknownNameError(f"conformance cases for {filters or 'all modules'}: {what}.{hint}")
 
 
 def _cases_for(name: str, model_config: Mapping[str, Any] | None) -> list[ConformanceCase]:

@@ -45,8 +45,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
         options["names"] = list(marker.args)
-    cases = conformance_cases(**options)
+    try:
+        cases = conformance_cases(**options)
+    except LookupError as exc:  # a filter that matches nothing fails, never passes empty
+        metafunc.parametrize(_FIXTURE, [_NoCases(str(exc))], ids=["no-matching-modules"],
+                             indirect=True)
+        return
     metafunc.parametrize(_FIXTURE, cases, ids=[case.id for case in cases], indirect=True)
+
+
+class _NoCases:
+    """The one parameter of a conformance test whose marker selects no module."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 class _PytestCase:
@@ -74,4 +86,6 @@ def rlmodules_conformance_case(request: pytest.FixtureRequest) -> _PytestCase:
             f"{_FIXTURE} is parametrised by the rlmodules pytest plugin; do not override its "
             f"parametrisation (use @pytest.mark.{_MARKER}(...) to choose names)"
         )
+    if isinstance(request.param, _NoCases):
+        pytest.fail(f"@pytest.mark.{_MARKER}: {request.param.message}", pytrace=False)
     return _PytestCase(request.param)

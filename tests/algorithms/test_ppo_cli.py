@@ -104,17 +104,15 @@ def test_a_named_module_gets_its_own_model_config_not_the_presets(tmp_path, rlmo
     assert configs and {str(c) for c in configs} == {"{}", "{'width': 3}"}
 
 
-def test_the_readme_lstm_example_config_trains(tmp_path, capsys):
-    from pathlib import Path
-
+def test_the_readme_lstm_example_config_trains(tmp_path, capsys, monkeypatch):
     from rlmodules import registry
 
     if "lstm" not in [record.name for record in registry.list("module")]:
         pytest.skip("rlmodules-lstm is not installed")
-    config = Path(__file__).parents[2] / "examples" / "stateless_cartpole_lstm.json"
     out = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--timesteps", "1024", "--num-threads", "1",
-                 "--out", str(out)]) == 0
+    monkeypatch.chdir(tmp_path)  # the README's command runs anywhere: the example is bundled
+    assert main(["train", "--config", "stateless_cartpole_lstm", "--timesteps", "1024",
+                 "--num-threads", "1", "--out", str(out)]) == 0
     assert "training lstm on rlmodules.envs:StatelessCartPole" in capsys.readouterr().out
     saved = json.loads((out / "checkpoint" / "algorithm_state.json").read_text())
     assert saved["config"]["training"]["grad_clip"] is None
@@ -266,3 +264,67 @@ def test_recording_returns_one_frame_per_step(tmp_path):
         with pytest.raises(ConfigError, match=match):
             record_episode_frames(algo)
         algo.stop()
+
+
+def test_inspect_describes_a_run_directory_and_its_algorithm_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *FAST, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out), "--json", "--verify"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["kind"] == "run" and run["run"]["env"] == "CartPole-v1"
+    assert run["last_metrics"]["training_iteration"] == 2
+    algo = run["checkpoint"]
+    assert (algo["kind"], algo["env"], algo["iteration"], algo["timesteps"]) == (
+        "algorithm", "CartPole-v1", 2, 512)
+    assert algo["algorithm_class"] == "rlmodules.algorithms.ppo:PPO"
+    assert algo["config"]["training"]["train_batch_size"] == 256
+    assert all(f["checksum_ok"] for f in algo["tensor_files"].values())
+    components = {c["component"]: c for c in algo["rl_module"]["components"]}
+    assert components["default_policy"]["module_class"] == "rlmodules/ppo"
+    assert components["default_policy"]["checksum_ok"] is True
+
+    assert main(["inspect", str(out / "checkpoint")]) == 0
+    text = capsys.readouterr().out
+    assert "env          CartPole-v1" in text
+    assert "progress     iteration 2, 512 steps" in text
+    assert "component    default_policy: rlmodules/ppo" in text
+    (out / "checkpoint" / "rng.safetensors").write_bytes(b"corrupted")
+    assert main(["inspect", str(out / "checkpoint"), "--verify"]) == 1
+    assert "rng.safetensors (10264 B), CHECKSUM FAILED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--timesteps", "0"], "--timesteps must be a positive integer, got 0"),
+        (["eval", "RUN", "--gif", "/nonexistent/dir/x.gif"],
+         "--gif /nonexistent/dir/x.gif: the directory /nonexistent/dir does not exist; create "
+         "it or pick a path in an existing directory"),
+        (["record", "RUN", "--episodes", "1", "--out", "EPS", "--env-config", '{"bogus": 1}'],
+         "cannot make gymnasium env 'CartPole-v1' with env_config {'bogus': 1}: "
+         "CartPoleEnv.__init__() got an unexpected keyword argument 'bogus'; pass only keyword "
+         "arguments its constructor takes"),
+        (["train", *FAST, "--out", "FILE"],
+         "--out FILE: a file of that name is in the way; pass a directory (a new one, or an "
+         "earlier run's)"),
+    ],
+    ids=["timesteps-0", "gif-dir", "env-config", "out-file"],
+)
+def test_bad_command_lines_are_one_line_errors(argv, message, tmp_path, capsys, trained_run):
+    places = {"RUN": str(trained_run), "EPS": str(tmp_path / "eps"),
+              "FILE": str(tmp_path / "file")}
+    (tmp_path / "file").write_text("")
+    argv = [places.get(a, a) for a in argv]
+    message = message.replace("FILE", places["FILE"])
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err == f"rlmodules {argv[0]}: error: {message}\n"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--timesteps", "256", "--num-threads", "1", "--seed", "0",
+                 "--out", str(out)]) == 0
+    return out
