@@ -30,9 +30,16 @@ _LAZY = {
     "BCConfig": "bc",
     "BC": "bc",
     "MultiAgentSampler": "multi_agent",
+    "ObservationNormalizer": "obs_normalization",
     "EpisodeWriter": "episodes",
     "read_episodes": "episodes",
     "record_episodes": "episodes",
+    "DQNConfig": "offpolicy_config",
+    "SACConfig": "offpolicy_config",
+    "DQN": "dqn",
+    "SAC": "sac",
+    "ReplayBuffer": "replay_buffer",
+    "PrioritizedReplayBuffer": "replay_buffer",
     "EnvRunnerGroup": "env_runners",
     "EnvRunnerError": "env_runners",
     "LearnerGroup": "distributed_learner",
@@ -51,9 +58,16 @@ __all__ = [
     "BCConfig",
     "BC",
     "MultiAgentSampler",
+    "ObservationNormalizer",
     "EpisodeWriter",
     "read_episodes",
     "record_episodes",
+    "DQNConfig",
+    "SACConfig",
+    "DQN",
+    "SAC",
+    "ReplayBuffer",
+    "PrioritizedReplayBuffer",
     "EnvRunnerGroup",
     "EnvRunnerError",
     "LearnerGroup",
@@ -68,9 +82,14 @@ if TYPE_CHECKING:
     from .bc import BC, BCConfig
     from .config import AlgorithmConfig, PPOConfig, make_env_creator
     from .distributed_learner import LearnerGroup
+    from .dqn import DQN
     from .env_runners import EnvRunnerError, EnvRunnerGroup
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner
     from .multi_agent import MultiAgentSampler
+    from .obs_normalization import ObservationNormalizer
+    from .offpolicy_config import DQNConfig, SACConfig
     from .ppo import PPO, PPOLearner
+    from .replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
+    from .sac import SAC
     from .sampler import VectorEnvSampler, make_sampler

@@ -102,10 +102,12 @@ class Algorithm:
         self.torch_generator = torch.Generator()
         self.torch_generator.manual_seed(int(self.np_random.integers(2**62)))
         self.env_creator = make_env_creator(config.env, config.env_config)
+        self.evaluation_env_creator = make_env_creator(config.env, config.evaluation_env_config)
         probe = self.env_creator()
         try:
             self.is_multi_agent = is_parallel_env(probe)
             self.module = self.build_module(probe)
+            self.obs_normalizer = self._make_obs_normalizer(probe)
         finally:
             probe.close()
         self.learner = self._scaled_learner(self.make_learner())
@@ -125,11 +127,36 @@ class Algorithm:
     def make_learner(self) -> Learner:
         raise NotImplementedError(f"{type(self).__name__} must implement make_learner()")
 
-    def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None
-                     ) -> Any:
-        return make_sampler(self.config, self.env_creator, self.module, seed=env_seed,
+    def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None,
+                     evaluation: bool = False) -> Any:
+        creator = self.evaluation_env_creator if evaluation else self.env_creator
+        wrap_env = None
+        if self.obs_normalizer is not None:  # statistics update in training only
+            from .obs_normalization import NormalizeObservations
+
+            normalizer = self.obs_normalizer
+            wrap_env = lambda env: NormalizeObservations(  # noqa: E731
+                env, normalizer, update=not evaluation)
+        return make_sampler(self.config, creator, self.module, seed=env_seed,
                             explore=explore, num_envs=num_envs,
-                            multi_agent=self.is_multi_agent)
+                            multi_agent=self.is_multi_agent, wrap_env=wrap_env)
+
+    def _make_obs_normalizer(self, env: Any) -> Any:
+        if self.config.env_runner_settings["observation_filter"] != "MeanStdFilter":
+            return None
+        if self.is_multi_agent:
+            raise ConfigError(
+                "observation_filter='MeanStdFilter' normalises a single-agent env's "
+                "observations; a multi-agent env needs observation_filter='NoFilter'"
+            )
+        if self.config.env_runner_settings["num_env_runners"]:
+            raise ConfigError(
+                "observation_filter='MeanStdFilter' keeps its statistics in the training "
+                "process, so it samples there: set num_env_runners=0 (or drop the filter)"
+            )
+        from .obs_normalization import ObservationNormalizer
+
+        return ObservationNormalizer(env.observation_space)
 
     def _training_sampler(self, *, env_seed: int | None) -> Any:
         """The local sampler, or with ``num_env_runners >= 1`` the Ray env-runner actors."""
@@ -205,7 +232,7 @@ class Algorithm:
         explore = self.config.evaluation_settings["evaluation_explore"]
         seed = None if self.config.seed is None else self.config.seed + 10_000 + self.iteration
         sampler = self._new_sampler(explore=explore, env_seed=seed,
-                                    num_envs=min(wanted, self.config.num_envs))
+                                    num_envs=min(wanted, self.config.num_envs), evaluation=True)
         self.module.eval()
         try:
             episodes = sampler.run_episodes(wanted, seed=seed)
@@ -256,6 +283,14 @@ class Algorithm:
             close()
 
     # --- checkpoints -----------------------------------------------------------------------------
+    def save_extra_state(self, directory: Path) -> dict[str, Any]:
+        """Write state beyond module, optimizer and counters into the checkpoint being
+        staged in ``directory`` (e.g. a replay buffer); returns its JSON entry."""
+        return {}
+
+    def restore_extra_state(self, directory: Path, data: dict[str, Any]) -> None:
+        """Restore what :meth:`save_extra_state` wrote."""
+
     def save_to_path(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint of the whole algorithm (atomically); returns its directory."""
         from .checkpoint import save_algorithm

@@ -6,6 +6,8 @@ Layout (format version 1)::
     learner_group/learner/rl_module/   the MultiRLModule's own checkpoint
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
+    obs_normalization.safetensors      running mean/var of observations (MeanStdFilter only)
+    offpolicy.safetensors              off-policy algorithms: the replay buffer (see "extra")
 
 Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
 beside its target and swapped in, so a crash mid-save leaves the previous checkpoint intact.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -34,6 +37,7 @@ from rlmodules.registry import untrusted_input
 
 from .algorithm import MODULE_COMPONENT
 from .config import AlgorithmConfig, _env_named, map_class_refs
+from .obs_normalization import STEM as OBS_NORMALIZATION
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -64,11 +68,17 @@ def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
             "recent_lengths": list(algo.recent_lengths),
             "numpy_rng": algo.np_random.bit_generator.state,
             "optimizer": opt_data,
+            "extra": algo.save_extra_state(staging),
             "tensor_files": {
                 "optimizer": write_tensor_file(staging, "optimizer", opt_tensors),
                 "rng": write_tensor_file(staging, "rng", rng),
             },
         }
+        if algo.obs_normalizer is not None:
+            tensors, settings = algo.obs_normalizer.state()
+            state[OBS_NORMALIZATION] = settings
+            state["tensor_files"][OBS_NORMALIZATION] = write_tensor_file(
+                staging, OBS_NORMALIZATION, tensors)
         write_json_file(staging / STATE_FILE, state)
     return target.expanduser().absolute()
 
@@ -154,6 +164,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
     apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
     torch_rng = _checked_rng(rng, path)
+    obs_stats = _checked_obs_stats(algo, path, state)
     np_random = np.random.Generator(type(algo.np_random.bit_generator)())
     try:
         np_random.bit_generator.state = state["numpy_rng"]
@@ -161,6 +172,8 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
         raise CheckpointError(f"{path / STATE_FILE} holds a bad numpy_rng state: {exc}") from None
     algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
     apply_optimizer()
+    if obs_stats is not None:
+        algo.obs_normalizer.set_state(*obs_stats)
     torch.set_rng_state(torch_rng["torch_global"])
     algo.torch_generator.set_state(torch_rng["learner"])
     algo.np_random.bit_generator.state = state["numpy_rng"]
@@ -170,10 +183,27 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     window = algo.recent_returns.maxlen
     algo.recent_returns = collections.deque(state["recent_returns"], maxlen=window)
     algo.recent_lengths = collections.deque(state["recent_lengths"], maxlen=window)
+    algo.restore_extra_state(path, state.get("extra", {}))
     # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration
     algo.sampler = algo._training_sampler(env_seed=seed)
+
+
+def _checked_obs_stats(algo: Algorithm, path: Path, state: Mapping[str, Any]) -> Any:
+    """The observation statistics to restore (``(tensors, settings)``, checked against the
+    algorithm's normaliser), or ``None`` when it has none."""
+    if algo.obs_normalizer is None:
+        return None
+    if OBS_NORMALIZATION not in state:
+        raise CheckpointError(
+            f"{path} holds no observation statistics, but the config asks for "
+            f"observation_filter='MeanStdFilter'"
+        )
+    stats = (read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION]),
+             state[OBS_NORMALIZATION])
+    copy.deepcopy(algo.obs_normalizer).set_state(*stats)  # raises before anything changes
+    return stats
 
 
 def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, torch.Tensor]:

@@ -36,6 +36,8 @@ _ENV_RUNNERS: dict[str, Any] = {
     "max_num_env_runner_restarts": 1000,
     "sample_timeout_s": 60.0,
     "ray_address": None,
+    # RLlib's name: "MeanStdFilter" normalises observations by running mean and std.
+    "observation_filter": "NoFilter",
 }
 #: Learner settings and their defaults (``num_learners >= 2``: data-parallel Ray actors).
 _LEARNERS: dict[str, Any] = {
@@ -56,6 +58,8 @@ _EVALUATION: dict[str, Any] = {
     "evaluation_interval": None,
     "evaluation_duration": 10,
     "evaluation_explore": False,
+    # RLlib's overrides for evaluation; here {"env_config": {...}}, merged over env_config.
+    "evaluation_config": None,
 }
 _VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
 
@@ -118,7 +122,10 @@ class AlgorithmConfig:
         """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
         modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
         vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
-        threads; None leaves torch's setting).
+        threads; None leaves torch's setting), ``observation_filter`` ("NoFilter", or
+        "MeanStdFilter": observations normalised by a running mean and std that the
+        checkpoint keeps and evaluation applies, see
+        :mod:`rlmodules.algorithms.obs_normalization`).
 
         Scaling out: ``num_env_runners`` (N >= 1 samples in N Ray actors, each with
         ``num_envs_per_env_runner`` envs and ``num_cpus_per_env_runner`` CPUs),
@@ -142,7 +149,9 @@ class AlgorithmConfig:
 
     def evaluation(self, **settings: Any) -> AlgorithmConfig:
         """``evaluation_interval`` (iterations; None = only on ``evaluate()``),
-        ``evaluation_duration`` (episodes), ``evaluation_explore``."""
+        ``evaluation_duration`` (episodes), ``evaluation_explore``, ``evaluation_config``
+        (``{"env_config": {...}}``: settings merged over ``env_config`` for the evaluation
+        envs, e.g. ``{"training": False}`` for an Atari game's true scores)."""
         _update(self.evaluation_settings, settings, "evaluation")
         return self
 
@@ -245,6 +254,12 @@ class AlgorithmConfig:
             return dict(given)  # a custom module's own keys
 
     @property
+    def evaluation_env_config(self) -> dict[str, Any]:
+        """``env_config`` with ``evaluation_config``'s ``env_config`` merged over it."""
+        overrides = (self.evaluation_settings["evaluation_config"] or {}).get("env_config")
+        return {**self.env_config, **(overrides or {})}
+
+    @property
     def num_envs(self) -> int:
         return int(self.env_runner_settings["num_envs_per_env_runner"])
 
@@ -282,8 +297,36 @@ class AlgorithmConfig:
         threads = self.env_runner_settings["num_threads"]
         if threads is not None:
             _check_int("num_threads", threads, minimum=1)
+        obs_filter = self.env_runner_settings["observation_filter"]
+        if obs_filter not in ("NoFilter", "MeanStdFilter"):
+            raise ConfigError(
+                f"observation_filter={obs_filter!r} is not known; use 'NoFilter' or "
+                f"'MeanStdFilter' (running mean/std normalisation)"
+            )
         t = self.training_settings
         _check_int("train_batch_size", t["train_batch_size"], minimum=1)
+        self._validate_batching()
+        _check_number("gamma", t["gamma"], 0.0, 1.0)
+        if t["grad_clip"] is not None:
+            _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
+        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
+                   minimum=1)
+        interval = self.evaluation_settings["evaluation_interval"]
+        if interval is not None:
+            _check_int("evaluation_interval", interval, minimum=1)
+        overrides = self.evaluation_settings["evaluation_config"]
+        if overrides is not None and (
+                not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
+                or not isinstance(overrides.get("env_config", {}), Mapping)):
+            raise ConfigError(
+                f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
+                f"over env_config for the evaluation envs), got {overrides!r}"
+            )
+
+    def _validate_batching(self) -> None:
+        """On-policy batching and ``lr``: every env steps equally, minibatches fit the batch
+        (off-policy configs, whose ``train_batch_size`` is a replay sample, replace it)."""
+        t = self.training_settings
         _check_int("minibatch_size", t["minibatch_size"], minimum=1)
         _check_int("num_epochs", t["num_epochs"], minimum=1)
         _check_scaling(self.env_runner_settings, self.learner_settings)
@@ -303,14 +346,6 @@ class AlgorithmConfig:
                 f"train_batch_size={t['train_batch_size']}; use minibatch_size <= train_batch_size"
             )
         _check_schedule("lr", t["lr"], positive=True)
-        _check_number("gamma", t["gamma"], 0.0, 1.0)
-        if t["grad_clip"] is not None:
-            _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
-        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
-                   minimum=1)
-        interval = self.evaluation_settings["evaluation_interval"]
-        if interval is not None:
-            _check_int("evaluation_interval", interval, minimum=1)
 
     def build(self) -> Any:
         """Validate and build the algorithm (``build_algo`` is the same)."""
@@ -484,8 +519,12 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     env class (called as
     ``cls(config=env_config)`` when its constructor takes ``config``, else
     ``cls(**env_config)``), or a factory function (called as ``factory(env_config)``,
-    RLlib's ``register_env`` convention).
+    RLlib's ``register_env`` convention; a factory taking keywords only, such as
+    PettingZoo's ``parallel_env(**kwargs)``, gets ``factory(**env_config)``). A PettingZoo
+    AEC env it makes comes converted to the parallel API (``rlmodules.envs.as_parallel_env``).
     """
+    from rlmodules.envs import as_parallel_env
+
     env_config = dict(env_config or {})
     if isinstance(env, str) and ":" in env:
         env = _env_named(env)
@@ -493,9 +532,12 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
         return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
         takes_config = "config" in _parameters(env)
-        return (lambda: env(config=env_config)) if takes_config else (lambda: env(**env_config))
+        return (lambda: as_parallel_env(env(config=env_config))) if takes_config \
+            else (lambda: as_parallel_env(env(**env_config)))
     if callable(env):
-        return lambda: env(env_config)
+        if _keywords_only(env):
+            return lambda: as_parallel_env(env(**env_config))
+        return lambda: as_parallel_env(env(env_config))
     raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
 
 
@@ -582,6 +624,14 @@ def _import_named(path: str, field: str) -> Any:
         return registry.import_object(path, what=field)
     except UnknownNameError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _keywords_only(fn: Any) -> bool:
+    """True if ``fn`` takes no positional parameter (only keywords or ``**kwargs``)."""
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
+    params = _parameters(fn)
+    return bool(params) and all(p.kind not in positional for p in params.values())
 
 
 def _parameters(cls: type) -> Mapping[str, Any]:

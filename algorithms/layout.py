@@ -44,10 +44,11 @@ class FlatLayout:
     def values_to_grid(self, values: torch.Tensor) -> np.ndarray:
         return values.reshape(self.grid_shape).numpy()
 
-    def train_rows(self, rollout: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
-        """``{obs, ...columns}`` at the unmasked steps; ``columns`` are ``[T, N]`` grids."""
+    def train_rows(self, batch: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
+        """``batch`` (from :meth:`value_batch`) and ``columns`` (``[T, N]`` grids) at the
+        unmasked steps."""
         index = self.train_index
-        rows = {Columns.OBS: tree_map(lambda x: _grid_flat(x)[index], rollout["obs"])}
+        rows = {key: tree_map(lambda x: x[index], value) for key, value in batch.items()}
         for key, grid in columns.items():
             rows[key] = tree_map(lambda x: _grid_flat(x)[index], grid)
         return rows
@@ -125,10 +126,10 @@ class SequenceLayout:
         grid[self.index[keep]] = values[keep]
         return grid.reshape(self.grid_shape).numpy()
 
-    def train_rows(self, rollout: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
-        """Chunks with at least one unmasked step; ``columns`` are ``[T, N]`` grids."""
+    def train_rows(self, batch: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
+        """Chunks of ``batch`` (from :meth:`value_batch`) and of ``columns`` (``[T, N]``
+        grids) with at least one unmasked step."""
         keep = self.has_loss
-        batch = self._batch(rollout)
         rows = {k: tree_map(lambda x: x[keep], v) for k, v in batch.items()}
         for key, grid in columns.items():
             padded = tree_map(lambda g: torch.cat([g, torch.zeros_like(g[:1])]), grid)

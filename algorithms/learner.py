@@ -19,7 +19,7 @@ from .flat_params import FlatParameters
 from .rollout import tree_map
 from .schedules import schedule_value
 
-__all__ = ["Learner", "TrainRows"]
+__all__ = ["Learner", "TrainRows", "optimizer_state", "checked_optimizer_state", "fast_adam"]
 
 #: Optimizer state fields held once per flat buffer, not per element (Adam's step count).
 _PER_BUFFER_FIELDS = frozenset({"step"})
@@ -43,7 +43,7 @@ class Learner:
         self.flat = FlatParameters(p for p in module.parameters() if p.requires_grad)
         lr = schedule_value(config.training_settings["lr"], 0)
         self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
-                                          **_fast_adam(self.flat.buffers))
+                                          **fast_adam(self.flat.buffers))
         self.final_epoch = True
         #: Set on each of several data-parallel learners (see ``distributed_learner``):
         #: shards every minibatch and sums the weighted gradients over the learners.
@@ -73,7 +73,11 @@ class Learner:
     def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
                ) -> dict[str, float]:
         """Minibatch epochs over the prepared rollouts; metrics averaged over the minibatches
-        of the last epoch (diagnostics are only computed there, see ``final_epoch``)."""
+        of the last epoch (diagnostics are only computed there, see ``final_epoch``).
+
+        Modules without trainable weights (a random or heuristic opponent) act but are not
+        trained: their rollouts are left out here."""
+        rollouts = {mid: ro for mid, ro in rollouts.items() if self._trainable(mid)}
         t = self.config.training_settings
         for group in self.optimizer.param_groups:
             group["lr"] = schedule_value(t["lr"], timestep)
@@ -105,6 +109,11 @@ class Learner:
         out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
         out["learner/num_minibatch_steps"] = count
         return out
+
+    def _trainable(self, module_id: str) -> bool:
+        module = self.module[module_id]
+        return isinstance(module, torch.nn.Module) and any(
+            p.requires_grad for p in module.parameters())
 
     def _step(self, minibatch: dict[str, Any], timestep: int) -> dict[str, torch.Tensor]:
         minibatch = self.prepare_minibatch(minibatch)
@@ -163,29 +172,8 @@ class Learner:
 
     # --- optimizer state for checkpoints ---------------------------------------------------------
     def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """``(tensors, json_data)``: per-parameter state keyed by parameter name.
-
-        The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
-        back into per-parameter tensors so checkpoints do not depend on that layout.
-        """
-        state = self.optimizer.state_dict()
-        tensors: dict[str, torch.Tensor] = {}
-        scalars: dict[str, dict[str, Any]] = {}
-        for group, fields in state["state"].items():
-            _, indices = self.flat.groups[group]
-            for key, value in fields.items():
-                if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
-                    pieces = self.flat.split(group, value.detach())
-                else:  # per-buffer values (Adam's step count): the same for each parameter
-                    pieces = [(i, value) for i in indices]
-                for i, piece in pieces:
-                    name = self.param_names[i]
-                    if isinstance(piece, torch.Tensor):
-                        tensors[f"{name}::{key}"] = piece
-                    else:
-                        scalars.setdefault(name, {})[key] = piece
-        groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
-        return tensors, {"param_groups": groups, "scalars": scalars}
+        """``(tensors, json_data)``: per-parameter state keyed by parameter name."""
+        return optimizer_state(self.optimizer, self.flat, self.param_names)
 
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
@@ -196,49 +184,86 @@ class Learner:
                                 data: Mapping[str, Any]) -> Callable[[], None]:
         """Check :meth:`get_optimizer_state` output against this learner (names, shapes,
         groups) and return the function that loads it, which then cannot fail."""
-        from rlmodules.errors import CheckpointError
+        return checked_optimizer_state(self.optimizer, self.flat, self.param_names, tensors,
+                                       data)
 
-        index_of = {name: i for i, name in enumerate(self.param_names)}
-        per_param: dict[int, dict[str, Any]] = {}
-        for key, value in tensors.items():
-            name, _, field = key.rpartition("::")
-            if name not in index_of:
-                raise CheckpointError(
-                    f"optimizer state names parameter {name!r}, which this module lacks; the "
-                    f"checkpoint was made for a different module architecture"
-                )
-            expected = self.flat.params[index_of[name]].shape
-            if field not in _PER_BUFFER_FIELDS and value.shape != expected:
-                raise CheckpointError(
-                    f"optimizer state {key!r} has shape {tuple(value.shape)}, but parameter "
-                    f"{name!r} has {tuple(expected)}; the checkpoint was made for a "
-                    f"different module architecture"
-                )
-            per_param.setdefault(index_of[name], {})[field] = value
-        scalars = data.get("scalars", {})
-        for name, fields in scalars.items():
-            if name in index_of and isinstance(fields, Mapping):
-                per_param.setdefault(index_of[name], {}).update(fields)
-        state: dict[int, dict[str, Any]] = {}
-        for group, (_, indices) in enumerate(self.flat.groups):
-            fields = [per_param.get(i, {}) for i in indices]
-            keys = set(fields[0])
-            if any(set(f) != keys for f in fields):
-                raise CheckpointError(
-                    "optimizer state covers only some of the module's parameters; the "
-                    "checkpoint was made for a different module architecture"
-                )
-            state[group] = {
-                key: self.flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
-                if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
-                else fields[0][key]
-                for key in keys
-            }
-        groups = [dict(g, params=list(range(len(self.flat.groups))))
-                  for g in _checked_param_groups(data.get("param_groups"),
-                                                 self.optimizer.param_groups)]
-        loadable = {"state": state, "param_groups": groups}
-        return lambda: self.optimizer.load_state_dict(loadable)
+
+def optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
+                    param_names: list[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """``(tensors, json_data)`` of an optimizer over ``flat``'s buffers, keyed by the names
+    of the parameters (``param_names``, in ``flat.params`` order).
+
+    The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
+    back into per-parameter tensors so checkpoints do not depend on that layout.
+    """
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for group, fields in state["state"].items():
+        _, indices = flat.groups[group]
+        for key, value in fields.items():
+            if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
+                pieces = flat.split(group, value.detach())
+            else:  # per-buffer values (Adam's step count): the same for each parameter
+                pieces = [(i, value) for i in indices]
+            for i, piece in pieces:
+                name = param_names[i]
+                if isinstance(piece, torch.Tensor):
+                    tensors[f"{name}::{key}"] = piece
+                else:
+                    scalars.setdefault(name, {})[key] = piece
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def checked_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
+                            param_names: list[str], tensors: Mapping[str, torch.Tensor],
+                            data: Mapping[str, Any]) -> Callable[[], None]:
+    """Check :func:`optimizer_state` output against ``optimizer`` (names, shapes, groups)
+    and return the function that loads it, which then cannot fail."""
+    from rlmodules.errors import CheckpointError
+
+    index_of = {name: i for i, name in enumerate(param_names)}
+    per_param: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        name, _, field = key.rpartition("::")
+        if name not in index_of:
+            raise CheckpointError(
+                f"optimizer state names parameter {name!r}, which this module lacks; the "
+                f"checkpoint was made for a different module architecture"
+            )
+        expected = flat.params[index_of[name]].shape
+        if field not in _PER_BUFFER_FIELDS and value.shape != expected:
+            raise CheckpointError(
+                f"optimizer state {key!r} has shape {tuple(value.shape)}, but parameter "
+                f"{name!r} has {tuple(expected)}; the checkpoint was made for a "
+                f"different module architecture"
+            )
+        per_param.setdefault(index_of[name], {})[field] = value
+    scalars = data.get("scalars", {})
+    for name, fields in scalars.items():
+        if name in index_of and isinstance(fields, Mapping):
+            per_param.setdefault(index_of[name], {}).update(fields)
+    state: dict[int, dict[str, Any]] = {}
+    for group, (_, indices) in enumerate(flat.groups):
+        fields = [per_param.get(i, {}) for i in indices]
+        keys = set(fields[0])
+        if any(set(f) != keys for f in fields):
+            raise CheckpointError(
+                "optimizer state covers only some of the module's parameters; the "
+                "checkpoint was made for a different module architecture"
+            )
+        state[group] = {
+            key: flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
+            if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
+            else fields[0][key]
+            for key in keys
+        }
+    groups = [dict(g, params=list(range(len(flat.groups))))
+              for g in _checked_param_groups(data.get("param_groups"),
+                                             optimizer.param_groups)]
+    loadable = {"state": state, "param_groups": groups}
+    return lambda: optimizer.load_state_dict(loadable)
 
 
 def _num_rows(rows: TrainRows) -> int:
@@ -254,7 +279,7 @@ def _parameter_names(module: torch.nn.Module) -> list[str]:
     return [name for name, p in module.named_parameters() if p.requires_grad]
 
 
-def _fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
+def fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
     """The fused Adam kernel where torch has one for these parameters (several times
     faster than the per-tensor loop for small networks)."""
     fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)

@@ -31,7 +31,7 @@ from rlmodules.rl_module import DEFAULT_MODULE_ID
 from rlmodules.specs import MODULE_ID_RULE, is_valid_module_id
 
 from .episodes import AgentEpisode
-from .rollout import to_tensor, tree_map, tree_stack
+from .rollout import initial_state, to_tensor, tree_map, tree_stack
 
 __all__ = [
     "MultiAgentSampler",
@@ -156,7 +156,7 @@ class MultiAgentSampler:
         self.policy_mapping_fn = policy_mapping_fn
         self.explore = explore
         self._initial_states = {
-            mid: module.get_initial_state() for mid, module in multi_module.items()
+            mid: initial_state(module) for mid, module in multi_module.items()
             if module.is_stateful()
         }
         self._slots = []

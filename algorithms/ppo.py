@@ -1,6 +1,8 @@
 """PPO: the clipped-surrogate policy gradient with GAE (Schulman et al. 2017).
 
-Values come from ``module.compute_values(batch, embeddings=...)``. A module without
+Values come from ``module.compute_values(batch)``, called on the train batch before any
+``forward_train`` (RLlib's order: a module may prepare the batch there, e.g. split an
+action mask off a Dict observation, and ``forward_train`` sees that). A module without
 ``compute_values`` (e.g. a plain policy-gradient module) trains with a zero baseline:
 its advantages are the GAE of the rewards with ``V = 0`` (lambda-discounted returns) and
 it gets no value loss.
@@ -39,7 +41,8 @@ class PPOLearner(Learner):
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
                 ) -> tuple[dict[str, TrainRows], dict[str, int]]:
         layouts = {mid: self._layout(mid, ro) for mid, ro in rollouts.items()}
-        values = self._values_on_grid(rollouts, layouts)
+        batches = {mid: layouts[mid].value_batch(ro) for mid, ro in rollouts.items()}
+        values = self._values_on_grid(batches, layouts)
         t = self.config.training_settings
         rows, steps_per_row = {}, {}
         for mid, rollout in rollouts.items():
@@ -60,7 +63,7 @@ class PPOLearner(Learner):
             }
             if grid_values is not None:
                 columns[Columns.VF_PREDS] = torch.from_numpy(grid_values[:-1].copy())
-            rows[mid] = layout.train_rows(rollout, columns)
+            rows[mid] = layout.train_rows(batches[mid], columns)
             steps_per_row[mid] = layout.steps_per_row()
         return rows, steps_per_row
 
@@ -71,22 +74,15 @@ class PPOLearner(Learner):
         max_seq_len = (module.model_config or {}).get("max_seq_len", _DEFAULT_MAX_SEQ_LEN)
         return SequenceLayout(rollout, int(max_seq_len))
 
-    def _values_on_grid(self, rollouts: Mapping[str, Mapping[str, Any]],
+    def _values_on_grid(self, batches: Mapping[str, dict[str, Any]],
                         layouts: Mapping[str, Any]) -> dict[str, Any]:
-        """Value estimates on every ``[T + 1, N]`` grid cell of modules with a critic."""
-        critics = [mid for mid in rollouts if hasattr(self.module[mid], "compute_values")]
-        if not critics:
-            return {}
-        batches = {mid: layouts[mid].value_batch(rollouts[mid]) for mid in rollouts}
+        """Value estimates on every ``[T + 1, N]`` grid cell of modules with a critic
+        (``compute_values`` may change its batch: the train rows are cut from it)."""
         with torch.no_grad():
-            fwd_out = self.module.forward_train(batches)
             return {
-                mid: layouts[mid].values_to_grid(
-                    self.module[mid].compute_values(
-                        batches[mid], embeddings=fwd_out[mid].get(Columns.EMBEDDINGS)
-                    )
-                )
-                for mid in critics
+                mid: layouts[mid].values_to_grid(self.module[mid].compute_values(batch))
+                for mid, batch in batches.items()
+                if hasattr(self.module[mid], "compute_values")
             }
 
     def prepare_minibatch(self, minibatch: dict[str, Any]) -> dict[str, Any]:

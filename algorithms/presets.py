@@ -1,12 +1,18 @@
 """Tuned PPO settings for well-known envs, used by ``rlmodules train`` when no config file
-is given (RL Baselines3 Zoo's published hyper-parameters, without its observation
-normalisation or state-dependent exploration)."""
+is given (RL Baselines3 Zoo's published hyper-parameters, without its reward normalisation
+or state-dependent exploration)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PRESETS", "preset_for"]
+__all__ = ["PRESETS", "preset_for", "atari_preset", "NATURE_CNN"]
+
+#: rl-zoo's MuJoCo policy: separate 256x256 ReLU actor and critic, log-std from -2.
+_MUJOCO_MODEL: dict[str, Any] = {
+    "fcnet_hiddens": [256, 256], "fcnet_activation": "relu", "vf_share_layers": False,
+    "free_log_std": True, "log_std_init": -2.0,
+}
 
 #: env id -> config-file-style settings; ``TIMESTEPS`` marks where the run length goes.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -30,13 +36,68 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "rl_module": {"model_config": {"fcnet_hiddens": [64, 64], "vf_share_layers": False}},
     },
+    # MuJoCo (the `mujoco` extra): rl-zoo's tuned PPO, with its observation normalisation
+    # (MeanStdFilter; rl-zoo also normalises rewards, which this trainer does not) and its
+    # state-independent log-std starting at -2. rl-zoo's "ortho_init=False" is not kept.
+    "HalfCheetah-v5": {
+        "env_runners": {"num_envs_per_env_runner": 1, "observation_filter": "MeanStdFilter"},
+        "training": {
+            "lr": 2.0633e-05, "train_batch_size": 512, "minibatch_size": 64, "num_epochs": 20,
+            "gamma": 0.98, "lambda_": 0.92, "clip_param": 0.1, "entropy_coeff": 0.000401762,
+            "vf_loss_coeff": 0.58096, "grad_clip": 0.8,
+        },
+        "rl_module": {"model_config": _MUJOCO_MODEL},
+    },
+    "Hopper-v5": {
+        "env_runners": {"num_envs_per_env_runner": 1, "observation_filter": "MeanStdFilter"},
+        "training": {
+            "lr": 9.80828e-05, "train_batch_size": 512, "minibatch_size": 32, "num_epochs": 5,
+            "gamma": 0.999, "lambda_": 0.99, "clip_param": 0.2, "entropy_coeff": 0.00229519,
+            "vf_loss_coeff": 0.835671, "grad_clip": 0.7,
+        },
+        "rl_module": {"model_config": _MUJOCO_MODEL},
+    },
 }
 
 
 def preset_for(env: str, timesteps: int) -> dict[str, Any]:
-    """The preset for ``env`` with schedules ending at ``timesteps`` ({} if none)."""
-    preset = PRESETS.get(env, {})
+    """The preset for ``env`` with schedules ending at ``timesteps`` ({} if none); any ALE
+    id (``"ALE/Pong-v5"``) gets :func:`atari_preset`."""
+    from rlmodules.envs.atari import is_atari_id
+
+    preset = atari_preset(env) if is_atari_id(env) and env not in PRESETS else \
+        PRESETS.get(env, {})
     return _fill(preset, timesteps)
+
+
+def atari_preset(env_id: str) -> dict[str, Any]:
+    """rl-zoo's Atari PPO on the preprocessed game (``rlmodules.envs.AtariEnv``; its
+    evaluation plays whole games with true scores) with the Nature CNN: 8 envs x 128
+    steps, 4 epochs of 256-sample minibatches, linearly decaying lr and clip range."""
+    return {
+        "environment": {"env": "rlmodules.envs:AtariEnv", "env_config": {"env_id": env_id}},
+        "env_runners": {"num_envs_per_env_runner": 8},
+        "training": {
+            "lr": [[0, 2.5e-4], ["TIMESTEPS", 0.0]],
+            "clip_param": [[0, 0.1], ["TIMESTEPS", 0.0]],
+            "train_batch_size": 1024, "minibatch_size": 256, "num_epochs": 4,
+            "gamma": 0.99, "lambda_": 0.95, "entropy_coeff": 0.01, "vf_loss_coeff": 0.5,
+            "grad_clip": 0.5,
+        },
+        "evaluation": {"evaluation_config": {"env_config": {"training": False}}},
+        # The Nature CNN (Mnih et al. 2015); the 7x7 "valid" convolution is its 512-unit
+        # dense layer, shared by the policy and value heads.
+        "rl_module": {"model_config": {
+            "conv_filters": NATURE_CNN, "conv_data_format": "channels_first",
+            "head_fcnet_hiddens": [], "vf_share_layers": True,
+        }},
+    }
+
+
+#: ``conv_filters`` of the Nature CNN on 84x84 frames.
+NATURE_CNN: list[list[Any]] = [
+    [32, 8, 4, "valid"], [64, 4, 2, "valid"], [64, 3, 1, "valid"], [512, 7, 1, "valid"],
+]
 
 
 def _fill(value: Any, timesteps: int) -> Any:

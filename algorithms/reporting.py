@@ -84,6 +84,8 @@ class MetricsWriter:
     """Writes each iteration's metrics to ``metrics.jsonl`` (all) and ``metrics.csv``.
 
     A fresh run starts both files anew; a resumed run (``resume=True``) appends to them.
+    With ``tensorboard`` installed, TensorBoard event files of the same metrics go next to
+    them (:mod:`rlmodules.algorithms.tensorboard`).
     """
 
     def __init__(self, run_dir: Path, *, resume: bool = False) -> None:
@@ -96,16 +98,23 @@ class MetricsWriter:
         self._csv = csv.DictWriter(self._csv_file, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         if new_csv:
             self._csv.writeheader()
+        from .tensorboard import TensorBoardWriter
+
+        self.tensorboard = TensorBoardWriter.open(run_dir)
 
     def write(self, result: dict[str, Any]) -> None:
         self._jsonl.write(json.dumps(result, default=float) + "\n")
         self._csv.writerow(result)
         self._jsonl.flush()
         self._csv_file.flush()
+        if self.tensorboard is not None:
+            self.tensorboard.write(result)
 
     def close(self) -> None:
         self._jsonl.close()
         self._csv_file.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
 
 
 def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["ROLLOUT_KEYS", "tree_map", "tree_stack", "to_tensor"]
+__all__ = ["ROLLOUT_KEYS", "initial_state", "tree_map", "tree_stack", "to_tensor"]
 
 ROLLOUT_KEYS = ("obs", "actions", "action_logp", "rewards", "terminateds", "truncateds",
                 "loss_mask")
@@ -66,3 +66,8 @@ def to_tensor(x: Any) -> torch.Tensor:
     if array.dtype == np.float64 or array.dtype == np.bool_:
         array = array.astype(np.float32)
     return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def initial_state(module: Any) -> Any:
+    """``module.get_initial_state()`` with tensor leaves (a module may give numpy arrays)."""
+    return tree_map(to_tensor, module.get_initial_state())

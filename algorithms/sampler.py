@@ -23,7 +23,7 @@ from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID
 
-from .rollout import to_tensor, tree_map, tree_stack
+from .rollout import initial_state, to_tensor, tree_map, tree_stack
 
 __all__ = ["Sampler", "VectorEnvSampler", "EpisodeResult", "make_sampler"]
 
@@ -55,10 +55,12 @@ def make_sampler(
     explore: bool = True,
     num_envs: int | None = None,
     multi_agent: bool = False,
+    wrap_env: Callable[[Any], Any] | None = None,
 ) -> Sampler:
     """The sampler for ``config``: a :class:`VectorEnvSampler` for single-agent envs, a
     :class:`~rlmodules.algorithms.multi_agent.MultiAgentSampler` for parallel
-    multi-agent envs (``multi_agent=True``)."""
+    multi-agent envs (``multi_agent=True``). ``wrap_env`` wraps the single-agent vector
+    env (e.g. observation normalisation)."""
     if multi_agent:
         from .multi_agent import MultiAgentSampler, resolve_policy_mapping_fn
 
@@ -77,6 +79,7 @@ def make_sampler(
         vectorize_mode=config.env_runner_settings["gym_env_vectorize_mode"],
         seed=seed,
         explore=explore,
+        wrap_env=wrap_env,
     )
 
 
@@ -104,6 +107,7 @@ class VectorEnvSampler:
         seed: int | None = None,
         explore: bool = True,
         module_id: str = DEFAULT_MODULE_ID,
+        wrap_env: Callable[[Any], Any] | None = None,
     ) -> None:
         self.multi_module = multi_module
         self.module_id = module_id
@@ -111,6 +115,8 @@ class VectorEnvSampler:
         self.explore = explore
         self.num_envs = num_envs
         self.env = _make_vector_env(env_creator, num_envs, vectorize_mode)
+        if wrap_env is not None:
+            self.env = wrap_env(self.env)
         obs, _ = self.env.reset(seed=seed)
         self._obs = obs
         self._needs_reset = np.zeros(num_envs, dtype=bool)  # this row is a reset step
@@ -119,7 +125,7 @@ class VectorEnvSampler:
         self._finished: list[EpisodeResult] = []
         self._finished_slots: list[list[EpisodeResult]] | None = None  # run_episodes
         self._stateful = self.module.is_stateful()
-        self._initial_state = self.module.get_initial_state()
+        self._initial_state = initial_state(self.module)
         self._state = self._batched_initial_state(num_envs) if self._stateful else None
 
     def _batched_initial_state(self, n: int) -> Any:

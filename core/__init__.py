@@ -36,6 +36,7 @@ TYPE_CHECKING = False  # typing costs milliseconds to import; only type checkers
 # Public name -> defining submodule, imported on first access (PEP 562).
 _LAZY = {
     "RLModule": "rl_module",
+    "RLModuleConfig": "rl_module",
     "DEFAULT_MODULE_ID": "rl_module",
     "TorchRLModule": "torch_rl_module",
     "MultiRLModule": "multi_rl_module",
@@ -69,7 +70,8 @@ __all__ = [
 
 
 # Sub-packages reachable as attributes after a bare `import rlmodules`, imported on first use.
-_SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli")
+_SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli", "apis", "models",
+                "distributions", "compat")
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPACKAGES)
 
@@ -81,7 +83,7 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .model_config import DefaultModelConfig
     from .multi_rl_module import MultiRLModule
-    from .rl_module import DEFAULT_MODULE_ID, RLModule
+    from .rl_module import DEFAULT_MODULE_ID, RLModule, RLModuleConfig
     from .spaces import space_from_json, space_to_json
     from .specs import MultiRLModuleSpec, RLModuleSpec
     from .torch_rl_module import TorchRLModule

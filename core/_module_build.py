@@ -65,6 +65,7 @@ def _leaf_spec(node: dict[str, Any], inference_only: bool | None, root: Path) ->
         observation_space=obs,
         action_space=act,
         inference_only=node["inference_only"] if inference_only is None else inference_only,
+        learner_only=node.get("learner_only", False),
         model_config=node.get("model_config"),
         catalog_class=None if catalog_ref is None else resolve_class("catalog", catalog_ref, root),
     )

@@ -74,6 +74,8 @@ def _node(module: RLModule) -> dict[str, Any]:
         "inference_only": module.inference_only,
         "model_config": spec["model_config"],
     }
+    if module.learner_only:  # recorded only when set, so other metadata stays as it was
+        node["learner_only"] = True
     if isinstance(module, MultiRLModule):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()
@@ -231,6 +233,8 @@ def _node_problem(node: Any) -> str | None:
             return f"has a {field} that {problem}"
     if not isinstance(node.get("inference_only"), bool):
         return f"has inference_only {node.get('inference_only')!r}, expected true or false"
+    if not isinstance(node.get("learner_only", False), bool):
+        return f"has learner_only {node.get('learner_only')!r}, expected true or false"
     for field in ("observation_space", "action_space", "model_config", "tensors"):
         if node.get(field) is not None and not isinstance(node[field], dict):
             return f"has a {field} that is not an object"

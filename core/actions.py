@@ -152,6 +152,11 @@ def _choose(module: RLModule, out: Any, explore: bool) -> dict[str, Any]:
 def _finish(module: RLModule, out: dict[str, Any], stateful: bool, for_env: bool) -> dict[str, Any]:
     if stateful:
         out = {k: (v if k == Columns.STATE_OUT else _map(v, _drop_time)) for k, v in out.items()}
+        if Columns.STATE_OUT in out:
+            out[Columns.STATE_OUT] = _map(out[Columns.STATE_OUT], _as_tensor)
+    actions = out[Columns.ACTIONS]
+    if type(actions) is not torch.Tensor and not isinstance(actions, torch.Tensor):
+        out[Columns.ACTIONS] = _map(actions, _as_tensor)  # e.g. numpy actions
     if for_env:
         out[Columns.ACTIONS_FOR_ENV] = _for_env(out[Columns.ACTIONS], module.action_space)
     return out
@@ -216,6 +221,10 @@ def _map(value: Any, fn: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_map(v, fn) for v in value)
     return fn(value)
+
+
+def _as_tensor(x: Any) -> torch.Tensor:
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
 
 
 def _add_time(x: torch.Tensor) -> torch.Tensor:

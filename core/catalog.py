@@ -246,15 +246,16 @@ class GaussianPolicyHead(nn.Module):
     """Policy head for Gaussian distributions: ``[..., 2 * D]`` means then log-stds.
 
     The log-stds are clipped to ``[-clip, clip]`` (``log_std_clip_param``). With
-    ``free_log_std`` they are one learned vector (``log_std``, starting at 0) that does not
-    depend on the input, and the network only outputs the ``D`` means.
+    ``free_log_std`` they are one learned vector (``log_std``, starting at ``log_std_init``)
+    that does not depend on the input, and the network only outputs the ``D`` means.
     """
 
     def __init__(self, net: nn.Module, *, action_dim: int, free_log_std: bool,
-                 clip: float) -> None:
+                 clip: float, log_std_init: float = 0.0) -> None:
         super().__init__()
         self.net = net
-        self.log_std = nn.Parameter(torch.zeros(action_dim)) if free_log_std else None
+        self.log_std = nn.Parameter(torch.full((action_dim,), float(log_std_init))) \
+            if free_log_std else None
         self.clip = clip
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -389,13 +390,19 @@ class Catalog:
                 f"log-stds) over a Box action space; the action distribution is {dist} for "
                 f"{self.action_space}. Set free_log_std=False"
             )
+        if config.log_std_init != 0.0 and not config.free_log_std:
+            raise ConfigError(
+                f"log_std_init={config.log_std_init} sets where free_log_std's learned vector "
+                f"starts; set free_log_std=True too (or leave log_std_init at 0.0)"
+            )
         head_dim = action_dim if config.free_log_std and action_dim is not None else out_dim
         net = self._head(input_dim, head_dim, self.pi_output_gain)
         if action_dim is None or (math.isinf(config.log_std_clip_param)
                                   and not config.free_log_std):
             return net
         return GaussianPolicyHead(net, action_dim=action_dim, free_log_std=config.free_log_std,
-                                  clip=config.log_std_clip_param)
+                                  clip=config.log_std_clip_param,
+                                  log_std_init=config.log_std_init)
 
     def build_vf_head(self, input_dim: int) -> nn.Module:
         """Value head: ``head_fcnet_hiddens`` then a linear layer to one value."""

@@ -298,7 +298,11 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
     if not is_container:
         return read_tensor_file(root, node["tensors"], device=_device_of(module))
     assert isinstance(module, MultiRLModule)
-    saved, present = list(node["components"]), module.keys()
+    components = {  # an inference-only build leaves learner-only modules out
+        module_id: child for module_id, child in node["components"].items()
+        if not (module.inference_only and child.get("learner_only", False))
+    }
+    saved, present = list(components), module.keys()
     if set(saved) != set(present):
         raise CheckpointError(
             f"checkpoint {root} component {label} has module ids {saved}, but the "
@@ -308,7 +312,7 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
         module_id: _read_state(
             module[module_id], child, root, f"{where}/{module_id}" if where else module_id
         )
-        for module_id, child in node["components"].items()
+        for module_id, child in components.items()
     }
     own = node.get("tensors")
     state[MultiRLModule.OWN_STATE_KEY] = (
@@ -320,6 +324,7 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
 def _device_of(module: Any) -> Any:
     import torch
 
-    for tensor in itertools.chain(module.parameters(), module.buffers()):
-        return tensor.device
+    if isinstance(module, torch.nn.Module):  # a plain RLModule has no tensors
+        for tensor in itertools.chain(module.parameters(), module.buffers()):
+            return tensor.device
     return torch.device("cpu")

@@ -28,6 +28,7 @@ class Columns:
     VALUES_BOOTSTRAPPED = "values_bootstrapped"
     ADVANTAGES = "advantages"
     VALUE_TARGETS = "value_targets"
+    INTRINSIC_REWARDS = "intrinsic_rewards"
 
     STATE_IN = "state_in"
     STATE_OUT = "state_out"

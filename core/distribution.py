@@ -13,7 +13,7 @@ import abc
 import json
 from typing import Any, ClassVar
 
-from .errors import SpaceError
+from .errors import ConfigError, SpaceError
 
 __all__ = ["Distribution"]
 
@@ -93,6 +93,46 @@ class Distribution(abc.ABC):
         while "space" in vars(base) and base.space is not None:
             base = base.__mro__[1]
         return base
+
+    @classmethod
+    def get_partial_dist_cls(cls, **partial_kwargs: Any) -> type[Distribution]:
+        """A subclass whose ``from_logits`` and ``required_input_dim`` get ``partial_kwargs``
+        (RLlib's: for arguments known before the logits, e.g. a MultiDistribution's
+        ``child_distribution_cls_struct`` and ``input_lens``). Passing one of them again
+        is a ``ConfigError``.
+
+        Example::
+
+            dist_cls = MultiDistribution.get_partial_dist_cls(
+                child_distribution_cls_struct={"a": Categorical, "b": DiagGaussian},
+                input_lens={"a": 3, "b": 4})
+            dist = dist_cls.from_logits(torch.zeros(8, 7))
+        """
+        parent = cls
+
+        def merged(kwargs: dict[str, Any]) -> dict[str, Any]:
+            overlap = sorted(set(kwargs) & set(partial_kwargs))
+            if overlap:
+                raise ConfigError(
+                    f"{parent.__name__}Partial already fixes {overlap}; pass them when "
+                    f"calling get_partial_dist_cls, not again"
+                )
+            return {**partial_kwargs, **kwargs}
+
+        def from_logits(sub: type, logits: Any, **kwargs: Any) -> Distribution:
+            dist = parent.from_logits(logits, **merged(kwargs))
+            dist.__class__ = sub  # type(dist) is the partial class, as in RLlib
+            return dist
+
+        def required_input_dim(sub: type, space: Any, **kwargs: Any) -> int:
+            given = {k: v for k, v in merged(kwargs).items() if k != "space"}
+            return parent.required_input_dim(space, **given)
+
+        return type(f"{parent.__name__}Partial", (parent,), {
+            "__module__": parent.__module__,
+            "from_logits": classmethod(from_logits),
+            "required_input_dim": classmethod(required_input_dim),
+        })
 
     @classmethod
     def _configured_attributes(cls, space: Any) -> dict[str, Any]:

@@ -162,6 +162,21 @@ def _conv_filters(instance: Any, attribute: attrs.Attribute, value: Any) -> None
         )
 
 
+def _data_format(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value not in (None, "channels_last", "channels_first"):
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name} must be 'channels_last' (H, W, C), "
+            f"'channels_first' (C, H, W) or None (decided from the space), got {value!r}"
+        )
+
+
+def _finite_number(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(
+            f"DefaultModelConfig.{attribute.name} must be a finite number, got {value!r}"
+        )
+
+
 def _as_dict(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
@@ -204,6 +219,9 @@ class DefaultModelConfig:
         default=None, converter=_to_list, validator=_conv_filters
     )
     conv_activation: str | None = attrs.field(default="relu", validator=_activation)
+    # Image axis order: "channels_last" (H, W, C), "channels_first" (C, H, W), or None to
+    # decide from the space (a CNN plugin asks for it where the shape leaves it open).
+    conv_data_format: str | None = attrs.field(default=None, validator=_data_format)
     conv_kernel_initializer: str | None = attrs.field(default=None, validator=_initializer)
     conv_kernel_initializer_kwargs: dict | None = attrs.field(
         default=None, converter=_as_dict, validator=_kwargs
@@ -227,6 +245,8 @@ class DefaultModelConfig:
     )
     # Continuous (Gaussian) actions.
     free_log_std: bool = attrs.field(default=False, validator=_boolean)
+    # Where free_log_std's learned vector starts (SB3's log_std_init; -2 is std 0.135).
+    log_std_init: float = attrs.field(default=0.0, validator=_finite_number)
     log_std_clip_param: float = attrs.field(default=20.0, converter=_positive_float)
     # Value function.
     vf_share_layers: bool = attrs.field(default=True, validator=_boolean)

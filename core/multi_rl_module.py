@@ -38,6 +38,7 @@ class MultiRLModule(TorchRLModule):
         observation_space: Any = None,
         action_space: Any = None,
         inference_only: bool = False,
+        learner_only: bool = False,
         model_config: Any = None,
         rl_module_specs: Mapping[str, Any] | None = None,
         catalog_class: Any = None,
@@ -50,6 +51,7 @@ class MultiRLModule(TorchRLModule):
             observation_space=observation_space,
             action_space=action_space,
             inference_only=inference_only,
+            learner_only=learner_only,
             model_config=model_config,
             catalog_class=catalog_class,
         )
@@ -59,6 +61,8 @@ class MultiRLModule(TorchRLModule):
         from .specs import inherit_from_parent
 
         for module_id, spec in self.rl_module_specs.items():
+            if self.inference_only and spec.learner_only:
+                continue  # exists on learners only (RLlib's learner_only)
             self.add_module(module_id, inherit_from_parent(spec, self).build())
 
     # --- mapping of module ids ---------------------------------------------------------------
@@ -77,7 +81,8 @@ class MultiRLModule(TorchRLModule):
             raise SpecError(
                 f"module id {module_id!r} already exists; pass override=True to replace it"
             )
-        self._rl_modules[module_id] = module  # type: ignore[assignment]
+        # A module without torch weights (a random or heuristic policy) is held, unregistered.
+        self._rl_modules[module_id] = module if isinstance(module, nn.Module) else _Held(module)
 
     def remove_module(self, module_id: str, *, raise_err_if_not_found: bool = True) -> None:
         if module_id in self._rl_modules:
@@ -90,7 +95,7 @@ class MultiRLModule(TorchRLModule):
 
     def __getitem__(self, module_id: str) -> RLModule:
         try:
-            return self._rl_modules[module_id]  # type: ignore[return-value]
+            return _unheld(self._rl_modules[module_id])
         except KeyError:
             raise KeyError(self._unknown_id(module_id)) from None
 
@@ -107,10 +112,10 @@ class MultiRLModule(TorchRLModule):
         return list(self._rl_modules.keys())
 
     def values(self) -> list[RLModule]:
-        return list(self._rl_modules.values())  # type: ignore[arg-type]
+        return [_unheld(m) for m in self._rl_modules.values()]
 
     def items(self) -> list[tuple[str, RLModule]]:
-        return list(self._rl_modules.items())  # type: ignore[arg-type]
+        return [(k, _unheld(m)) for k, m in self._rl_modules.items()]
 
     # --- forwards: route {module_id: batch} to each sub-module -----------------------------------
     def _routed(self, batch: Mapping[str, Any], method: str) -> dict[str, Any]:
@@ -118,7 +123,7 @@ class MultiRLModule(TorchRLModule):
         for module_id, sub_batch in batch.items():
             if module_id not in self._rl_modules:
                 raise BatchError(self._unknown_id(module_id) + "; the batch must be keyed by them")
-            out[module_id] = getattr(self._rl_modules[module_id], method)(sub_batch)
+            out[module_id] = getattr(self[module_id], method)(sub_batch)
         return out
 
     def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -269,3 +274,15 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+class _Held(nn.Module):
+    """Keeps an RLModule that is not a torch module (it has no weights) in the ModuleDict."""
+
+    def __init__(self, module: RLModule) -> None:
+        super().__init__()
+        self.held = module
+
+
+def _unheld(module: Any) -> Any:
+    return module.held if type(module) is _Held else module

@@ -1,21 +1,24 @@
 """RLModule: the framework-agnostic base of every module (the seeds' contract).
 
-Subclasses never override ``__init__``: they build layers in :meth:`RLModule.setup` and
-implement ``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a
-single ``_forward`` that serves all three). The public ``forward_*`` methods wrap them with
-a cheap check of inputs and outputs (``module.check_io = False`` turns it off), and run
+Subclasses build layers in :meth:`RLModule.setup` (an ``__init__`` override that takes
+RLlib's keywords and calls ``super().__init__(...)`` works too) and implement
+``_forward_inference`` / ``_forward_exploration`` / ``_forward_train`` (or a single
+``_forward`` that serves all three). The public ``forward_*`` methods wrap them with a
+cheap check of inputs and outputs (``module.check_io = False`` turns it off), and run
 ``forward_inference`` / ``forward_exploration`` in eval mode and ``forward_train`` in train
 mode (restoring the mode afterwards).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .columns import Columns
-from .errors import BatchError, ConfigError, SpecError
+from .errors import BatchError, CheckpointError, ConfigError, SpecError, UnknownNameError
 from .model_config import DefaultModelConfig
+from .rl_module_compat import RLModuleConfig, drop_non_inference_attributes, own_setup
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .multi_rl_module import MultiRLModule
 
-__all__ = ["RLModule", "DEFAULT_MODULE_ID"]
+__all__ = ["RLModule", "RLModuleConfig", "DEFAULT_MODULE_ID"]
 
 #: Module id of a single-agent module inside a MultiRLModule (RLlib's value).
 DEFAULT_MODULE_ID = "default_policy"
@@ -61,22 +64,38 @@ class RLModule:
         *,
         observation_space: gym.Space | None = None,
         action_space: gym.Space | None = None,
-        inference_only: bool = False,
+        inference_only: bool | None = False,
+        learner_only: bool = False,
         model_config: Mapping[str, Any] | DefaultModelConfig | None = None,
         catalog_class: Any = None,
     ) -> None:
+        if inference_only and learner_only:
+            raise SpecError(
+                f"{type(self).__name__} got inference_only=True and learner_only=True; a "
+                f"learner-only module is never built for inference, so set at most one"
+            )
         self.observation_space = observation_space
         self.action_space = action_space
         self.inference_only = bool(inference_only)
+        self.learner_only = bool(learner_only)
         self.model_config = self._coerce_model_config(model_config)
         self.catalog: Catalog | None = self._build_catalog(catalog_class)
+        #: A Distribution class set in ``setup()`` serves all three forwards (RLlib's hook).
+        self.action_dist_cls: Any = None
         self._obs_shape = _fixed_shape(observation_space)
         self.setup()
+        if self.inference_only:
+            drop_non_inference_attributes(self)
 
     # --- construction helpers -------------------------------------------------------------
     def _coerce_model_config(self, model_config: Any) -> Any:
         config_class = self.default_model_config_class
         if config_class is not None:
+            if (own_setup(type(self)) and isinstance(model_config, Mapping)
+                    and not set(model_config) <= set(config_class.field_names())):
+                # RLlib's meaning for a subclass that builds its own networks from keys of
+                # its own: the defaults merged into the user's dict, extra keys welcome.
+                return {**config_class().to_dict(), **model_config}
             try:
                 return config_class.from_dict({} if model_config is None else model_config)
             except ConfigError as exc:
@@ -105,13 +124,46 @@ class RLModule:
                 f"Catalog subclass; pass a Catalog subclass or the registered name of one (see "
                 f"`rlmodules list catalog`)"
             )
+        config = self.model_config
+        if type(config) is dict and self.default_model_config_class is not None:
+            known = self.default_model_config_class.field_names()
+            config = {k: v for k, v in config.items() if k in known}
         catalog = cls(
             observation_space=self.observation_space,
             action_space=self.action_space,
-            model_config=self.model_config,
+            model_config=config,
         )
         catalog.module_class = type(self)
         return catalog
+
+    @property
+    def config(self) -> RLModuleConfig:
+        """Deprecated (as in RLlib 2.60): this module's constructor arguments in one object;
+        use ``observation_space``, ``action_space``, ``inference_only``, ``learner_only``,
+        ``model_config`` and ``catalog`` directly."""
+        warnings.warn(
+            f"{type(self).__name__}.config is deprecated (as in RLlib); use "
+            f"self.observation_space, self.action_space, self.inference_only, "
+            f"self.learner_only, self.model_config and self.catalog",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        override = self.__dict__.get("_config_override")
+        if override is not None:
+            return override
+        return RLModuleConfig(
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            inference_only=self.inference_only,
+            learner_only=self.learner_only,
+            model_config_dict=self.model_config,
+            catalog_class=None if self.catalog is None else type(self.catalog),
+            _warn=False,
+        )
+
+    @config.setter
+    def config(self, value: Any) -> None:
+        self.__dict__["_config_override"] = value
 
     def setup(self) -> None:
         """Build the module's layers; the constructor calls it once, after setting attributes."""
@@ -262,20 +314,16 @@ class RLModule:
                     f"(it returned {sorted(out)})"
                 )
 
-    # --- distributions --------------------------------------------------------------------
+    # --- distributions (RLlib's chain: exploration and train follow inference) -------------
     def get_inference_action_dist_cls(self) -> Any:
-        """The Distribution class for ``forward_inference`` outputs (made deterministic)."""
-        return self.get_exploration_action_dist_cls()
+        """The Distribution class for ``forward_inference`` outputs (made deterministic).
 
-    def get_exploration_action_dist_cls(self) -> Any:
-        """The Distribution class for ``forward_exploration`` outputs."""
-        return self.get_train_action_dist_cls()
-
-    def get_train_action_dist_cls(self) -> Any:
-        """The Distribution class for ``forward_train`` outputs.
-
-        By default the catalog's choice, else the built-in choice for the action space.
+        ``self.action_dist_cls`` when ``setup()`` set one; else the catalog's choice, else
+        the installed plugins' choice for the action space.
         """
+        chosen = self.action_dist_cls
+        if chosen is not None:
+            return chosen
         cached = self.__dict__.get("_action_dist_cls")
         if cached is None:
             if self.catalog is not None:
@@ -292,6 +340,14 @@ class RLModule:
                     self.action_space, self.model_config, module_class=type(self))
             self.__dict__["_action_dist_cls"] = cached
         return cached
+
+    def get_exploration_action_dist_cls(self) -> Any:
+        """The Distribution class for ``forward_exploration`` outputs."""
+        return self.get_inference_action_dist_cls()
+
+    def get_train_action_dist_cls(self) -> Any:
+        """The Distribution class for ``forward_train`` outputs."""
+        return self.get_inference_action_dist_cls()
 
     # --- state (recurrence) -----------------------------------------------------------------
     def get_initial_state(self) -> dict[str, Any]:
@@ -330,12 +386,32 @@ class RLModule:
         not_components: str | list[str] | None = None,
         inference_only: bool = False,
     ) -> dict[str, Any]:
-        """The module's weights as a (nested) dict of tensors."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_state")
+        """The module's weights as a (nested) dict of tensors: ``{}`` for a module without
+        weights (e.g. a random or heuristic policy)."""
+        if components or not_components:
+            raise UnknownNameError(
+                f"{type(self).__name__} has no checkpointable components, so components="
+                f"{components!r} / not_components={not_components!r} select nothing; they "
+                f"apply to a MultiRLModule's module ids"
+            )
+        return {}
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Load weights from :meth:`get_state` output; mismatches raise."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement set_state")
+        self._apply_state(self._validated_state(state))
+
+    def _validated_state(self, state: Any) -> dict[str, Any]:
+        """``state`` checked against this module; raises ``CheckpointError``, changes nothing."""
+        if not isinstance(state, Mapping) or state:
+            got = sorted(state) if isinstance(state, Mapping) else type(state).__name__
+            raise CheckpointError(
+                f"cannot load state into {type(self).__name__}: it has no weights, so the "
+                f"state must be {{}}, got {got}"
+            )
+        return {}
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        """Write a state :meth:`_validated_state` accepted (nothing to write here)."""
 
     def get_checkpointable_components(self) -> list[tuple[str, RLModule]]:
         """Sub-components saved and restorable on their own (module ids of a MultiRLModule)."""
@@ -366,8 +442,6 @@ class RLModule:
 
         module = load_module(path, **kwargs)
         if not isinstance(module, cls):
-            from .errors import CheckpointError
-
             raise CheckpointError(
                 f"checkpoint {path} holds a {type(module).__name__}, not a {cls.__name__}"
             )

@@ -73,6 +73,8 @@ class RLModuleSpec:
     inference_only: bool | None = None
     model_config: Any = None
     catalog_class: Any = None
+    #: RLlib's meaning: the module exists on learners only (inference builds leave it out).
+    learner_only: bool = False
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class RLModuleSpec:
         observation_space: Any = None,
         action_space: Any = None,
         inference_only: bool | None = None,
+        learner_only: bool = False,
         model_config: Any = None,
         catalog_class: Any = None,
         model_config_dict: Any = None,
@@ -102,6 +105,7 @@ class RLModuleSpec:
             inference_only=inference_only,
             model_config=model_config,
             catalog_class=catalog_class,
+            learner_only=bool(learner_only),
         )
 
     @property
@@ -134,6 +138,7 @@ class RLModuleSpec:
             inference_only=bool(self.inference_only),
             model_config=self.model_config,
             catalog_class=self.catalog_class,
+            **({"learner_only": True} if self.learner_only else {}),
         )
 
     def update(self, other: RLModuleSpec, *, override: bool = True) -> RLModuleSpec:
@@ -144,6 +149,8 @@ class RLModuleSpec:
             )
         for field in attrs.fields(RLModuleSpec):
             value = getattr(other, field.name)
+            if field.name == "learner_only":
+                value = value or None  # a default False never overwrites
             if value is not None and (override or getattr(self, field.name) is None):
                 setattr(self, field.name, value)
         return self
@@ -158,6 +165,7 @@ class RLModuleSpec:
             "inference_only": self.inference_only,
             "model_config": _config_ref(self.model_config),
             "catalog_class": _class_ref("catalog", self.catalog_class),
+            "learner_only": self.learner_only,
         }
 
     @classmethod
@@ -170,6 +178,7 @@ class RLModuleSpec:
             inference_only=data.get("inference_only"),
             model_config=data.get("model_config"),
             catalog_class=data.get("catalog_class"),
+            learner_only=_flag(data.get("learner_only", False), "learner_only"),
         )
 
 
@@ -341,6 +350,12 @@ def _check_class_ref(owner: str, field: str, value: Any) -> None:
 
 
 # --- JSON helpers ------------------------------------------------------------------------------
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"RLModuleSpec {name} must be true or false, got {value!r}")
+    return value
+
+
 def _class_ref(kind: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value

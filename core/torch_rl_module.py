@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .apis import InferenceOnlyAPI
 from .errors import CheckpointError, UnknownNameError
 from .rl_module import RLModule
 
@@ -28,7 +29,8 @@ class TorchRLModule(nn.Module, RLModule):
         *,
         observation_space: Any = None,
         action_space: Any = None,
-        inference_only: bool = False,
+        inference_only: bool | None = False,
+        learner_only: bool = False,
         model_config: Any = None,
         catalog_class: Any = None,
     ) -> None:
@@ -38,6 +40,7 @@ class TorchRLModule(nn.Module, RLModule):
             observation_space=observation_space,
             action_space=action_space,
             inference_only=inference_only,
+            learner_only=learner_only,
             model_config=model_config,
             catalog_class=catalog_class,
         )
@@ -73,8 +76,9 @@ class TorchRLModule(nn.Module, RLModule):
         """The weights as a flat ``{name: tensor}`` dict (detached, sharing memory).
 
         ``inference_only=True`` keeps only what an ``inference_only`` build of this module
-        holds (e.g. no value function). ``components`` / ``not_components`` name
-        sub-components, which only a MultiRLModule has.
+        holds (e.g. no value function): without the sub-modules an ``InferenceOnlyAPI``
+        module names, else the keys an ``inference_only`` build has. ``components`` /
+        ``not_components`` name sub-components, which only a MultiRLModule has.
 
         Example::
 
@@ -88,8 +92,12 @@ class TorchRLModule(nn.Module, RLModule):
             )
         state = {k: v.detach() for k, v in self.state_dict().items()}
         if inference_only and not self.inference_only:
-            keep = self._inference_only_keys()
-            state = {k: v for k, v in state.items() if k in keep}
+            if isinstance(self, InferenceOnlyAPI):
+                drop = tuple(self.get_non_inference_attributes())
+                state = {k: v for k, v in state.items() if not _under(k, drop)}
+            else:
+                keep = self._inference_only_keys()
+                state = {k: v for k, v in state.items() if k in keep}
         return state
 
     def _inference_only_keys(self) -> frozenset[str]:
@@ -171,6 +179,11 @@ def checked_state(
             f"same spaces and model_config as the state's source"
         )
     return {k: state[k] for k in expected}
+
+
+def _under(key: str, paths: tuple[str, ...]) -> bool:
+    """True if state key ``key`` belongs to one of the attribute ``paths``."""
+    return any(key == p or key.startswith(p + ".") for p in paths)
 
 
 def _first(items: list[str], limit: int = 8) -> str:

@@ -57,6 +57,10 @@ class MultiAgentCartPole:
     def max_num_agents(self) -> int:
         return len(self.possible_agents)
 
+    @property
+    def unwrapped(self) -> MultiAgentCartPole:
+        return self
+
     def observation_space(self, agent: int) -> gym.Space:
         return self._env(agent).observation_space
 

@@ -2,7 +2,9 @@
 
 ``reset(seed=None, options=None)`` returns ``(observations, infos)``; ``step(actions)``
 returns ``(observations, rewards, terminations, truncations, infos)``, each a dict keyed by
-agent id. ``agents`` lists the live agents; an agent whose termination or truncation is
+agent id. ``possible_agents`` lists every agent that can appear; ``observation_space(agent)``
+and ``action_space(agent)`` are methods. ``agents`` lists the live agents and, as in
+PettingZoo, exists once ``reset`` ran; an agent whose termination or truncation is
 True leaves ``agents`` and gets no further observation. The agents that must act next are
 the keys of the latest observation dict that are still live, so agents may act at different
 times (turn-based envs) and finish at different times.
@@ -14,9 +16,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from rlmodules.errors import ConfigError
 
-__all__ = ["ParallelEnv", "is_parallel_env", "check_parallel_env"]
+__all__ = ["ParallelEnv", "is_parallel_env", "check_parallel_env", "is_aec_env"]
 
-_REQUIRED = ("reset", "step", "possible_agents", "agents", "observation_space", "action_space")
+#: Members a parallel env has before its first ``reset`` (``agents`` comes with ``reset``).
+_REQUIRED = ("reset", "step", "possible_agents", "observation_space", "action_space")
+#: Members only a turn-based (AEC) PettingZoo env has.
+_AEC_ONLY = ("observe", "last")
 
 
 @runtime_checkable
@@ -42,10 +47,20 @@ class ParallelEnv(Protocol):
 
 
 def is_parallel_env(obj: Any) -> bool:
-    """True if ``obj`` (an env instance or class) has the parallel API's members."""
-    return all(hasattr(obj, name) for name in _REQUIRED) and callable(
-        getattr(obj, "observation_space", None)
+    """True if ``obj`` (an env instance or class) has the parallel API's members (and is
+    not a turn-based AEC env, see :func:`is_aec_env`)."""
+    return (
+        all(hasattr(obj, name) for name in _REQUIRED)
+        and callable(getattr(obj, "observation_space", None))
+        and not is_aec_env(obj)
     )
+
+
+def is_aec_env(obj: Any) -> bool:
+    """True if ``obj`` has PettingZoo's AEC (agent-environment-cycle) API: ``observe``,
+    ``last`` and ``possible_agents``."""
+    return hasattr(obj, "possible_agents") and all(
+        callable(getattr(obj, name, None)) for name in _AEC_ONLY)
 
 
 def check_parallel_env(env: Any) -> None:
@@ -59,7 +74,8 @@ def check_parallel_env(env: Any) -> None:
     if missing:
         raise ConfigError(
             f"{type(env).__name__} is not a parallel multi-agent env: it lacks {missing}. "
-            f"A multi-agent env needs PettingZoo's parallel API: {', '.join(_REQUIRED)}"
+            f"A multi-agent env needs PettingZoo's parallel API: {', '.join(_REQUIRED)} "
+            f"(and agents after reset)"
         )
     for name in ("observation_space", "action_space"):
         if not callable(getattr(env, name)):

@@ -19,6 +19,8 @@ def rlmodules_modules() -> dict[str, str]:
         "bc": f"{_P}.bc:DefaultBCTorchRLModule",
         "ppo": f"{_P}.ppo:DefaultPPOTorchRLModule",
         "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
+        "ppo_action_masking": f"{_P}.action_masking:ActionMaskingPPOModule",
+        "sac": f"{_P}.sac:DefaultSACTorchRLModule",
     }
 
 
@@ -28,6 +30,7 @@ def rlmodules_catalogs() -> dict[str, str]:
         "bc": f"{_P}.bc:BCCatalog",
         "ppo": f"{_P}.ppo:PPOCatalog",
         "dqn": f"{_P}.dqn:DQNCatalog",
+        "sac": f"{_P}.sac:SACCatalog",
     }
 
 
@@ -35,11 +38,11 @@ def rlmodules_catalogs() -> dict[str, str]:
 def rlmodules_distributions() -> dict[str, str]:
     return {
         "categorical": f"{_P}.distributions:Categorical",
-        "diag_gaussian": f"{_P}.distributions:DiagGaussian",
-        "squashed_gaussian": f"{_P}.distributions:SquashedGaussian",
+        "diag_gaussian": f"{_P}.gaussians:DiagGaussian",
+        "squashed_gaussian": f"{_P}.gaussians:SquashedGaussian",
         "deterministic": f"{_P}.distributions:Deterministic",
         "multi_categorical": f"{_P}.distributions:MultiCategorical",
-        "multi_distribution": f"{_P}.distributions:MultiDistribution",
+        "multi_distribution": f"{_P}.multi_distribution:MultiDistribution",
         "bernoulli": f"{_P}.distributions:Bernoulli",
     }
 

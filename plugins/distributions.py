@@ -1,4 +1,5 @@
-"""Built-in action distributions (registered by the built-in plugin).
+"""Built-in discrete action distributions and the point mass (registered by the built-in
+plugin); the Gaussians live in ``gaussians``, the structured one in ``multi_distribution``.
 
 Written directly on tensors rather than wrapping ``torch.distributions``: argument
 validation and lazy-property machinery there cost more than the network at batch 1.
@@ -10,7 +11,7 @@ exponential noise. Nothing here checks logits for NaN (that would cost a device 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -23,16 +24,10 @@ from torch.nn import functional as F
 __all__ = [
     "Bernoulli",
     "Categorical",
-    "DiagGaussian",
     "Deterministic",
     "MultiCategorical",
-    "MultiDistribution",
-    "SquashedGaussian",
     "default_distribution_name",
 ]
-
-_LOG_2PI = math.log(2 * math.pi)
-_LOG_2 = math.log(2.0)
 
 
 def default_distribution_name(space: gym.Space) -> str | None:
@@ -107,37 +102,15 @@ def _gumbel_max(log_probs: torch.Tensor) -> torch.Tensor:
     return (log_probs - gumbel).argmax(-1)
 
 
-def _normal_log_density(
-    value: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor, std: torch.Tensor
-) -> torch.Tensor:
-    """Elementwise log N(value; mean, std²) = -z²/2 - log σ - log(2π)/2."""
-    z = (value - mean) / std
-    return -0.5 * z * z - log_std - 0.5 * _LOG_2PI
-
-
-def _gaussian_kl(
-    mean_p: torch.Tensor, log_std_p: torch.Tensor, std_p: torch.Tensor,
-    mean_q: torch.Tensor, log_std_q: torch.Tensor, std_q: torch.Tensor,
-) -> torch.Tensor:
-    """KL(N_p || N_q) of diagonal Gaussians, summed over the last axis:
-    Σ log σq/σp + (σp² + (μp - μq)²) / (2 σq²) - 1/2."""
-    var_ratio = (std_p / std_q).pow(2)
-    mahalanobis = ((mean_p - mean_q) / std_q).pow(2)
-    return (0.5 * (var_ratio + mahalanobis - 1.0) - (log_std_p - log_std_q)).sum(-1)
-
-
-def _same_bounds(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a.shape == b.shape and bool(np.array_equal(a, b))
-
-
 # --- categorical ----------------------------------------------------------------------------------
 class Categorical(Distribution):
     """Categorical over ``n`` actions from unnormalised logits ``[..., n]``.
 
     Configured for ``Discrete(n, start=s)`` (see ``for_space``) its actions are
-    ``s .. s + n - 1`` and ``logp`` takes them in that range.
+    ``s .. s + n - 1`` and ``logp`` takes them in that range. RLlib's constructor: exactly
+    one of ``logits`` and ``probs``; ``from_logits`` builds through ``cls``, so a subclass
+    that overrides ``__init__`` (e.g. to apply a temperature) is honoured. ``rsample()`` is
+    RLlib's straight-through one-hot sample ``[..., n]``: one-hot forward, softmax gradient.
 
     Example::
 
@@ -149,13 +122,20 @@ class Categorical(Distribution):
     #: First action (``Discrete.start``).
     start: ClassVar[int] = 0
 
-    def __init__(self, logits: torch.Tensor) -> None:
-        self.logits = logits
+    def __init__(self, logits: torch.Tensor | None = None,
+                 probs: torch.Tensor | None = None) -> None:
+        if (logits is None) == (probs is None):
+            raise BatchError(
+                f"{type(self).__name__} needs exactly one of logits and probs, got "
+                f"{'both' if logits is not None else 'neither'}"
+            )
+        self.probs = probs
+        self.logits = logits if logits is not None else _finite(probs.log())  # type: ignore[union-attr]
         self._log_probs: torch.Tensor | None = None
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Categorical:
-        return cls(logits)
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Categorical:
+        return cls(logits=logits, **kwargs)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -177,6 +157,11 @@ class Categorical(Distribution):
     def sample(self) -> torch.Tensor:
         actions = _gumbel_max(self.log_probs)
         return actions + self.start if self.start else actions
+
+    def rsample(self) -> torch.Tensor:
+        probs = self.log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+        return (one_hot.to(probs.dtype) - probs).detach() + probs
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         value = _actions(value, self.logits, self.logits.shape[:-1], "Categorical")
@@ -218,8 +203,21 @@ class MultiCategorical(Distribution):
     start: ClassVar[tuple[int, ...] | None] = None
 
     def __init__(
-        self, logits: torch.Tensor, nvec: Sequence[int], start: Sequence[int] | None = None
+        self,
+        categoricals: Sequence[Categorical] | None = None,
+        *,
+        logits: torch.Tensor | None = None,
+        nvec: Sequence[int] | None = None,
+        start: Sequence[int] | None = None,
     ) -> None:
+        if categoricals is not None:  # RLlib's constructor: one Categorical per dimension
+            logits = torch.cat([c.logits for c in categoricals], dim=-1)
+            nvec = [c.logits.shape[-1] for c in categoricals]
+        if logits is None or nvec is None:
+            raise BatchError(
+                "MultiCategorical needs categoricals=[Categorical, ...] (RLlib's form) or "
+                "logits= with nvec= (the sizes)"
+            )
         self.logits = logits
         self.nvec = tuple(int(n) for n in nvec)
         self.start = tuple(start) if start is not None and any(start) else None
@@ -227,8 +225,11 @@ class MultiCategorical(Distribution):
 
     @classmethod
     def from_logits(
-        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None
+        cls, logits: torch.Tensor, input_lens: Sequence[int] | None = None,
+        temperatures: Sequence[float] | None = None, **kwargs: Any,
     ) -> MultiCategorical:
+        """RLlib's keywords: ``input_lens`` (the sizes) and ``temperatures`` (one per
+        dimension, dividing its logits); other keywords RLlib passes are ignored."""
         if input_lens is None:
             if cls.nvec is None:
                 raise SpaceError(
@@ -236,13 +237,23 @@ class MultiCategorical(Distribution):
                     "e.g. input_lens=[3, 2]) unless the class was configured with "
                     "MultiCategorical.for_space(space)"
                 )
-            return cls(logits, cls.nvec, cls.start)
-        if logits.shape[-1:] != (sum(input_lens),):
+            nvec, start = cls.nvec, cls.start
+        else:
+            nvec, start = tuple(int(n) for n in input_lens), None
+        if logits.shape[-1:] != (sum(nvec),):
             raise SpaceError(
-                f"MultiCategorical with input_lens {list(input_lens)} needs action_dist_inputs "
-                f"of width {sum(input_lens)} on the last axis, got shape {tuple(logits.shape)}"
+                f"MultiCategorical with input_lens {list(nvec)} needs action_dist_inputs "
+                f"of width {sum(nvec)} on the last axis, got shape {tuple(logits.shape)}"
             )
-        return cls(logits, input_lens)
+        if temperatures is not None:
+            if len(temperatures) != len(nvec) or not all(t > 0 for t in temperatures):
+                raise SpaceError(
+                    f"MultiCategorical needs one positive temperature per dimension "
+                    f"({len(nvec)}), got {list(temperatures)}"
+                )
+            logits = torch.cat(
+                [part / t for part, t in zip(logits.split(nvec, dim=-1), temperatures)], dim=-1)
+        return cls(logits=logits, nvec=nvec, start=start)
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
@@ -265,6 +276,14 @@ class MultiCategorical(Distribution):
 
     def sample(self) -> torch.Tensor:
         return self._shift(_gumbel_max(self.log_probs), +1)
+
+    def rsample(self) -> torch.Tensor:
+        """Straight-through one-hot samples of every dimension, concatenated
+        ``[..., sum(nvec)]`` (RLlib's form)."""
+        probs = self.log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+        sample = (one_hot.to(probs.dtype) - probs).detach() + probs
+        return torch.cat([part[..., :n] for part, n in zip(sample.unbind(-2), self.nvec)], -1)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         value = _actions(value, self.logits, self.log_probs.shape[:-1], "MultiCategorical")
@@ -311,7 +330,7 @@ class Bernoulli(Distribution):
         self.logits = logits
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Bernoulli:
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Bernoulli:
         return cls(logits)
 
     @classmethod
@@ -348,187 +367,6 @@ class Bernoulli(Distribution):
         return Deterministic((self.logits > 0).to(self.logits.dtype), event_dims=1)
 
 
-# --- continuous ---------------------------------------------------------------------------------
-class _Gaussian(Distribution):
-    """Inputs ``[..., 2 * D]`` as means then log standard deviations, the latter clamped to
-    ``[LOG_STD_MIN, LOG_STD_MAX]`` (the shared constructor of the Gaussians below)."""
-
-    LOG_STD_MIN: ClassVar[float]
-    LOG_STD_MAX: ClassVar[float]
-    inputs_are_mean_and_log_std = True
-
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        self.mean = mean
-        self.log_std = log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
-        self.std = self.log_std.exp()
-
-    @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Any:
-        mean, log_std = logits.chunk(2, dim=-1)
-        return cls(mean, log_std)
-
-
-class DiagGaussian(_Gaussian):
-    """Diagonal Gaussian from ``[..., 2 * D]`` inputs: means then log standard deviations.
-
-    ``log_std`` is clamped to ``[LOG_STD_MIN, LOG_STD_MAX]`` so that a diverging head cannot
-    produce a zero or infinite scale.
-
-    Example::
-
-        dist = DiagGaussian.for_space(gym.spaces.Box(-1, 1, (2,))).from_logits(torch.zeros(8, 4))
-        dist.rsample().shape             # (8, 2), differentiable
-    """
-
-    LOG_STD_MIN: ClassVar[float] = -20.0
-    LOG_STD_MAX: ClassVar[float] = 10.0
-
-    @classmethod
-    def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        if not _is_box_1d(space):
-            raise _unsupported("DiagGaussian", space, "a 1-D Box")
-        return 2 * int(space.shape[0])
-
-    def sample(self) -> torch.Tensor:
-        return torch.normal(self.mean, self.std).detach()
-
-    def rsample(self) -> torch.Tensor:
-        return self.mean + self.std * torch.randn_like(self.mean)
-
-    def logp(self, value: torch.Tensor) -> torch.Tensor:
-        value = _actions(value, self.mean, self.mean.shape, "DiagGaussian")
-        return _normal_log_density(value, self.mean, self.log_std, self.std).sum(-1)
-
-    def entropy(self) -> torch.Tensor:
-        # H = Σ log σ + D/2 (1 + log 2π)
-        return (self.log_std + 0.5 * (1.0 + _LOG_2PI)).sum(-1)
-
-    def kl(self, other: Distribution) -> torch.Tensor:
-        _check_partner(self, other, DiagGaussian, "mean")
-        assert isinstance(other, DiagGaussian)
-        return _gaussian_kl(self.mean, self.log_std, self.std, other.mean, other.log_std, other.std)
-
-    def to_deterministic(self) -> Deterministic:
-        return Deterministic(self.mean, event_dims=1)
-
-
-class SquashedGaussian(_Gaussian):
-    """A Gaussian squashed by tanh and rescaled to the Box bounds (``[-1, 1]`` unconfigured).
-
-    Inputs ``[..., 2 * D]`` (means then log standard deviations of the pre-squash Gaussian).
-    ``logp`` is stable for saturated actions: it uses ``log(1 - tanh²u) = 2 (log 2 - u -
-    softplus(-2u))``, clamps the inverse away from ±1, and reuses the exact pre-squash draw
-    for the tensor the last ``sample()``/``rsample()`` returned. ``kl`` is exact (that of the
-    pre-squash Gaussians); ``entropy`` is a one-draw estimate (no closed form exists).
-
-    Example::
-
-        space = gym.spaces.Box(-2.0, 2.0, (1,))
-        dist = SquashedGaussian.for_space(space).from_logits(torch.zeros(8, 2))
-        actions = dist.sample()          # within [-2, 2]
-        logp = dist.logp(actions)
-    """
-
-    LOG_STD_MIN: ClassVar[float] = -20.0
-    LOG_STD_MAX: ClassVar[float] = 2.0
-    #: Box bounds of the configured space (float64 arrays), or None for [-1, 1].
-    low: ClassVar[np.ndarray | None] = None
-    high: ClassVar[np.ndarray | None] = None
-    _affine_cache: ClassVar[dict[Any, tuple[torch.Tensor, torch.Tensor]]] = {}
-
-    def __init__(self, mean: torch.Tensor, log_std: torch.Tensor) -> None:
-        super().__init__(mean, log_std)
-        self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (action, pre-squash)
-
-    @classmethod
-    def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        if not (_is_box_1d(space) and np.isfinite(space.low).all()
-                and np.isfinite(space.high).all()):
-            raise _unsupported("SquashedGaussian", space, "a bounded 1-D Box")
-        return 2 * int(space.shape[0])
-
-    @classmethod
-    def _configured_attributes(cls, space: Any) -> dict[str, Any]:
-        return {
-            **super()._configured_attributes(space),
-            "low": np.asarray(space.low, dtype=np.float64),
-            "high": np.asarray(space.high, dtype=np.float64),
-            "_affine_cache": {},
-        }
-
-    def _affine(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """(centre, half-width) of the bounds on the inputs' device and dtype (cached)."""
-        if self.low is None or self.high is None:
-            return None
-        key = (self.mean.device, self.mean.dtype)
-        affine = self._affine_cache.get(key)
-        if affine is None:
-            centre = torch.as_tensor((self.high + self.low) / 2, dtype=self.mean.dtype)
-            half = torch.as_tensor((self.high - self.low) / 2, dtype=self.mean.dtype)
-            affine = self._affine_cache[key] = (centre.to(key[0]), half.to(key[0]))
-        return affine
-
-    def _squash(self, pre: torch.Tensor) -> torch.Tensor:
-        affine = self._affine()
-        return pre.tanh() if affine is None else affine[0] + affine[1] * pre.tanh()
-
-    def _unsquash(self, value: torch.Tensor) -> torch.Tensor:
-        affine = self._affine()
-        unit = value if affine is None else (value - affine[0]) / affine[1]
-        bound = 1.0 - torch.finfo(unit.dtype).eps
-        return unit.clamp(-bound, bound).atanh()
-
-    def sample(self) -> torch.Tensor:
-        pre = torch.normal(self.mean, self.std).detach()
-        action = self._squash(pre)
-        self._last = (action, pre)
-        return action
-
-    def rsample(self) -> torch.Tensor:
-        pre = self.mean + self.std * torch.randn_like(self.mean)
-        action = self._squash(pre)
-        self._last = (action, pre)
-        return action
-
-    def logp(self, value: torch.Tensor) -> torch.Tensor:
-        if self._last is not None and value is self._last[0]:
-            pre = self._last[1]
-        else:
-            value = _actions(value, self.mean, self.mean.shape, "SquashedGaussian")
-            pre = self._unsquash(value)
-        # log p(a) = log N(u) - log|da/du|
-        density = _normal_log_density(pre, self.mean, self.log_std, self.std) - self._log_det(pre)
-        return density.sum(-1)
-
-    def _log_det(self, pre: torch.Tensor) -> torch.Tensor:
-        """Elementwise log|da/du| = log(half_width) + log(1 - tanh²u), the latter in the stable
-        form 2 (log 2 - u - softplus(-2u))."""
-        log_det = 2.0 * (_LOG_2 - pre - F.softplus(-2.0 * pre))
-        affine = self._affine()
-        return log_det if affine is None else log_det + affine[1].log()
-
-    def entropy(self) -> torch.Tensor:
-        """H = H(pre-squash Gaussian) + E[log|da/du|]; there is no closed form for the
-        expectation, so it is a one-draw reparameterised (differentiable) estimate."""
-        pre = self.mean + self.std * torch.randn_like(self.mean)
-        return (self.log_std + 0.5 * (1.0 + _LOG_2PI) + self._log_det(pre)).sum(-1)
-
-    def kl(self, other: Distribution) -> torch.Tensor:
-        """Closed form: KL is invariant under the shared invertible squash, so it is the KL
-        of the pre-squash Gaussians (both must be for the same bounds)."""
-        _check_partner(self, other, SquashedGaussian, "mean")
-        assert isinstance(other, SquashedGaussian)
-        if not (_same_bounds(self.low, other.low) and _same_bounds(self.high, other.high)):
-            raise SpaceError(
-                f"SquashedGaussian.kl needs both distributions for the same action space, got "
-                f"{type(self).space} and {type(other).space}"
-            )
-        return _gaussian_kl(self.mean, self.log_std, self.std, other.mean, other.log_std, other.std)
-
-    def to_deterministic(self) -> Deterministic:
-        return Deterministic(self._squash(self.mean), event_dims=1)
-
-
 class Deterministic(Distribution):
     """A point mass at ``loc`` (the greedy counterpart of the other distributions).
 
@@ -546,7 +384,7 @@ class Deterministic(Distribution):
         self.event_dims = event_dims
 
     @classmethod
-    def from_logits(cls, logits: torch.Tensor) -> Deterministic:
+    def from_logits(cls, logits: torch.Tensor, **kwargs: Any) -> Deterministic:
         return cls(logits, event_dims=1)
 
     @classmethod
@@ -585,170 +423,14 @@ class Deterministic(Distribution):
         return self
 
 
-# --- structured ---------------------------------------------------------------------------------
-class MultiDistribution(Distribution):
-    """One distribution per component of a Tuple or Dict action space.
-
-    Configured with ``for_space``, each component gets the distribution the installed
-    plugins choose for it (configured recursively); the logits are split in the space's
-    order. Actions, and the values ``logp`` takes, have the space's structure (a tuple or
-    dict of tensors); ``logp``, ``entropy`` and ``kl`` sum over the components.
-
-    Example::
-
-        space = gym.spaces.Dict({"move": gym.spaces.Discrete(3),
-                                 "aim": gym.spaces.Box(-1, 1, (2,))})
-        dist = MultiDistribution.for_space(space).from_logits(torch.zeros(8, 7))
-        actions = dist.sample()          # {"aim": [8, 2], "move": [8]}
-    """
-
-    #: Component classes (a dict for Dict spaces, a tuple for Tuple spaces), or None.
-    children: ClassVar[Mapping[str, type[Distribution]] | tuple[type[Distribution], ...] | None]
-    children = None
-    #: Width of each component's inputs, in the space's order.
-    input_lens: ClassVar[tuple[int, ...] | None] = None
-
-    def __init__(self, components: Mapping[str, Distribution] | Sequence[Distribution]) -> None:
-        self.components = components
-
-    @classmethod
-    def from_logits(
-        cls,
-        logits: torch.Tensor,
-        child_distribution_cls_struct: Any = None,
-        input_lens: Sequence[int] | None = None,
-    ) -> MultiDistribution:
-        children = cls.children if child_distribution_cls_struct is None else (
-            child_distribution_cls_struct
-        )
-        if children is None:
-            raise SpaceError(
-                "MultiDistribution.from_logits needs child_distribution_cls_struct (a dict or "
-                "tuple of Distribution classes) unless the class was configured with "
-                "MultiDistribution.for_space(space)"
-            )
-        classes = list(children.values()) if isinstance(children, Mapping) else list(children)
-        lens = _input_lens(classes, cls.input_lens if input_lens is None else input_lens)
-        if logits.shape[-1:] != (sum(lens),):
-            where = f"action space {cls.space}" if cls.space is not None else f"input_lens {lens}"
-            raise SpaceError(
-                f"MultiDistribution for {where} needs action_dist_inputs of width {sum(lens)} "
-                f"on the last axis, got shape {tuple(logits.shape)}"
-            )
-        parts = logits.split(lens, dim=-1)
-        dists = [c.from_logits(p) for c, p in zip(classes, parts)]
-        if isinstance(children, Mapping):
-            return cls(dict(zip(children, dists)))
-        return cls(tuple(dists))
-
-    @classmethod
-    def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        return sum(_input_lens(list(_values(_child_classes(space))), None))
-
-    @classmethod
-    def _configured_attributes(cls, space: Any) -> dict[str, Any]:
-        children = _child_classes(space)
-        lens = tuple(_input_lens(list(_values(children)), None))
-        return {"children": children, "input_lens": lens, "input_dim": sum(lens)}
-
-    @classmethod
-    def _configuration_key(cls, attributes: dict[str, Any]) -> Any:
-        return tuple(_values(attributes["children"]))
-
-    def _map(self, fn: Any) -> Any:
-        if isinstance(self.components, Mapping):
-            return {k: fn(d) for k, d in self.components.items()}
-        return tuple(fn(d) for d in self.components)
-
-    def _pairs(self, value: Any, what: str) -> list[tuple[Distribution, Any]]:
-        if isinstance(self.components, Mapping):
-            if not isinstance(value, Mapping) or set(value) != set(self.components):
-                got = sorted(value) if isinstance(value, Mapping) else type(value).__name__
-                raise BatchError(
-                    f"MultiDistribution.{what} needs a dict with keys "
-                    f"{sorted(self.components)}, got {got}"
-                )
-            return [(d, value[k]) for k, d in self.components.items()]
-        if not isinstance(value, (tuple, list)) or len(value) != len(self.components):
-            is_sequence = isinstance(value, (tuple, list))
-            got = f"{len(value)} items" if is_sequence else type(value).__name__
-            raise BatchError(
-                f"MultiDistribution.{what} needs a tuple of {len(self.components)} "
-                f"components, got {got}"
-            )
-        return list(zip(self.components, value))
-
-    def sample(self) -> Any:
-        return self._map(lambda d: d.sample())
-
-    def rsample(self) -> Any:
-        return self._map(lambda d: d.rsample())
-
-    def logp(self, value: Any) -> torch.Tensor:
-        return _total(d.logp(v) for d, v in self._pairs(value, "logp"))
-
-    def entropy(self) -> torch.Tensor:
-        return _total(d.entropy() for d in _values(self.components))
-
-    def kl(self, other: Distribution) -> torch.Tensor:
-        if not isinstance(other, MultiDistribution):
-            raise SpaceError(
-                f"MultiDistribution.kl needs another MultiDistribution, got {type(other).__name__}"
-            )
-        pairs = self._pairs(other.components, "kl")
-        return _total(d.kl(o) for d, o in pairs)
-
-    def to_deterministic(self) -> MultiDistribution:
-        return MultiDistribution(self._map(lambda d: d.to_deterministic()))
+#: Classes that moved to their own modules, still importable from here (their old home).
+_MOVED = {"DiagGaussian": "gaussians", "SquashedGaussian": "gaussians",
+          "MultiDistribution": "multi_distribution"}
 
 
-def _values(struct: Any) -> Any:
-    return struct.values() if isinstance(struct, Mapping) else struct
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-
-def _total(terms: Any) -> torch.Tensor:
-    total = None
-    for term in terms:
-        total = term if total is None else total + term
-    assert total is not None  # Tuple/Dict spaces with no components are rejected earlier
-    return total
-
-
-def _input_lens(classes: list[type[Distribution]], given: Sequence[int] | None) -> list[int]:
-    if given is not None:
-        lens = [int(n) for n in given]
-    elif all(c.input_dim is not None for c in classes):
-        lens = [int(c.input_dim) for c in classes]  # type: ignore[arg-type]
-    else:
-        raise SpaceError(
-            "MultiDistribution.from_logits needs input_lens (one width per component) when "
-            "its component classes are not configured with for_space(space)"
-        )
-    if len(lens) != len(classes):
-        raise SpaceError(
-            f"MultiDistribution got {len(lens)} input_lens {lens} for {len(classes)} components"
-        )
-    return lens
-
-
-def _child_classes(space: Any) -> Any:
-    """The configured distribution class of each component of a Tuple/Dict space."""
-    if isinstance(space, gym.spaces.Dict):
-        items = list(space.spaces.items())
-    elif isinstance(space, gym.spaces.Tuple):
-        items = list(enumerate(space.spaces))
-    else:
-        raise _unsupported("MultiDistribution", space, "a Tuple or Dict")
-    if not items:
-        raise SpaceError(f"MultiDistribution needs at least one component, got {space!r}")
-    from rlmodules.catalog import default_action_dist_cls
-
-    classes = {}
-    for key, child in items:
-        try:
-            classes[key] = default_action_dist_cls(child)
-        except SpaceError as exc:
-            raise SpaceError(f"component {key!r} of action space {space!r}: {exc}") from None
-    if isinstance(space, gym.spaces.Dict):
-        return classes
-    return tuple(classes.values())
+    return getattr(importlib.import_module(f"rlmodules.plugins.{_MOVED[name]}"), name)

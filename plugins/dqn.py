@@ -9,7 +9,6 @@ algorithm's job. Non-inference builds carry target copies of the encoder and hea
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +16,10 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import torch
+from rlmodules.apis import InferenceOnlyAPI, QNetAPI, TargetNetworkAPI
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
+from rlmodules.compat import make_target_network
 from rlmodules.distribution import Distribution
 from rlmodules.errors import BatchError, ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
@@ -43,8 +44,6 @@ QF_LOGITS = "qf_logits"
 QF_PROBS = "qf_probs"
 #: Target-network probabilities of the chosen next action ``[B, N]`` (distributional).
 QF_TARGET_NEXT_PROBS = "qf_target_next_probs"
-
-_TARGET_PREFIX = "target_"
 
 
 def _flag(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -153,7 +152,7 @@ class DQNCatalog(Catalog):
         return self._head(input_dim, self.num_atoms, self.vf_output_gain)
 
 
-class DefaultDQNTorchRLModule(TorchRLModule):
+class DefaultDQNTorchRLModule(TorchRLModule, TargetNetworkAPI, QNetAPI, InferenceOnlyAPI):
     """Q-network for DQN (dueling, double-Q and distributional options) with target nets.
 
     Q-values: ``Q = V + A - mean(A)`` when ``dueling``; with ``num_atoms > 1`` a categorical
@@ -208,9 +207,9 @@ class DefaultDQNTorchRLModule(TorchRLModule):
                 f"{type(self).__name__} was built with inference_only=True and has no target "
                 f"networks; build it with inference_only=False to train"
             )
-        self.target_encoder = _frozen_copy(self.encoder)
-        self.target_af = _frozen_copy(self.af)
-        self.target_vf = None if self.vf is None else _frozen_copy(self.vf)
+        self.target_encoder = make_target_network(self.encoder)
+        self.target_af = make_target_network(self.af)
+        self.target_vf = None if self.vf is None else make_target_network(self.vf)
 
     def get_target_network_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """``(online, target)`` pairs of networks."""
@@ -239,14 +238,8 @@ class DefaultDQNTorchRLModule(TorchRLModule):
                     else:
                         t.copy_(o)
 
-    def get_state(self, components: Any = None, *, not_components: Any = None,
-                  inference_only: bool = False) -> dict[str, Any]:
-        """The state dict; ``inference_only=True`` leaves out the target networks."""
-        state = super().get_state(components, not_components=not_components,
-                                  inference_only=inference_only)
-        if inference_only:
-            state = {k: v for k, v in state.items() if not k.startswith(_TARGET_PREFIX)}
-        return state
+    def get_non_inference_attributes(self) -> list[str]:
+        return ["target_encoder", "target_af", "target_vf"]
 
     # --- Q-values ---------------------------------------------------------------------------
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -258,7 +251,7 @@ class DefaultDQNTorchRLModule(TorchRLModule):
         """Online Q-values ``{"qf_preds": [B, A]}`` (plus distributional outputs, ``state_out``)."""
         return self._q_values(batch, self.encoder, self.af, self.vf)
 
-    def forward_target(self, batch: Mapping[str, Any]) -> dict[str, Any]:
+    def forward_target(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Target-network Q-values, in the form of :meth:`compute_q_values`."""
         pairs = self.get_target_network_pairs()
         target_vf = pairs[2][1] if len(pairs) > 2 else None
@@ -312,9 +305,3 @@ class DefaultDQNTorchRLModule(TorchRLModule):
         if Columns.STATE_OUT in encoded:
             out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
         return out
-
-
-def _frozen_copy(network: nn.Module) -> nn.Module:
-    target = copy.deepcopy(network)
-    target.requires_grad_(False)
-    return target

@@ -11,33 +11,35 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+from rlmodules.apis import InferenceOnlyAPI, ValueFunctionAPI
 from rlmodules.catalog import ENCODER_OUT, Catalog
 from rlmodules.columns import Columns
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 
-__all__ = ["DefaultPPOTorchRLModule", "PPOCatalog"]
+__all__ = ["DefaultPPOTorchRLModule", "PPOCatalog", "PPOTorchRLModule"]
 
 ACTOR = "actor"
 CRITIC = "critic"
-#: State-dict prefixes of the critic, absent from inference-only builds and states.
-_CRITIC_PREFIXES = ("vf.", "vf_encoder.")
 
 
 class PPOCatalog(Catalog):
     """Catalog of the default PPO module (encoder, policy head, value head, distribution)."""
 
 
-class DefaultPPOTorchRLModule(TorchRLModule):
+class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
     """Actor-critic module for PPO; ``compute_values`` gives the critic's estimates.
 
     ``forward_inference`` / ``forward_exploration`` run only the actor;
     ``forward_train`` returns ``action_dist_inputs`` and the critic's ``embeddings``, which
-    ``compute_values(batch, embeddings)`` reuses. With separate stateful encoders the state
+    ``compute_values(batch, embeddings)`` reuses (a subclass may leave them out: values are
+    then computed from the batch). With separate stateful encoders the state
     is ``{"actor": ..., "critic": ...}``; with a shared one, the encoder's state as is.
 
     Extend it by overriding ``setup`` (call ``super().setup()``, then replace
-    ``self.encoder``) or by passing another ``catalog_class``.
+    ``self.encoder``) or by passing another ``catalog_class``. A subclass with its own
+    ``setup`` may take ``model_config`` keys of its own: it then gets ``model_config`` as
+    RLlib gives it, a dict of the defaults updated with the user's keys.
 
     Example::
 
@@ -57,7 +59,7 @@ class DefaultPPOTorchRLModule(TorchRLModule):
         self.vf_encoder = None
         self.vf = None
         if not self.inference_only:
-            if not self.model_config.vf_share_layers:
+            if not self.__shared():
                 self.vf_encoder = catalog.build_encoder()
             self.vf = catalog.build_vf_head((self.vf_encoder or self.encoder).output_dim)
 
@@ -68,36 +70,37 @@ class DefaultPPOTorchRLModule(TorchRLModule):
     input_specs_train = input_specs_inference
 
     def output_specs_train(self) -> list[str]:
-        return [Columns.ACTION_DIST_INPUTS, Columns.EMBEDDINGS]
+        return [Columns.ACTION_DIST_INPUTS]
+
+    def get_non_inference_attributes(self) -> list[str]:
+        return ["vf", "vf_encoder"]
+
+    def __shared(self) -> bool:
+        """``vf_share_layers``, read from the catalog's validated config (``model_config``
+        is a plain dict for subclasses that bring their own keys)."""
+        return bool(self.required_catalog().model_config.vf_share_layers)
 
     # --- state ----------------------------------------------------------------------------
     def get_initial_state(self) -> dict[str, Any]:
+        if getattr(self, "encoder", None) is None:  # a subclass with networks of its own
+            return {}
         actor = self.encoder.get_initial_state()
-        if self.model_config.vf_share_layers:
+        if self.__shared():
             return actor
         critic = self.vf_encoder.get_initial_state() if self.vf_encoder is not None else {}
         return {k: v for k, v in ((ACTOR, actor), (CRITIC, critic)) if v}
 
-    def get_state(self, components: Any = None, *, not_components: Any = None,
-                  inference_only: bool = False) -> dict[str, Any]:
-        """The state dict; ``inference_only=True`` leaves out the critic's weights."""
-        state = super().get_state(components, not_components=not_components,
-                                  inference_only=inference_only)
-        if inference_only:
-            state = {k: v for k, v in state.items() if not k.startswith(_CRITIC_PREFIXES)}
-        return state
-
-    def _split(self) -> bool:
+    def __split(self) -> bool:
         """True when actor and critic have separate stateful encoders (nested state)."""
         split = self.__dict__.get("_split_state")
         if split is None:
-            split = not self.model_config.vf_share_layers and self.is_stateful()
+            split = not self.__shared() and self.is_stateful()
             self.__dict__["_split_state"] = split
         return split
 
-    def _encode(self, encoder: Any, batch: Mapping[str, Any], part: str) -> dict[str, Any]:
+    def __encode(self, encoder: Any, batch: Mapping[str, Any], part: str) -> dict[str, Any]:
         """Run ``encoder`` with its own part (``"actor"``/``"critic"``) of a nested state."""
-        if self._split() and Columns.STATE_IN in batch:
+        if self.__split() and Columns.STATE_IN in batch:
             state = batch[Columns.STATE_IN].get(part)
             batch = {k: v for k, v in batch.items() if k != Columns.STATE_IN}
             if state is not None:
@@ -106,30 +109,30 @@ class DefaultPPOTorchRLModule(TorchRLModule):
 
     # --- forwards -------------------------------------------------------------------------
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        split = self._split()
-        encoded = self._encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
+        split = self.__split()
+        encoded = self.__encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
         out = {Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT])}
         if split:  # run the critic's encoder too, to keep its state in step
-            critic = None if self.vf_encoder is None else self._encode(
+            critic = None if self.vf_encoder is None else self.__encode(
                 self.vf_encoder, batch, CRITIC)
-            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
+            out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
         elif Columns.STATE_OUT in encoded:
             out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
         return out
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        encoded = self._encode(self.encoder, batch, ACTOR)
-        critic = None if self.vf_encoder is None else self._encode(self.vf_encoder, batch, CRITIC)
+        encoded = self.__encode(self.encoder, batch, ACTOR)
+        critic = None if self.vf_encoder is None else self.__encode(self.vf_encoder, batch, CRITIC)
         out = {
             Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT]),
             Columns.EMBEDDINGS: (critic or encoded)[ENCODER_OUT],
         }
         if self.is_stateful():
-            out[Columns.STATE_OUT] = self._state_out(encoded, critic)
+            out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
         return out
 
-    def _state_out(self, actor: Mapping[str, Any], critic: Mapping[str, Any] | None) -> Any:
-        if self.model_config.vf_share_layers:
+    def __state_out(self, actor: Mapping[str, Any], critic: Mapping[str, Any] | None) -> Any:
+        if self.__shared():
             return actor[Columns.STATE_OUT]
         parts = ((ACTOR, actor), (CRITIC, critic))
         return {k: enc[Columns.STATE_OUT] for k, enc in parts
@@ -150,5 +153,9 @@ class DefaultPPOTorchRLModule(TorchRLModule):
             )
         if embeddings is None:
             encoder = self.vf_encoder or self.encoder
-            embeddings = self._encode(encoder, batch, CRITIC)[ENCODER_OUT]
+            embeddings = self.__encode(encoder, batch, CRITIC)[ENCODER_OUT]
         return self.vf(embeddings).squeeze(-1)
+
+
+#: RLlib's name of the default PPO module (the same class).
+PPOTorchRLModule = DefaultPPOTorchRLModule

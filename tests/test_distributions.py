@@ -15,12 +15,11 @@ from rlmodules.plugins.distributions import (
     Bernoulli,
     Categorical,
     Deterministic,
-    DiagGaussian,
     MultiCategorical,
-    MultiDistribution,
-    SquashedGaussian,
     default_distribution_name,
 )
+from rlmodules.plugins.gaussians import DiagGaussian, SquashedGaussian
+from rlmodules.plugins.multi_distribution import MultiDistribution
 from torch import distributions as td
 
 BOX2 = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
@@ -217,9 +216,30 @@ def test_kl_against_another_kind_is_a_space_error():
         Categorical.from_logits(torch.zeros(2, 2)).kl(Categorical.from_logits(torch.zeros(2, 3)))
 
 
-def test_rsample_of_a_discrete_distribution_says_what_to_use():
+def test_rsample_without_a_reparameterisation_says_what_to_use():
     with pytest.raises(NotImplementedError, match="no reparameterised sample; use sample()"):
-        Categorical.from_logits(torch.zeros(2, 2)).rsample()
+        Bernoulli.from_logits(torch.zeros(2, 2)).rsample()
+
+
+def test_categorical_rsample_is_a_straight_through_one_hot():
+    logits = torch.tensor([[0.0, 5.0, -5.0]] * 64, requires_grad=True)
+    sample = Categorical.from_logits(logits).rsample()
+    assert sample.shape == (64, 3)
+    assert torch.equal(sample.detach().sum(-1), torch.ones(64))  # one-hot forward
+    assert set(sample.detach().unique().tolist()) <= {0.0, 1.0}
+    weights = torch.tensor([1.0, 2.0, 3.0])
+    (sample * weights).sum().backward()
+    probs = logits.detach().softmax(-1)[0]  # gradient of the softmax (straight-through)
+    expected = probs * (weights - (probs * weights).sum())
+    torch.testing.assert_close(logits.grad[0], expected)
+
+
+def test_multi_categorical_rsample_concatenates_one_hots():
+    dist = MultiCategorical.from_logits(torch.zeros(5, 5, requires_grad=True), input_lens=[3, 2])
+    sample = dist.rsample()
+    assert sample.shape == (5, 5) and sample.requires_grad
+    assert torch.equal(sample.detach()[:, :3].sum(-1), torch.ones(5))
+    assert torch.equal(sample.detach()[:, 3:].sum(-1), torch.ones(5))
 
 
 # --- multi-categorical ----------------------------------------------------------------------------

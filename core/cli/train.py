@@ -19,17 +19,25 @@ __all__ = ["register"]
 DEFAULT_ENV = "CartPole-v1"
 DEFAULT_TIMESTEPS = 100_000
 CHECKPOINT_DIR = "checkpoint"
+#: ``--algo`` -> its config class (``module:attr`` under rlmodules.algorithms).
+ALGORITHMS = {"ppo": "config:PPOConfig", "dqn": "offpolicy_config:DQNConfig",
+              "sac": "offpolicy_config:SACConfig"}
 
 
 def register(subparsers: Any) -> None:
     train = subparsers.add_parser(
-        "train", help="train a module with PPO on a gymnasium env",
-        description="Train with the reference PPO. Writes metrics.jsonl, metrics.csv, "
-        "learning_curve.png (with matplotlib) and a checkpoint into the run directory.",
+        "train", help="train a module with PPO, DQN or SAC on a gymnasium env",
+        description="Train with the reference PPO (or --algo dqn|sac). Writes "
+        "metrics.jsonl, metrics.csv, learning_curve.png (with matplotlib) and a checkpoint "
+        "into the run directory.",
     )
     train.add_argument("--env", default=None, help=f"gymnasium env id (default {DEFAULT_ENV})")
+    train.add_argument("--algo", choices=ALGORITHMS, default=None,
+                       help="the algorithm (default ppo; dqn for Discrete actions, sac for "
+                            "Box or Discrete ones)")
     train.add_argument("--module", default=None,
-                       help="registered module name (default: 'ppo'; see `rlmodules list`)")
+                       help="registered module name (default: the algorithm's: 'ppo', "
+                            "'dqn' or 'sac'; see `rlmodules list`)")
     train.add_argument("--config", type=Path, default=None,
                        help="TOML or JSON file of builder settings ([training], [env_runners], "
                             "[rl_module], [environment], [evaluation], [debugging]), or the "
@@ -74,6 +82,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(_positive("--num-threads", args.num_threads))
     if args.resume is not None:
+        if args.algo is not None:
+            raise ConfigError("--resume continues the run's own algorithm; drop --algo")
         run_dir, algo, saved = _resume(args, Algorithm)
     else:
         run_dir, algo, saved = _start(args)
@@ -102,8 +112,9 @@ def run_train(args: argparse.Namespace) -> int:
         _checkpoint(algo, run_dir, dict(saved, time_total_s=elapsed))
         algo.stop()
     _report(result, run_dir, stop_return, saved["env"])
+    algo_name = saved.get("algo", "ppo").upper()
     if plot_learning_curve(writer.jsonl_path, run_dir / "learning_curve.png",
-                           title=f"PPO on {saved['env']}"):
+                           title=f"{algo_name} on {saved['env']}"):
         print(f"learning curve: {run_dir / 'learning_curve.png'}")
     else:
         print("matplotlib is not installed (pip install 'rlmodules[train]'): "
@@ -112,8 +123,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
-    from rlmodules.algorithms.config import PPOConfig, env_name
-    from rlmodules.algorithms.ppo import PPO
+    import importlib
+
+    from rlmodules.algorithms.config import env_name
+    from rlmodules.algorithms.offpolicy_presets import offpolicy_preset_for
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
 
@@ -126,29 +139,37 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     module_section = settings.get("rl_module")
     module = args.module or (
         module_section.get("module_class") if isinstance(module_section, dict) else None)
-    config = PPOConfig().environment(env)
-    if isinstance(env, str):  # tuned settings for well-known envs, then the file's
-        preset = preset_for(env, timesteps)
-        if module not in (None, "ppo", PPO.default_module_class):
+    algo_key = args.algo or "ppo"
+    config_module, _, config_class = ALGORITHMS[algo_key].partition(":")
+    config = getattr(importlib.import_module(f"rlmodules.algorithms.{config_module}"),
+                     config_class)().environment(env)
+    preset: dict[str, Any] = {}
+    if isinstance(env, str):
+        preset = (preset_for(env, timesteps) if algo_key == "ppo"
+                  else offpolicy_preset_for(algo_key, env, timesteps))
+    if preset:  # tuned settings for well-known envs, then the file's
+        if module not in (None, algo_key, f"rlmodules/{algo_key}"):
             preset.pop("rl_module", None)  # its model_config is the default module's
         config.update_from_dict(preset)
     config.update_from_dict(settings)
-    config.environment(env)
+    if "environment" not in preset:  # an Atari preset wraps the id in AtariEnv
+        config.environment(env)
     if args.module is not None:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
     _apply_scaling(config, args)
+    shown_env = env if "environment" in preset else config.env  # the id, not its wrapper
     stop_return = args.stop_return
-    if stop_return is None and isinstance(config.env, str):
-        stop_return = _reward_threshold(config.env)
+    if stop_return is None and isinstance(shown_env, str):
+        stop_return = _reward_threshold(shown_env)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = args.out or Path("runs") / f"{env_name(config.env)}-{stamp}"
+    run_dir = args.out or Path("runs") / f"{env_name(shown_env).replace('/', '-')}-{stamp}"
     _make_dir("--out", run_dir)
     algo = config.build()
-    module_name = args.module or _module_name(config)
-    saved = {"env": env_name(config.env), "module": module_name, "timesteps": timesteps,
-             "stop_return": stop_return}
+    module_name = args.module or _module_name(config, algo_key)
+    saved = {"env": env_name(shown_env), "module": module_name, "timesteps": timesteps,
+             "stop_return": stop_return, "algo": algo_key}
     return run_dir, algo, saved
 
 
@@ -227,10 +248,10 @@ def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | N
           f"{result['time_total_s']:.1f}s; checkpoint: {run_dir / CHECKPOINT_DIR}")
 
 
-def _module_name(config: Any) -> str:
+def _module_name(config: Any, default: str) -> str:
     spec = config.rl_module_spec
     module_class = getattr(spec, "module_class", None)
-    return module_class if isinstance(module_class, str) else "ppo"
+    return module_class if isinstance(module_class, str) else default
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

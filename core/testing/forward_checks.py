@@ -336,8 +336,21 @@ def _training_loss(module: Any, batch: dict[str, Any], out: dict[str, Any]) -> A
     compute_values = getattr(module, "compute_values", None)
     if callable(compute_values):  # RLlib's ValueFunctionAPI: the critic is trained too
         tensors.append(compute_values(batch, embeddings=out.get(Columns.EMBEDDINGS)))
+    compute_q_values = getattr(module, "compute_q_values", None)
+    if callable(compute_q_values):  # RLlib's QNetAPI: the Q-functions are trained too
+        tensors += [leaf for _, leaf in tree_leaves(compute_q_values(_with_actions(module, batch,
+                                                                                    out)))
+                    if isinstance(leaf, torch.Tensor) and leaf.requires_grad]
     terms = [_weighted_sum(t, generator) for t in tensors]
     return sum(terms) if terms else None
+
+
+def _with_actions(module: Any, batch: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """``batch`` with actions sampled from the train distribution (Q(s, a) needs them)."""
+    if Columns.ACTIONS in batch or Columns.ACTION_DIST_INPUTS not in out:
+        return batch
+    dist = module.get_train_action_dist_cls().from_logits(out[Columns.ACTION_DIST_INPUTS])
+    return {**batch, Columns.ACTIONS: dist.sample()}
 
 
 def _gradients(subject: Subject) -> str:

@@ -151,8 +151,10 @@ def test_unknown_module_id_from_mapping_is_a_config_error():
 
 
 def test_non_parallel_env_is_rejected_with_what_is_missing():
-    with pytest.raises(ConfigError, match=r"object is not a parallel multi-agent env: it lacks "
-                                          r"\['reset', 'step', 'possible_agents', 'agents', "):
+    with pytest.raises(ConfigError, match=r"object is not a parallel multi-agent env: it "
+                                          r"lacks \['reset', 'step', 'possible_agents', "
+                                          r"'observation_space', 'action_space'\]. .*"
+                                          r"\(and agents after reset\)"):
         check_parallel_env(object())
     with pytest.raises(ConfigError, match="must be a method taking an agent id"):
         check_parallel_env(_AttributeSpaces())

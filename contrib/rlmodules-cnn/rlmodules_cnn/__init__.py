@@ -1,9 +1,10 @@
 """rlmodules-cnn: CNN encoders for image observations, for rlmodules.
 
 Installing it teaches the default catalogs image observations (``Box`` of shape
-``[H, W, C]`` or grayscale ``[H, W]``), so ``RLModuleSpec(module_class="ppo", ...)`` works on
-them unchanged, and registers the module ``"tiny_atari_cnn"``. Importing this package is
-cheap: torch is imported when a class is first used.
+``[H, W, C]``, ``[C, H, W]`` or grayscale ``[H, W]``), so
+``RLModuleSpec(module_class="ppo", ...)`` works on them unchanged, and registers the
+module ``"tiny_atari_cnn"``. Importing this package is cheap: torch is imported when a
+class is first used.
 
 Example::
 
@@ -28,6 +29,8 @@ _LAZY = {
     "DEFAULT_CONV_FILTERS": "filters",
     "default_conv_filters": "filters",
     "image_shape": "filters",
+    "image_layout": "filters",
+    "ImageLayout": "filters",
 }
 
 __all__ = [
@@ -36,7 +39,9 @@ __all__ = [
     "DEFAULT_CONV_FILTERS",
     "TinyAtariCNN",
     "default_conv_filters",
+    "image_layout",
     "image_shape",
+    "ImageLayout",
 ]
 
 
@@ -45,5 +50,11 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 if TYPE_CHECKING:
     from .encoder import CNNEncoder
-    from .filters import DEFAULT_CONV_FILTERS, default_conv_filters, image_shape
+    from .filters import (
+        DEFAULT_CONV_FILTERS,
+        ImageLayout,
+        default_conv_filters,
+        image_layout,
+        image_shape,
+    )
     from .tiny_atari import TinyAtariCNN

@@ -1,6 +1,6 @@
-"""Convolution stacks as plain data: default ``conv_filters`` per image size, validation,
-and TF-style "same" / "valid" padding arithmetic (torch-free, so a bad stack is reported
-before any layer exists).
+"""Convolution stacks as plain data: image layouts (channels last or first), default
+``conv_filters`` per image size, validation, and TF-style "same" / "valid" padding
+arithmetic (torch-free, so a bad stack is reported before any layer exists).
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import attrs
 import gymnasium as gym
 from rlmodules.errors import ConfigError, SpaceError
 
-__all__ = ["ConvLayer", "DEFAULT_CONV_FILTERS", "default_conv_filters", "image_shape",
-           "parse_conv_filters"]
+__all__ = ["ConvLayer", "DATA_FORMATS", "DEFAULT_CONV_FILTERS", "ImageLayout",
+           "default_conv_filters", "image_layout", "image_shape", "parse_conv_filters"]
+
+#: Values of ``model_config`` ``conv_data_format`` (``None``: decided from the space).
+DATA_FORMATS = ("channels_last", "channels_first")
 
 #: Default ``[out_channels, kernel, stride]`` stacks by ``(height, width)``. Layers pad
 #: "same" unless told otherwise (output size ``ceil(in / stride)``), so each default stack
@@ -59,16 +62,60 @@ def _same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def image_shape(space: Any) -> tuple[int, int, int] | None:
-    """``(height, width, channels)`` of an image Box space (``[H, W, C]`` or grayscale
-    ``[H, W]``), else ``None``."""
-    if not isinstance(space, gym.spaces.Box):
+@attrs.frozen
+class ImageLayout:
+    """Size and axis order of the images of a Box space."""
+
+    height: int
+    width: int
+    channels: int
+    channels_first: bool = False
+
+
+def image_layout(space: Any, data_format: str | None = None) -> ImageLayout | None:
+    """The layout of an image Box space, else ``None`` (not 2-D or 3-D, or not a Box).
+
+    A 3-D shape is channels last ``(H, W, C)`` when its last axis is the smallest, channels
+    first ``(C, H, W)`` (PyTorch's, and gymnasium's frame stacks) when its first is; any
+    other shape needs ``data_format`` (``model_config`` ``conv_data_format``) and is a
+    ``SpaceError`` without it. ``[H, W]`` is one grayscale channel.
+    """
+    if not isinstance(space, gym.spaces.Box) or len(space.shape) not in (2, 3):
         return None
-    if len(space.shape) == 3:
-        return int(space.shape[0]), int(space.shape[1]), int(space.shape[2])
-    if len(space.shape) == 2:
-        return int(space.shape[0]), int(space.shape[1]), 1
-    return None
+    shape = tuple(int(d) for d in space.shape)
+    if len(shape) == 2:
+        return ImageLayout(shape[0], shape[1], 1)
+    if data_format is None:
+        data_format = _guess_data_format(shape)
+    elif data_format not in DATA_FORMATS:
+        raise ConfigError(
+            f"conv_data_format must be one of {list(DATA_FORMATS)} or None (decided from the "
+            f"space), got {data_format!r}"
+        )
+    if data_format == "channels_first":
+        return ImageLayout(shape[1], shape[2], shape[0], channels_first=True)
+    return ImageLayout(*shape)
+
+
+def _guess_data_format(shape: tuple[int, ...]) -> str:
+    first, middle, last = shape
+    if last < min(first, middle):
+        return "channels_last"
+    if first < min(middle, last):
+        return "channels_first"
+    raise SpaceError(
+        f"rlmodules-cnn cannot tell the layout of images of shape {list(shape)}: channels "
+        f"last (H, W, C) = {first}x{middle} with {last} channels, or channels first "
+        f"(C, H, W) = {middle}x{last} with {first} channels; set model_config "
+        f"conv_data_format='channels_last' or 'channels_first'"
+    )
+
+
+def image_shape(space: Any, data_format: str | None = None) -> tuple[int, int, int] | None:
+    """``(height, width, channels)`` of an image Box space (see :func:`image_layout`),
+    else ``None``."""
+    layout = image_layout(space, data_format)
+    return None if layout is None else (layout.height, layout.width, layout.channels)
 
 
 def default_conv_filters(height: int, width: int) -> list[list[int]]:

@@ -24,9 +24,10 @@ def rlmodules_build_encoder(observation_space: Any, model_config: Any, catalog: 
     With ``use_lstm=True`` it leaves the decision to an LSTM plugin, which asks again with
     ``use_lstm=False`` for the encoder to wrap.
     """
-    from .filters import image_shape
+    from .filters import image_layout
 
-    if model_config.use_lstm or image_shape(observation_space) is None:
+    if model_config.use_lstm or image_layout(observation_space,
+                                             model_config.conv_data_format) is None:
         return None
     from .encoder import CNNEncoder
 

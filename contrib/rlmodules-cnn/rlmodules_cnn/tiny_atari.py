@@ -16,14 +16,15 @@ from .encoder import CNNEncoder
 __all__ = ["TinyAtariCNN"]
 
 #: The ``model_config`` keys this module reads (a plain dict, as for any custom module).
-CONFIG_KEYS = ("conv_filters", "conv_activation")
+CONFIG_KEYS = ("conv_filters", "conv_activation", "conv_data_format")
 
 
 class TinyAtariCNN(TorchRLModule):
     """A small CNN actor-critic for image observations (registered as ``"tiny_atari_cnn"``).
 
     ``model_config`` keys: ``conv_filters`` (``[out_channels, kernel, stride]`` triples;
-    default: the stack for the image size) and ``conv_activation`` (default ``"relu"``).
+    default: the stack for the image size), ``conv_activation`` (default ``"relu"``) and
+    ``conv_data_format`` (``"channels_last"`` / ``"channels_first"``; default: from the space).
     ``compute_values`` gives the critic's estimates.
 
     Example::
@@ -45,6 +46,7 @@ class TinyAtariCNN(TorchRLModule):
             self.observation_space,
             conv_filters=config.get("conv_filters"),
             conv_activation=config.get("conv_activation", "relu"),
+            data_format=config.get("conv_data_format"),
             kernel_init=nn.init.xavier_uniform_,
             bias_init=nn.init.zeros_,
         )

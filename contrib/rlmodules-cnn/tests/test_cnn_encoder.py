@@ -104,9 +104,28 @@ def test_conv_initializers_from_the_model_config():
 
 
 def test_non_image_spaces_and_unbatched_observations_are_rejected():
-    with pytest.raises(SpaceError, match=r"image Box space of shape \[H, W, C\] or \[H, W\], got "
+    with pytest.raises(SpaceError, match=r"image Box space of shape \[H, W, C\], "
+                                         r"\[C, H, W\] or \[H, W\], got "
                                          r"Discrete\(3\)"):
         CNNEncoder(gym.spaces.Discrete(3))
     encoder = CNNEncoder(gym.spaces.Box(0, 255, (42, 42, 3), np.uint8))
     with pytest.raises(BatchError, match=r"got shape \(42, 42, 3\)"):
         encoder({"obs": torch.zeros(42, 42, 3, dtype=torch.uint8)})
+
+
+def test_padding_and_a_map_sized_kernel_compute_what_plain_convolutions_do():
+    # "same" 3x3 stride 1 pads symmetrically (inside the conv); the last layer covers the
+    # whole 6x6 map (computed as a matrix product). Both must equal plain conv2d + pad.
+    torch.manual_seed(0)
+    space = gym.spaces.Box(0.0, 1.0, (12, 12, 2), np.float32)
+    encoder = CNNEncoder(space, conv_filters=[[4, 3, 1], [8, 2, 2], [16, 6, 1, "valid"]])
+    images = torch.rand(5, 12, 12, 2)
+    x = images.permute(0, 3, 1, 2)
+    convs = [m for m in encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    x = torch.relu(torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1)),
+                                              convs[0].weight, convs[0].bias))
+    x = torch.relu(torch.nn.functional.conv2d(x, convs[1].weight, convs[1].bias, stride=2))
+    x = torch.relu(torch.nn.functional.conv2d(x, convs[2].weight, convs[2].bias))
+    assert torch.allclose(encoder({"obs": images})["encoder_out"], x.flatten(1), atol=1e-5)
+    assert [name for name, _ in encoder.named_parameters()] == [
+        "net.1.weight", "net.1.bias", "net.4.weight", "net.4.bias", "net.7.weight", "net.7.bias"]
