@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import torch
@@ -88,10 +89,13 @@ def variants(module: nn.Module, policy: nn.Sequential) -> dict[str, Variant]:
     }
 
 
-def measure(fns: dict[str, Variant], obs: torch.Tensor, calls: int,
-            rounds: int, clock: Callable[[], float]) -> dict[str, float]:
+def measure(fns: dict[str, Variant], obs: Any, calls: int, rounds: int,
+            clock: Callable[[], float], *, per_call: bool = True) -> dict[str, float]:
     """Median over rounds of each variant's mean seconds per call. Variants alternate call
-    by call (in a rotating order), so a load change on the machine hits them all alike."""
+    by call (in a rotating order), so a load change on the machine hits them all alike;
+    ``per_call=False`` alternates them round by round instead (each runs its ``calls`` in a
+    row), for code a process runs on its own (numpy code measured 2-3x slower when each
+    call directly follows a torch call)."""
     for fn in fns.values():  # warm-up
         for _ in range(max(calls // 4, 2)):
             fn(obs)
@@ -100,8 +104,9 @@ def measure(fns: dict[str, Variant], obs: torch.Tensor, calls: int,
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
         spent = dict.fromkeys(names, 0.0)
-        for _ in range(calls):
-            for name in order:
+        steps = [order] * calls if per_call else [[name] * calls for name in order]
+        for step in steps:
+            for name in step:
                 fn = fns[name]
                 start = clock()
                 fn(obs)
@@ -111,15 +116,20 @@ def measure(fns: dict[str, Variant], obs: torch.Tensor, calls: int,
     return {name: statistics.median(samples[name]) for name in names}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(doc: str) -> tuple[argparse.Namespace, Callable[[], float]]:
+    """The benchmarks' options (``--wall``, ``--check``) and the clock they choose; sets
+    one torch thread and seed 0."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--wall", action="store_true", help="time wall-clock, not CPU")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
-    clock = time.perf_counter if args.wall else time.process_time
-
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    return args, time.perf_counter if args.wall else time.process_time
+
+
+def main() -> int:
+    args, clock = parse_args(__doc__)
     module = build_module()
     policy = plain_policy(module)
     probe = torch.randn(8, 4)

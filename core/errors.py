@@ -18,6 +18,7 @@ __all__ = [
     "BatchError",
     "CheckpointError",
     "PluginError",
+    "ExportError",
     "did_you_mean",
 ]
 
@@ -62,6 +63,11 @@ class CheckpointError(RLModulesError, ValueError):
 
 class PluginError(RLModulesError, RuntimeError):
     """A plugin that failed to import, whose hook raised, or that returned bad data."""
+
+
+class ExportError(RLModulesError, ValueError):
+    """A module that cannot be exported, an exported artefact that does not act as the module
+    did, or an export directory that cannot be read."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

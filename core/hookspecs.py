@@ -10,7 +10,8 @@ uses exactly these hooks.
 Two families of hooks:
 
 * **Registration hooks** (``rlmodules_modules``, ``rlmodules_catalogs``,
-  ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_aliases``) are
+  ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_export_formats``,
+  ``rlmodules_aliases``) are
   collect-all hooks called once per plugin when the registry is first used (never at import).
   They return plain data: a mapping of name to an object or to a lazy
   ``"package.module:attribute"`` string. Return lazy strings: then listing names imports
@@ -117,10 +118,27 @@ def rlmodules_checkpoint_formats() -> Mapping[str, Any]:
 
 
 @hookspec
+def rlmodules_export_formats() -> Mapping[str, Any]:
+    """Register export formats by name (same form as :func:`rlmodules_modules`).
+
+    An export format turns an inference-only module into a deployable artefact in a
+    directory (``rlmodules export CKPT --format NAME``); see ``rlmodules.export.ExportFormat``
+    for the protocol. A class is instantiated without arguments.
+
+    Example::
+
+        @rlmodules.hookimpl
+        def rlmodules_export_formats():
+            return {"onnx": "rlmodules_onnx.exporter:OnnxExportFormat"}
+    """
+
+
+@hookspec
 def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
     """Declare renamed names: ``{kind: {old_name: new_name}}``.
 
-    ``kind`` is one of ``"module"``, ``"catalog"``, ``"distribution"``, ``"checkpoint_format"``.
+    ``kind`` is one of ``"module"``, ``"catalog"``, ``"distribution"``, ``"checkpoint_format"``,
+    ``"export_format"``.
     Resolving an old name returns the new target and warns once (``DeprecationWarning``), so
     checkpoints written under the old name keep loading.
 

@@ -29,6 +29,7 @@ HOOK_KINDS = {
     "rlmodules_catalogs": "catalog",
     "rlmodules_distributions": "distribution",
     "rlmodules_checkpoint_formats": "checkpoint_format",
+    "rlmodules_export_formats": "export_format",
 }
 KINDS = tuple(HOOK_KINDS.values())
 

@@ -48,6 +48,7 @@ KNOWN_PROVIDERS: dict[str, str] = {
     "lstm": "rlmodules-lstm",
     "tiny_atari_cnn": "rlmodules-cnn",
     "mobilenet_v2": "rlmodules-mobilenet",
+    "onnx": "rlmodules-onnx",
 }
 
 

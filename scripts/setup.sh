@@ -17,7 +17,8 @@ digest=$(cat scripts/setup.sh pyproject.toml constraints-dev.txt contrib/*/pypro
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     editables=(-e ".[test,train,ray,pettingzoo,atari,mujoco]")
     for pkg in contrib/*/; do
-        [ -f "$pkg/pyproject.toml" ] && editables+=(-e "$pkg")
+        # with its test extra: what its tests need (rlmodules-onnx's: onnx, onnxscript)
+        [ -f "$pkg/pyproject.toml" ] && editables+=(-e "${pkg%/}[test]")
     done
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         -c constraints-dev.txt "${editables[@]}"

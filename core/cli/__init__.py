@@ -17,7 +17,9 @@ from rlmodules.errors import RLModulesError
 __all__ = ["main"]
 
 #: Submodules of ``rlmodules.cli`` that contribute commands.
-COMMAND_MODULES: tuple[str, ...] = ("plugins", "check", "inspect", "record", "train", "port")
+COMMAND_MODULES: tuple[str, ...] = (
+    "plugins", "check", "inspect", "record", "train", "port", "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,8 +24,8 @@ _COLUMNS = ("kind", "name", "plugin", "distribution", "version", "status")
 
 def register(subparsers: Any) -> None:
     """Add the ``list``, ``info`` and ``doctor`` commands."""
-    p = subparsers.add_parser("list", help="list registered modules, catalogs, distributions "
-                              "and checkpoint formats")
+    p = subparsers.add_parser("list", help="list registered modules, catalogs, distributions, "
+                              "checkpoint formats and export formats")
     p.add_argument("kind", nargs="?", help=f"one of {', '.join(registry.KINDS)} (or a pattern)")
     p.add_argument("pattern", nargs="?", help="shell-style pattern, e.g. 'lstm*' or '*/ppo'")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -225,6 +225,12 @@ def _kind_problem(kind: str, obj: Any) -> str | None:
         fmt = obj() if isinstance(obj, type) else obj
         return None if isinstance(fmt, CheckpointFormat) else (
             f"{obj!r} lacks file_extension, save() and load() (see CheckpointFormat)")
+    if kind == "export_format":
+        from rlmodules.export import ExportFormat
+
+        fmt = obj() if isinstance(obj, type) else obj
+        return None if isinstance(fmt, ExportFormat) else (
+            f"{obj!r} has no export(module, directory, verify=...) (see ExportFormat)")
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):
         return None  # a kind with no base class to check

@@ -75,12 +75,21 @@ def _is_algorithm_checkpoint(path: Path) -> bool:
     return (path / STATE_FILE).is_file()
 
 
-def _load_module(path: Path) -> Any:
+def module_checkpoint(path: Path) -> Path:
+    """The module checkpoint in ``path``: a run directory's or an algorithm checkpoint's
+    module component, or ``path`` itself."""
+    path = checkpoint_dir(Path(path))
+    if not _is_algorithm_checkpoint(path):
+        return path
     from rlmodules.algorithms.algorithm import MODULE_COMPONENT
+
+    return path / MODULE_COMPONENT
+
+
+def _load_module(path: Path) -> Any:
     from rlmodules.rl_module import RLModule
 
-    return RLModule.from_checkpoint(
-        path / MODULE_COMPONENT if _is_algorithm_checkpoint(path) else path)
+    return RLModule.from_checkpoint(module_checkpoint(path))
 
 
 def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
