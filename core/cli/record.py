@@ -82,7 +82,14 @@ def module_checkpoint(path: Path) -> Path:
     if not _is_algorithm_checkpoint(path):
         return path
     from rlmodules.algorithms.algorithm import MODULE_COMPONENT
+    from rlmodules.algorithms.obs_normalization import ObservationNormalizer
 
+    if ObservationNormalizer.from_checkpoint(path) is not None:
+        raise ConfigError(
+            f"{path} was trained with observation_filter='MeanStdFilter': its module expects "
+            f"normalised observations, which recording and exporting do not apply yet; "
+            f"evaluate it with `rlmodules eval`"
+        )
     return path / MODULE_COMPONENT
 
 

@@ -48,7 +48,8 @@ def test_only_box_observations_are_normalised():
         PPOConfig().environment("CartPole-v1").env_runners(observation_filter="Mean").build()
 
 
-def test_statistics_train_with_the_policy_are_checkpointed_and_frozen_in_evaluation(tmp_path):
+def test_statistics_train_with_the_policy_are_checkpointed_and_frozen_in_evaluation(
+        tmp_path, capsys):
     algo = (PPOConfig().environment("Pendulum-v1")
             .env_runners(num_envs_per_env_runner=2, observation_filter="MeanStdFilter")
             .training(train_batch_size=200, minibatch_size=100, num_epochs=1)
@@ -69,6 +70,15 @@ def test_statistics_train_with_the_policy_are_checkpointed_and_frozen_in_evaluat
     assert math.isfinite(restored.evaluate(num_episodes=1)["episode_return_mean"])
     algo.stop()
     restored.stop()
+    from rlmodules.cli import main
+
+    for command in (["record", str(path), "--episodes", "1", "--out", str(tmp_path / "e")],
+                    ["export", str(path), "--out", str(tmp_path / "x")]):
+        capsys.readouterr()
+        assert main(command) == 1  # the raw-observation paths refuse, never act wrongly
+        assert ("was trained with observation_filter='MeanStdFilter': its module expects "
+                "normalised observations, which recording and exporting do not apply yet"
+                ) in capsys.readouterr().err
 
 
 def test_a_checkpoint_without_statistics_fails_clearly_when_the_config_wants_them(tmp_path):
