@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -288,8 +289,11 @@ class Algorithm:
         staged in ``directory`` (e.g. a replay buffer); returns its JSON entry."""
         return {}
 
-    def restore_extra_state(self, directory: Path, data: dict[str, Any]) -> None:
-        """Restore what :meth:`save_extra_state` wrote."""
+    def checked_extra_state(self, directory: Path, data: dict[str, Any]
+                            ) -> Callable[[], None]:
+        """Read and check what :meth:`save_extra_state` wrote; return the function that
+        applies it (which cannot fail), so a restore changes nothing until all is checked."""
+        return lambda: None
 
     def save_to_path(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint of the whole algorithm (atomically); returns its directory."""

@@ -170,6 +170,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
         np_random.bit_generator.state = state["numpy_rng"]
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path / STATE_FILE} holds a bad numpy_rng state: {exc}") from None
+    apply_extra = algo.checked_extra_state(path, state.get("extra", {}))
     algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
     apply_optimizer()
     if obs_stats is not None:
@@ -183,7 +184,7 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     window = algo.recent_returns.maxlen
     algo.recent_returns = collections.deque(state["recent_returns"], maxlen=window)
     algo.recent_lengths = collections.deque(state["recent_lengths"], maxlen=window)
-    algo.restore_extra_state(path, state.get("extra", {}))
+    apply_extra()
     # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
     algo.sampler.close()
     seed = None if algo.config.seed is None else algo.config.seed + algo.iteration

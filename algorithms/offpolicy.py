@@ -441,11 +441,17 @@ class OffPolicyAlgorithm(Algorithm):
                 "last_target_update": self.learner.last_target_update,
                 "file": write_tensor_file(directory, STATE_STEM, tensors)}
 
-    def restore_extra_state(self, directory: Path, data: Mapping[str, Any]) -> None:
+    def checked_extra_state(self, directory: Path, data: Mapping[str, Any]
+                            ) -> Callable[[], None]:
+        """The replay buffer and learner extras, loaded into a copy and checked; applying
+        swaps them in."""
+        import copy
+
+        import numpy as np
         from rlmodules._tensor_file import read_tensor_file
         from rlmodules.errors import CheckpointError
 
-        if "replay_buffer" not in data:
+        if "replay_buffer" not in data or not isinstance(data.get("file"), Mapping):
             raise CheckpointError(
                 f"{directory} holds no replay buffer: it was not saved by "
                 f"{type(self).__name__}"
@@ -453,9 +459,29 @@ class OffPolicyAlgorithm(Algorithm):
         tensors = read_tensor_file(directory, data["file"])
         arrays = {k[len("replay/"):]: v.numpy() for k, v in tensors.items()
                   if k.startswith("replay/")}
-        self.replay_buffer.set_state(arrays, data["replay_buffer"])
-        self.learner.load_state_tensors({k[len("learner/"):]: v for k, v in tensors.items()
-                                         if k.startswith("learner/")})
-        self.owed_updates = float(data["owed_updates"])
-        self.learner.last_target_update = data["last_target_update"]
+        buffer = copy.copy(self.replay_buffer)  # the live buffer stays as it is until applied
+        buffer.rng = np.random.Generator(type(self.replay_buffer.rng.bit_generator)())
+        try:
+            buffer.set_state(arrays, data["replay_buffer"])
+            owed, last = float(data["owed_updates"]), data["last_target_update"]
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{directory} holds a malformed replay buffer: {exc}") from None
+        extras = {k[len("learner/"):]: v for k, v in tensors.items() if k.startswith("learner/")}
+        expected = self.learner.state_tensors()
+        if set(extras) != set(expected) or any(
+                extras[k].shape != v.shape for k, v in expected.items()):
+            raise CheckpointError(
+                f"{directory} holds learner state {sorted(extras)}; this "
+                f"{type(self).__name__} needs {sorted(expected)} with their shapes"
+            )
+
+        def apply() -> None:
+            self.replay_buffer = buffer
+            self.learner.load_state_tensors(extras)
+            self.owed_updates = owed
+            self.learner.last_target_update = last
+
+        return apply
 

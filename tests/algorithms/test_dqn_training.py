@@ -124,6 +124,29 @@ def test_checkpoint_resume_keeps_buffer_optimizer_and_targets(tmp_path):
     assert result["num_env_steps_sampled_lifetime"] == 1800
 
 
+def test_a_bad_replay_buffer_in_a_checkpoint_changes_nothing(tmp_path):
+    import json
+
+    from rlmodules import CheckpointError
+    from rlmodules._json_file import write_json_file
+
+    algo = small_cartpole(0, min_sample_timesteps_per_iteration=600).build()
+    algo.train()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    algo.train()
+    weights = {k: v.clone() for k, v in algo.get_module().state_dict().items()}
+    buffer, iteration = algo.replay_buffer, algo.iteration
+    state = json.loads((path / "algorithm_state.json").read_text())
+    state["extra"]["replay_buffer"]["capacity"] += 1
+    write_json_file(path / "algorithm_state.json", state)
+    with pytest.raises(CheckpointError, match=r"the saved replay buffer has capacity="):
+        algo.restore_from_path(path)
+    assert algo.replay_buffer is buffer and algo.iteration == iteration
+    for key, value in algo.get_module().state_dict().items():
+        assert torch.equal(value, weights[key])
+    algo.stop()
+
+
 class PolicyOnly(TorchRLModule):
     def setup(self):
         self.pi = torch.nn.Linear(4, 2)
