@@ -28,7 +28,8 @@ PLUGIN_SOURCE = textwrap.dedent("""
 
     @rlmodules.hookimpl
     def rlmodules_modules():
-        return {{f"synth_{index}_{{n}}": f"synth_impl_{index}:Net{{n}}" for n in range(5)}}
+        return {{f"synth_{index}_{{n}}": f"synth_plugin_{index}.impl:Net{{n}}"
+                for n in range(5)}}
 """)
 
 SNIPPETS = {
@@ -50,7 +51,10 @@ def make_site(root: Path, distributions: int) -> Path:
         if index < PLUGINS:
             (info / "entry_points.txt").write_text(
                 f"[rlmodules]\nsynth_{index} = synth_plugin_{index}\n")
-            (site / f"synth_plugin_{index}.py").write_text(PLUGIN_SOURCE.format(index=index))
+            # Targets inside the plugin's own package: the discovery cache vouches for them.
+            package = site / f"synth_plugin_{index}"
+            package.mkdir()
+            (package / "__init__.py").write_text(PLUGIN_SOURCE.format(index=index))
     return site
 
 

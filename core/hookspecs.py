@@ -14,9 +14,11 @@ Two families of hooks:
   ``rlmodules_aliases``) are
   collect-all hooks called once per plugin when the registry is first used (never at import).
   They return plain data: a mapping of name to an object or to a lazy
-  ``"package.module:attribute"`` string. Return lazy strings: then listing names imports
-  nothing heavy (never torch), and the discovery cache keeps the names so that later
-  processes list them without importing the plugin at all. A hook that raises or returns bad
+  ``"package.module:attribute"`` string. Return lazy strings inside your plugin's own
+  top-level package: then listing names imports nothing heavy (never torch), and the
+  discovery cache keeps the names so that later processes list them without importing the
+  plugin at all (a target elsewhere could not be told from a forged cache entry, so such a
+  plugin is imported in every process). A hook that raises or returns bad
   data leaves none of its plugin's names registered. Names are resolved by the registry,
   never by hook-call order: two plugins giving one name is a conflict the user resolves with
   a qualified name ``"plugin/name"``; a built-in name is replaced only by a value wrapped in
