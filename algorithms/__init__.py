@@ -20,7 +20,7 @@ from rlmodules._lazy import lazy_exports
 _LAZY = {
     "AlgorithmConfig": "config",
     "PPOConfig": "config",
-    "make_env_creator": "config",
+    "make_env_creator": "env_creation",
     "Algorithm": "algorithm",
     "PPO": "ppo",
     "Learner": "learner",
@@ -80,9 +80,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .bc import BC, BCConfig
-    from .config import AlgorithmConfig, PPOConfig, make_env_creator
+    from .config import AlgorithmConfig, PPOConfig
     from .distributed_learner import LearnerGroup
     from .dqn import DQN
+    from .env_creation import make_env_creator
     from .env_runners import EnvRunnerError, EnvRunnerGroup
     from .episodes import EpisodeWriter, read_episodes, record_episodes
     from .learner import Learner

@@ -20,7 +20,8 @@ from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID, RLModule
 
-from .config import AlgorithmConfig, make_env_creator
+from .config import AlgorithmConfig
+from .env_creation import make_env_creator
 from .learner import Learner
 from .sampler import make_sampler
 

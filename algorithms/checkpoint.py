@@ -36,7 +36,8 @@ from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
 
 from .algorithm import MODULE_COMPONENT
-from .config import AlgorithmConfig, _env_named, map_class_refs
+from .config import AlgorithmConfig, map_class_refs
+from .env_creation import _env_named
 from .obs_normalization import STEM as OBS_NORMALIZATION
 
 if TYPE_CHECKING:

@@ -8,19 +8,27 @@ and ``from_dict()`` reads it back. Importing this module does not import torch.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib
-import inspect
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rlmodules.errors import ConfigError, UnknownNameError, did_you_mean
 from rlmodules.model_config import DefaultModelConfig
 
-__all__ = ["AlgorithmConfig", "PPOConfig", "env_name", "make_env_creator"]
+from .config_checks import (
+    _check_int,
+    _check_number,
+    _check_scaling,
+    _check_schedule,
+    _no_extra,
+    _update,
+)
+from .env_creation import _env_named, _import_named
+
+__all__ = ["AlgorithmConfig", "PPOConfig"]
 
 _REMOVAL = "0.4.0"
 
@@ -507,227 +515,6 @@ class PPOConfig(AlgorithmConfig):
             raise ConfigError(
                 f"normalize_advantages must be True or False, got {t['normalize_advantages']!r}"
             )
-
-
-# --- env creation ---------------------------------------------------------------------------------
-def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
-                     ) -> Callable[[], Any]:
-    """A no-argument function making one env instance.
-
-    ``env`` is a gymnasium id (``gym.make(env, **env_config)``), an import path
-    ``"pkg.mod:Name"`` of an env class or factory (the caller names the code to run), an
-    env class (called as
-    ``cls(config=env_config)`` when its constructor takes ``config``, else
-    ``cls(**env_config)``), or a factory function (called as ``factory(env_config)``,
-    RLlib's ``register_env`` convention; a factory taking keywords only, such as
-    PettingZoo's ``parallel_env(**kwargs)``, gets ``factory(**env_config)``). A PettingZoo
-    AEC env it makes comes converted to the parallel API (``rlmodules.envs.as_parallel_env``).
-    """
-    from rlmodules.envs import as_parallel_env
-
-    env_config = dict(env_config or {})
-    if isinstance(env, str) and ":" in env:
-        env = _env_named(env)
-    if isinstance(env, str):
-        return RegisteredEnvCreator(env, env_config)
-    if inspect.isclass(env):
-        takes_config = "config" in _parameters(env)
-        return (lambda: as_parallel_env(env(config=env_config))) if takes_config \
-            else (lambda: as_parallel_env(env(**env_config)))
-    if callable(env):
-        if _keywords_only(env):
-            return lambda: as_parallel_env(env(**env_config))
-        return lambda: as_parallel_env(env(env_config))
-    raise ConfigError(f"env must be a gymnasium id, an env class or a factory, got {env!r}")
-
-
-def env_name(env: Any) -> str:
-    """A short name of ``env`` (an id or import path as is, a class or function by name)
-    for messages and run directories."""
-    return env if isinstance(env, str) else getattr(env, "__name__", type(env).__name__)
-
-
-class RegisteredEnvCreator:
-    """Makes a gymnasium-registered env by id: one instance when called, or the id's own
-    vectorised implementation with :meth:`make_vector` (``gym_env_vectorize_mode=
-    "vector_entry_point"``)."""
-
-    def __init__(self, env_id: str, env_config: Mapping[str, Any]) -> None:
-        self.env_id = env_id
-        self.env_config = dict(env_config)
-
-    def __call__(self) -> Any:
-        import gymnasium as gym
-
-        with self._errors_named():
-            return gym.make(self.env_id, **self.env_config)
-
-    def make_vector(self, num_envs: int) -> Any:
-        """``gym.make_vec(id, num_envs, vectorization_mode="vector_entry_point")``."""
-        import gymnasium as gym
-
-        with self._errors_named():
-            spec = gym.spec(self.env_id)
-            if spec.vector_entry_point is None:
-                raise ConfigError(
-                    f"gym_env_vectorize_mode='vector_entry_point' needs an env id that "
-                    f"registers a vectorised implementation; {self.env_id!r} does not. Use "
-                    f"'sync' or 'async'"
-                )
-            return gym.make_vec(self.env_id, num_envs=num_envs,
-                                vectorization_mode="vector_entry_point", **self.env_config)
-
-    @contextlib.contextmanager
-    def _errors_named(self) -> Iterator[None]:
-        import gymnasium as gym
-
-        try:
-            yield
-        except gym.error.Error as exc:
-            raise ConfigError(
-                f"cannot make gymnasium env {self.env_id!r}: {str(exc).rstrip('.')}. Check the "
-                f"id (gymnasium lists them with gymnasium.pprint_registry()) and that its "
-                f"package is installed"
-            ) from None
-        except TypeError as exc:  # gym.make passes env_config on as constructor kwargs
-            if not self.env_config:
-                raise
-            raise ConfigError(
-                f"cannot make gymnasium env {self.env_id!r} with env_config "
-                f"{self.env_config!r}: {str(exc).partition(' was raised from')[0]}; pass only "
-                f"keyword arguments its constructor takes"
-            ) from None
-
-
-def _env_named(env: str) -> Any:
-    """An env given as a string with a ``:``: ``"pkg.mod:Name"`` is the env class or factory
-    it names; gymnasium's own ``"module:EnvId-v0"`` stays an id (``gym.make`` imports
-    ``module``), after checking here that naming ``module`` may import it."""
-    from rlmodules import registry
-
-    module, _, name = env.partition(":")
-    if name.isidentifier():
-        return _import_named(env, "env")
-    try:
-        registry.check_import_allowed(module, what=f"env id {env!r}")
-    except UnknownNameError as exc:
-        raise ConfigError(str(exc)) from None
-    return env
-
-
-def _import_named(path: str, field: str) -> Any:
-    """What ``path`` names, through the registry's one import function (which refuses to
-    import modules named by a file)."""
-    from rlmodules import registry
-
-    try:
-        return registry.import_object(path, what=field)
-    except UnknownNameError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _keywords_only(fn: Any) -> bool:
-    """True if ``fn`` takes no positional parameter (only keywords or ``**kwargs``)."""
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                  inspect.Parameter.VAR_POSITIONAL)
-    params = _parameters(fn)
-    return bool(params) and all(p.kind not in positional for p in params.values())
-
-
-def _parameters(cls: type) -> Mapping[str, Any]:
-    try:
-        return inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return {}
-
-
-# --- helpers --------------------------------------------------------------------------------------
-def _update(target: dict[str, Any], settings: Mapping[str, Any], method: str) -> None:
-    for key, value in settings.items():
-        if key not in target:
-            raise ConfigError(
-                f"{method}() got an unknown setting {key!r}.{did_you_mean(key, target)} "
-                f"Known settings: {', '.join(sorted(target))}"
-            )
-        target[key] = value
-
-
-def _no_extra(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    for key in values:
-        if key not in known:
-            raise ConfigError(
-                f"unknown key {key!r} in config file section [{section}]."
-                f"{did_you_mean(str(key), known)} Known keys: {', '.join(known)}"
-            )
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _check_scaling(runners: Mapping[str, Any], learners: Mapping[str, Any]) -> None:
-    """The env-runner and learner counts and resources of ``env_runners()`` / ``learners()``."""
-    _check_int("num_env_runners", runners["num_env_runners"], minimum=0)
-    _check_int("max_num_env_runner_restarts", runners["max_num_env_runner_restarts"], minimum=0)
-    _check_int("num_learners", learners["num_learners"], minimum=0)
-    for name, value in (("num_cpus_per_env_runner", runners["num_cpus_per_env_runner"]),
-                        ("num_cpus_per_learner", learners["num_cpus_per_learner"]),
-                        ("num_gpus_per_learner", learners["num_gpus_per_learner"])):
-        _check_number(name, value, 0.0, math.inf)
-    _check_number("sample_timeout_s", runners["sample_timeout_s"], 0.0, math.inf, open_low=True)
-    if not isinstance(runners["restart_failed_env_runners"], bool):
-        raise ConfigError("restart_failed_env_runners must be True or False, got "
-                          f"{runners['restart_failed_env_runners']!r}")
-    if learners["num_gpus_per_learner"] > 0:
-        raise ConfigError(
-            f"num_gpus_per_learner={learners['num_gpus_per_learner']}: learners train on CPUs "
-            f"for now (the learner prepares its batches on the CPU); use num_gpus_per_learner=0"
-        )
-    address = runners["ray_address"]
-    if address is not None and not (isinstance(address, str) and address):
-        raise ConfigError(
-            f"ray_address must be a Ray cluster address such as 'auto' or "
-            f"'ray://head:10001', or None to start Ray locally; got {address!r}"
-        )
-
-
-def _check_number(name: str, value: Any, low: float, high: float, *, open_low: bool = False
-                  ) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if open_low else value >= low) and value <= high
-    if not ok:
-        bracket = "(" if open_low else "["
-        raise ConfigError(
-            f"{name} must be a number in {bracket}{low}, {high}], got {value!r}"
-        )
-
-
-def _check_schedule(name: str, value: Any, *, positive: bool) -> None:
-    """A number, or ``[[timestep, value], ...]`` with increasing timesteps starting at 0."""
-    low = 0.0
-    if isinstance(value, (list, tuple)):
-        points = value
-        good = bool(points) and all(
-            isinstance(p, (list, tuple)) and len(p) == 2
-            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p)
-            for p in points
-        )
-        if good:
-            steps = [p[0] for p in points]
-            good = steps[0] == 0 and all(a < b for a, b in zip(steps, steps[1:]))
-            good = good and all(p[1] >= low for p in points)
-        if not good:
-            raise ConfigError(
-                f"{name} schedule must be [[0, value], [timestep, value], ...] with increasing "
-                f"timesteps and non-negative values, got {value!r}"
-            )
-        return
-    if positive:
-        _check_number(name, value, low, math.inf, open_low=True)
-    else:
-        _check_number(name, value, low, math.inf)
 
 
 def _callable_ref(value: Any, field: str, skipped: list[str]) -> Any:

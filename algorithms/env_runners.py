@@ -53,7 +53,7 @@ class EnvRunner:
     def setup(self, *, config: Any, files: dict[str, bytes], seed: int | None,
               multi_agent: bool) -> None:
         """Build the module and envs; ``seed`` seeds the envs and the action sampling."""
-        from .config import make_env_creator
+        from .env_creation import make_env_creator
         from .sampler import make_sampler
 
         torch.set_num_threads(max(1, int(config.env_runner_settings["num_cpus_per_env_runner"])))

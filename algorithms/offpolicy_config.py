@@ -16,7 +16,8 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
-from .config import _TRAINING, AlgorithmConfig, _check_int, _check_number, _check_schedule
+from .config import _TRAINING, AlgorithmConfig
+from .config_checks import _check_int, _check_number, _check_schedule
 
 __all__ = ["OffPolicyConfig", "DQNConfig", "SACConfig", "check_replay_buffer_config"]
 

@@ -20,7 +20,7 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
     """RGB frames ``[H, W, 3]`` of one greedy episode. The env is made as the algorithm
     makes it, with ``render_mode="rgb_array"`` added to its ``env_config`` (a gymnasium id
     passes it to ``gym.make``; an env class or factory must pass it on to its env)."""
-    from .config import env_name, make_env_creator
+    from .env_creation import env_name, make_env_creator
 
     env_config = {**algo.config.env_config, "render_mode": "rgb_array"}
     name = env_name(algo.config.env)

@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from rlmodules.algorithms.config import make_env_creator
+    from rlmodules.algorithms.env_creation import make_env_creator
     from rlmodules.algorithms.episodes import record_episodes
 
     if args.episodes < 1:

@@ -125,7 +125,7 @@ def run_train(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     import importlib
 
-    from rlmodules.algorithms.config import env_name
+    from rlmodules.algorithms.env_creation import env_name
     from rlmodules.algorithms.offpolicy_presets import offpolicy_preset_for
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
@@ -322,7 +322,8 @@ def checkpoint_dir(path: Path) -> Path:
 def run_eval(args: argparse.Namespace) -> int:
     from rlmodules.algorithms.algorithm import Algorithm
     from rlmodules.algorithms.checkpoint import saved_config
-    from rlmodules.algorithms.config import AlgorithmConfig, env_name
+    from rlmodules.algorithms.config import AlgorithmConfig
+    from rlmodules.algorithms.env_creation import env_name
 
     path = checkpoint_dir(args.checkpoint)
     episodes = _positive("--episodes", args.episodes)

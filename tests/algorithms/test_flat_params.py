@@ -7,7 +7,7 @@ import pytest
 import torch
 from rlmodules import RLModuleSpec
 from rlmodules.algorithms import PPOConfig
-from rlmodules.algorithms.config import RegisteredEnvCreator
+from rlmodules.algorithms.env_creation import RegisteredEnvCreator
 from rlmodules.algorithms.flat_params import FlatParameters
 from rlmodules.algorithms.sampler import VectorEnvSampler
 from rlmodules.envs import StatelessCartPole

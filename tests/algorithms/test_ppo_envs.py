@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from rlmodules import ConfigError
-from rlmodules.algorithms.config import make_env_creator
+from rlmodules.algorithms.env_creation import make_env_creator
 from rlmodules.envs import StatelessCartPole
 
 
