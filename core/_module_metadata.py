@@ -107,7 +107,7 @@ def provenance(kind: str, ref: str | None) -> dict[str, Any] | None:
     if ":" in ref:
         return {"import_path": ref}
     rec = registry.record(kind, ref)
-    return {"name": rec.qualified_name, "distribution": rec.distribution, "version": rec.version}
+    return rec.provenance
 
 
 def _action_distributions(module: RLModule) -> dict[str, Any]:

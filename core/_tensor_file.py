@@ -99,9 +99,7 @@ def resolve_format(name: str) -> tuple[CheckpointFormat, dict[str, Any]]:
             f"and load(); see rlmodules.checkpoint.CheckpointFormat"
         )
     rec = registry.record("checkpoint_format", name)
-    provenance = {"name": rec.qualified_name, "distribution": rec.distribution,
-                  "version": rec.version}
-    return fmt, provenance
+    return fmt, rec.provenance
 
 
 def file_checksum(path: str | os.PathLike[str]) -> str:

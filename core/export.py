@@ -163,8 +163,7 @@ def _resolve_format(name: str) -> tuple[ExportFormat, dict[str, Any]]:
             f"verify=...) method; see rlmodules.export.ExportFormat"
         )
     rec = registry.record("export_format", name)
-    return exporter, {"name": rec.qualified_name, "distribution": rec.distribution,
-                      "version": rec.version}
+    return exporter, rec.provenance
 
 
 def _load(source: Any) -> Any:

@@ -58,6 +58,12 @@ class Record(
         return f"{self.plugin}/{self.name}"
 
     @property
+    def provenance(self) -> dict[str, Any]:
+        """``{"name": qualified name, "distribution", "version"}``: how files record it."""
+        return {"name": self.qualified_name, "distribution": self.distribution,
+                "version": self.version}
+
+    @property
     def target_path(self) -> str:
         """The import path of the target, without importing it."""
         if isinstance(self.target, str):

@@ -178,6 +178,7 @@ class Registry:
         for table in (*self._records.values(), *self._aliases.values()):
             table.clear()
         self._resolved.clear()
+        self._failed_decisions.clear()
 
     def _manager(self) -> Any:
         """The pluggy PluginManager, created on first need (listing never needs it)."""

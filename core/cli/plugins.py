@@ -207,7 +207,8 @@ def _unusable_names(reg: Any) -> list[tuple[Any, str]]:
             if rec.status == "alias":
                 reg.record(rec.kind, rec.qualified_name)
                 continue
-            problem = _kind_problem(rec.kind, reg.get(rec.kind, rec.qualified_name))
+            problem = _kind_problem(rec.kind, rec.qualified_name,
+                                    reg.get(rec.kind, rec.qualified_name))
         except RLModulesError as exc:
             problem = str(exc)
         if problem:
@@ -215,22 +216,21 @@ def _unusable_names(reg: Any) -> list[tuple[Any, str]]:
     return problems
 
 
-def _kind_problem(kind: str, obj: Any) -> str | None:
+def _kind_problem(kind: str, name: str, obj: Any) -> str | None:
+    """Why ``obj``, registered as ``name``, is not what its kind needs (``None``: fine).
+    Formats are checked by the resolvers that use them, which raise saying what is wrong."""
+    from rlmodules._tensor_file import resolve_format
     from rlmodules.catalog import Catalog
-    from rlmodules.checkpoint import CheckpointFormat
     from rlmodules.distribution import Distribution
+    from rlmodules.export import _resolve_format as resolve_export_format
     from rlmodules.rl_module import RLModule
 
     if kind == "checkpoint_format":
-        fmt = obj() if isinstance(obj, type) else obj
-        return None if isinstance(fmt, CheckpointFormat) else (
-            f"{obj!r} lacks file_extension, save() and load() (see CheckpointFormat)")
+        resolve_format(name)
+        return None
     if kind == "export_format":
-        from rlmodules.export import ExportFormat
-
-        fmt = obj() if isinstance(obj, type) else obj
-        return None if isinstance(fmt, ExportFormat) else (
-            f"{obj!r} has no export(module, directory, verify=...) (see ExportFormat)")
+        resolve_export_format(name)
+        return None
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):
         return None  # a kind with no base class to check
