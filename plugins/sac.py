@@ -11,7 +11,6 @@ hold the actor alone.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ import gymnasium as gym
 import torch
 from rlmodules.catalog import ENCODER_OUT, Catalog, layer_inits, mlp
 from rlmodules.columns import Columns
+from rlmodules.compat import make_target_network
 from rlmodules.errors import ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
@@ -165,8 +165,8 @@ class DefaultSACTorchRLModule(TorchRLModule):
                 f"{type(self).__name__} was built with inference_only=True and has no "
                 f"Q-functions; build it with inference_only=False to train"
             )
-        self.target_qf = _frozen_copy(self.qf)
-        self.target_qf_twin = None if self.qf_twin is None else _frozen_copy(self.qf_twin)
+        self.target_qf = make_target_network(self.qf)
+        self.target_qf_twin = None if self.qf_twin is None else make_target_network(self.qf_twin)
 
     def get_target_network_pairs(self) -> list[tuple[nn.Module, nn.Module]]:
         """``(online, target)`` pairs of Q-functions."""
@@ -206,7 +206,3 @@ class DefaultSACTorchRLModule(TorchRLModule):
         return net["head"](torch.cat([features, actions], dim=-1)).squeeze(-1)
 
 
-def _frozen_copy(network: nn.Module) -> nn.Module:
-    target = copy.deepcopy(network)
-    target.requires_grad_(False)
-    return target
