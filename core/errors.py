@@ -18,6 +18,7 @@ __all__ = [
     "BatchError",
     "CheckpointError",
     "PluginError",
+    "DecisionHookError",
     "ExportError",
     "did_you_mean",
 ]
@@ -63,6 +64,10 @@ class CheckpointError(RLModulesError, ValueError):
 
 class PluginError(RLModulesError, RuntimeError):
     """A plugin that failed to import, whose hook raised, or that returned bad data."""
+
+
+class DecisionHookError(PluginError):
+    """A decision hook that cannot be asked, or whose answer cannot be used (reported, skipped)."""
 
 
 class ExportError(RLModulesError, ValueError):

@@ -25,6 +25,9 @@ from rlmodules.model_config import DefaultModelConfig
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
 
+from .categorical import Categorical
+from .gaussians import SquashedGaussian
+
 __all__ = ["QF_TWIN_PREDS", "SACCatalog", "SACModelConfig", "DefaultSACTorchRLModule"]
 
 #: The twin Q-function's values (RLlib's name), beside ``qf_preds``.
@@ -63,8 +66,6 @@ class SACCatalog(Catalog):
 
     def get_action_dist_cls(self) -> Any:
         if self._action_dist_cls is None:
-            from .distributions import Categorical, SquashedGaussian
-
             space = self.action_space
             if isinstance(space, gym.spaces.Box):
                 self._action_dist_cls = SquashedGaussian.for_space(space)

@@ -28,8 +28,9 @@ from ._imports import (
     imports_allowed,
     untrusted_input,
 )
+from ._names import KNOWN_PROVIDERS
 from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
-from ._registry import KNOWN_PROVIDERS, Registry
+from ._registry import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
