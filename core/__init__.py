@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-from ._lazy import lazy_exports
 from .columns import Columns
 from .errors import (
     AmbiguousNameError,
@@ -28,6 +27,7 @@ from .errors import (
     SpecError,
     UnknownNameError,
 )
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
