@@ -71,7 +71,7 @@ __all__ = [
 
 # Sub-packages reachable as attributes after a bare `import rlmodules`, imported on first use.
 _SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli", "apis", "models",
-                "distributions", "compat")
+                "distributions", "compat", "networks")
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPACKAGES)
 
