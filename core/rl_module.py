@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rlmodules import registry
+
+from .checkpoint._build import leaf_fields
+from .checkpoint._metadata import module_metadata
+from .checkpoint._module import load_module, restore_module, save_module
 from .columns import Columns
+from .decisions import action_dist_cls_for
 from .errors import BatchError, CheckpointError, ConfigError, SpecError, UnknownNameError
 from .model_config import DefaultModelConfig
 from .rl_module_compat import RLModuleConfig, drop_non_inference_attributes, own_setup
@@ -30,8 +37,6 @@ __all__ = ["RLModule", "RLModuleConfig", "DEFAULT_MODULE_ID"]
 
 #: Module id of a single-agent module inside a MultiRLModule (RLlib's value).
 DEFAULT_MODULE_ID = "default_policy"
-
-_ACTION_KEYS = (Columns.ACTIONS, Columns.ACTION_DIST_INPUTS)
 
 
 class RLModule:
@@ -113,9 +118,7 @@ class RLModule:
         catalog_class = catalog_class if catalog_class is not None else self.default_catalog_class
         if catalog_class is None or self.observation_space is None or self.action_space is None:
             return None
-        from rlmodules import registry
-
-        from .catalog import Catalog
+        from .catalog import Catalog  # imports torch: a module without a catalog needs none
 
         cls = registry.get("catalog", catalog_class)
         if not (isinstance(cls, type) and issubclass(cls, Catalog)):
@@ -329,14 +332,12 @@ class RLModule:
             if self.catalog is not None:
                 cached = self.catalog.get_action_dist_cls()
             else:
-                from .catalog import default_action_dist_cls
-
                 if self.action_space is None:
                     raise SpecError(
                         f"{type(self).__name__} has no action_space, so no action "
                         f"distribution can be chosen; build it with an action_space"
                     )
-                cached = default_action_dist_cls(
+                cached = action_dist_cls_for(
                     self.action_space, self.model_config, module_class=type(self))
             self.__dict__["_action_dist_cls"] = cached
         return cached
@@ -364,6 +365,8 @@ class RLModule:
     # --- wrappers ---------------------------------------------------------------------------
     def as_multi_rl_module(self) -> MultiRLModule:
         """This module inside a MultiRLModule, under ``"default_policy"``."""
+        # The one import of core that points up: the base class returns its container
+        # subclass (RLlib's API), which is defined on top of this module.
         from .multi_rl_module import MultiRLModule
 
         multi = MultiRLModule(
@@ -419,33 +422,61 @@ class RLModule:
 
     def get_metadata(self) -> dict[str, Any]:
         """JSON-writable facts about this module (class, spaces, config) for checkpoints."""
-        from .checkpoint import module_metadata
-
         return module_metadata(self)
 
     def save_to_path(self, path: Any = None, *, format: str | None = None) -> Any:
         """Write a checkpoint directory (a fresh temp dir when ``path`` is None); returns it."""
-        from .checkpoint import save_module
-
         return save_module(self, path, format=format)
 
     def restore_from_path(self, path: Any, *, component: str | None = None) -> None:
         """Load weights from a checkpoint (optionally one ``component``) into this module."""
-        from .checkpoint import restore_module
-
         restore_module(self, path, component=component)
 
     @classmethod
     def from_checkpoint(cls, path: Any, **kwargs: Any) -> RLModule:
         """Build a module from a checkpoint; its class comes from the registry."""
-        from .checkpoint import load_module
-
         module = load_module(path, **kwargs)
         if not isinstance(module, cls):
             raise CheckpointError(
                 f"checkpoint {path} holds a {type(module).__name__}, not a {cls.__name__}"
             )
         return module
+
+    @classmethod
+    def _build_from_checkpoint(cls, node: dict[str, Any], *, inference_only: bool | None,
+                               root: Path) -> RLModule:
+        """This class built as the checkpoint's (checked) metadata ``node`` describes; the
+        loader calls it on the class the node names (``MultiRLModule`` overrides it)."""
+        if "components" in node:
+            raise CheckpointError(
+                f"checkpoint {root} records components for {cls.__name__}, which is not a "
+                f"MultiRLModule class"
+            )
+        return cls._from_spec_fields(**leaf_fields(node, inference_only=inference_only,
+                                                   root=root))
+
+    @classmethod
+    def _from_spec_fields(cls, *, observation_space: Any, action_space: Any,
+                          inference_only: bool | None, learner_only: bool, model_config: Any,
+                          catalog_class: Any) -> RLModule:
+        """The one place a module is built from spec fields (``RLModuleSpec.build`` and
+        checkpoint loading): the spaces are checked first."""
+        for field, space in (("observation_space", observation_space),
+                             ("action_space", action_space)):
+            if space is None:
+                raise SpecError(
+                    f"RLModuleSpec for {cls.__name__} has no {field}: set it on the spec "
+                    f"(e.g. env.{field}) or on the enclosing MultiRLModuleSpec"
+                )
+        return cls(
+            observation_space=observation_space,
+            action_space=action_space,
+            inference_only=bool(inference_only),
+            model_config=model_config,
+            catalog_class=catalog_class,
+            # passed only when set: RLlib-style subclasses may not take the keyword
+            **({"learner_only": True} if learner_only else {}),
+        )
 
 
 def _fixed_shape(space: Any) -> tuple[int, ...] | None:

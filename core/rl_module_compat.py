@@ -7,6 +7,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .apis import InferenceOnlyAPI
+
 __all__ = ["RLModuleConfig", "drop_non_inference_attributes", "own_setup"]
 
 
@@ -20,8 +22,6 @@ def own_setup(cls: type) -> bool:
 
 def drop_non_inference_attributes(module: Any) -> None:
     """Remove the training-only sub-modules an ``InferenceOnlyAPI`` module names."""
-    from .apis import InferenceOnlyAPI
-
     if not isinstance(module, InferenceOnlyAPI):
         return
     for path in module.get_non_inference_attributes():

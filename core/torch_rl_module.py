@@ -206,10 +206,7 @@ _READS_TRAINING: dict[type, bool] = {}
 def _reads_training(cls: type) -> bool:
     found = _READS_TRAINING.get(cls)
     if found is None:
-        from .multi_rl_module import MultiRLModule
-        from .rl_module import RLModule
-
-        skipped = {nn.Module, RLModule, TorchRLModule, MultiRLModule, object}
+        skipped = {nn.Module, RLModule, TorchRLModule, object}
         found = any(
             "training" in _names(value)
             for klass in cls.__mro__ if klass not in skipped

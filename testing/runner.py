@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 import torch
+from rlmodules import registry
 from rlmodules.errors import SpaceError, SpecError, UnknownNameError, did_you_mean
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import RLModule
@@ -175,8 +176,6 @@ def _plan(
         if model_config is not None:
             target = attrs.evolve(target, model_config=model_config)
         return [("", target, [None], False)]
-    from rlmodules import registry
-
     module_class = target.module_class if isinstance(target, RLModuleSpec) else target
     cls = registry.get("module", module_class)
     if isinstance(cls, type) and issubclass(cls, MultiRLModule):
