@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 from rlmodules import registry
 
+from ._module_args import construct
 from ._spec_json import class_ref, config_ref, space_from_ref, space_ref
 from .errors import SpecError, did_you_mean
 from .rl_module import RLModule
@@ -123,7 +124,8 @@ class RLModuleSpec:
         cls = registry.get("module", self.module_class)
         if not (isinstance(cls, type) and issubclass(cls, RLModule)):
             raise SpecError(f"module_class {self.module_class!r} is {cls!r}, not an RLModule class")
-        return cls._from_spec_fields(
+        return construct(
+            cls,
             observation_space=self.observation_space,
             action_space=self.action_space,
             inference_only=self.inference_only,

@@ -11,21 +11,19 @@ mode (restoring the mode afterwards).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rlmodules import registry
-
+from ._module_args import build_catalog, coerce_model_config, construct, fixed_shape
 from .checkpoint._build import leaf_fields
 from .checkpoint._metadata import module_metadata
 from .checkpoint._module import load_module, restore_module, save_module
 from .columns import Columns
 from .decisions import action_dist_cls_for
-from .errors import BatchError, CheckpointError, ConfigError, SpecError, UnknownNameError
+from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .model_config import DefaultModelConfig
-from .rl_module_compat import RLModuleConfig, drop_non_inference_attributes, own_setup
+from .rl_module_compat import RLModuleConfig, deprecated_config, drop_non_inference_attributes
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -83,86 +81,21 @@ class RLModule:
         self.action_space = action_space
         self.inference_only = bool(inference_only)
         self.learner_only = bool(learner_only)
-        self.model_config = self._coerce_model_config(model_config)
-        self.catalog: Catalog | None = self._build_catalog(catalog_class)
+        self.model_config = coerce_model_config(type(self), model_config)
+        self.catalog: Catalog | None = build_catalog(self, catalog_class)
         #: A Distribution class set in ``setup()`` serves all three forwards (RLlib's hook).
         self.action_dist_cls: Any = None
-        self._obs_shape = _fixed_shape(observation_space)
+        self._obs_shape = fixed_shape(observation_space)
         self.setup()
         if self.inference_only:
             drop_non_inference_attributes(self)
-
-    # --- construction helpers -------------------------------------------------------------
-    def _coerce_model_config(self, model_config: Any) -> Any:
-        config_class = self.default_model_config_class
-        if config_class is not None:
-            if (own_setup(type(self)) and isinstance(model_config, Mapping)
-                    and not set(model_config) <= set(config_class.field_names())):
-                # RLlib's meaning for a subclass that builds its own networks from keys of
-                # its own: the defaults merged into the user's dict, extra keys welcome.
-                return {**config_class().to_dict(), **model_config}
-            try:
-                return config_class.from_dict({} if model_config is None else model_config)
-            except ConfigError as exc:
-                raise ConfigError(f"{type(self).__name__}: {exc}") from None
-        if model_config is None:
-            return {}
-        if not isinstance(model_config, (Mapping, DefaultModelConfig)):
-            raise ConfigError(
-                f"{type(self).__name__}: model_config must be a dict (or a DefaultModelConfig), "
-                f"got {type(model_config).__name__}"
-            )
-        return model_config
-
-    def _build_catalog(self, catalog_class: Any) -> Catalog | None:
-        catalog_class = catalog_class if catalog_class is not None else self.default_catalog_class
-        if catalog_class is None or self.observation_space is None or self.action_space is None:
-            return None
-        from .catalog import Catalog  # imports torch: a module without a catalog needs none
-
-        cls = registry.get("catalog", catalog_class)
-        if not (isinstance(cls, type) and issubclass(cls, Catalog)):
-            raise SpecError(
-                f"{type(self).__name__}: catalog_class {catalog_class!r} is {cls!r}, not a "
-                f"Catalog subclass; pass a Catalog subclass or the registered name of one (see "
-                f"`rlmodules list catalog`)"
-            )
-        config = self.model_config
-        if type(config) is dict and self.default_model_config_class is not None:
-            known = self.default_model_config_class.field_names()
-            config = {k: v for k, v in config.items() if k in known}
-        catalog = cls(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            model_config=config,
-        )
-        catalog.module_class = type(self)
-        return catalog
 
     @property
     def config(self) -> RLModuleConfig:
         """Deprecated (as in RLlib 2.60): this module's constructor arguments in one object;
         use ``observation_space``, ``action_space``, ``inference_only``, ``learner_only``,
         ``model_config`` and ``catalog`` directly."""
-        warnings.warn(
-            f"{type(self).__name__}.config is deprecated (as in RLlib); use "
-            f"self.observation_space, self.action_space, self.inference_only, "
-            f"self.learner_only, self.model_config and self.catalog",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        override = self.__dict__.get("_config_override")
-        if override is not None:
-            return override
-        return RLModuleConfig(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            inference_only=self.inference_only,
-            learner_only=self.learner_only,
-            model_config_dict=self.model_config,
-            catalog_class=None if self.catalog is None else type(self.catalog),
-            _warn=False,
-        )
+        return deprecated_config(self)
 
     @config.setter
     def config(self, value: Any) -> None:
@@ -452,37 +385,4 @@ class RLModule:
                 f"checkpoint {root} records components for {cls.__name__}, which is not a "
                 f"MultiRLModule class"
             )
-        return cls._from_spec_fields(**leaf_fields(node, inference_only=inference_only,
-                                                   root=root))
-
-    @classmethod
-    def _from_spec_fields(cls, *, observation_space: Any, action_space: Any,
-                          inference_only: bool | None, learner_only: bool, model_config: Any,
-                          catalog_class: Any) -> RLModule:
-        """The one place a module is built from spec fields (``RLModuleSpec.build`` and
-        checkpoint loading): the spaces are checked first."""
-        for field, space in (("observation_space", observation_space),
-                             ("action_space", action_space)):
-            if space is None:
-                raise SpecError(
-                    f"RLModuleSpec for {cls.__name__} has no {field}: set it on the spec "
-                    f"(e.g. env.{field}) or on the enclosing MultiRLModuleSpec"
-                )
-        return cls(
-            observation_space=observation_space,
-            action_space=action_space,
-            inference_only=bool(inference_only),
-            model_config=model_config,
-            catalog_class=catalog_class,
-            # passed only when set: RLlib-style subclasses may not take the keyword
-            **({"learner_only": True} if learner_only else {}),
-        )
-
-
-def _fixed_shape(space: Any) -> tuple[int, ...] | None:
-    """The trailing observation shape to check, for array spaces only."""
-    import gymnasium as gym
-
-    if isinstance(space, (gym.spaces.Box, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)):
-        return tuple(space.shape)
-    return None
+        return construct(cls, **leaf_fields(node, inference_only=inference_only, root=root))
