@@ -19,8 +19,7 @@ from typing import Any
 
 from rlmodules import __version__, registry
 
-from .checkpoint._atomic import atomic_directory
-from .checkpoint._formats import ExportFormat, resolve_format
+from .checkpoint import ExportFormat, atomic_directory, resolve_format
 from .errors import ExportError
 from .rl_module import DEFAULT_MODULE_ID, RLModule
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ._module_spec import MODULE_ID_RULE, RLModuleSpec, inherit_from_parent, is_valid_module_id
-from .checkpoint._build import leaf_fields, node_spaces, resolve_class
+from .checkpoint import module_fields, node_spaces, resolve_class
 from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .rl_module import RLModule
 from .torch_rl_module import TorchRLModule, checked_state
@@ -73,7 +73,7 @@ class MultiRLModule(TorchRLModule):
             else:
                 leaf_specs[module_id] = RLModuleSpec(
                     module_class=child_class,
-                    **leaf_fields(child, inference_only=inference_only, root=root))
+                    **module_fields(child, inference_only=inference_only, root=root))
         obs, act = node_spaces(node)
         multi = cls(
             observation_space=obs,

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._module_args import build_catalog, coerce_model_config, construct, fixed_shape
-from .checkpoint._build import leaf_fields
-from .checkpoint._metadata import module_metadata
-from .checkpoint._module import load_module, restore_module, save_module
+from .checkpoint import load_module, module_fields, module_metadata, restore_module, save_module
 from .columns import Columns
 from .decisions import action_dist_cls_for
 from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
@@ -324,13 +322,17 @@ class RLModule:
     ) -> dict[str, Any]:
         """The module's weights as a (nested) dict of tensors: ``{}`` for a module without
         weights (e.g. a random or heuristic policy)."""
+        self._check_no_components(components, not_components)
+        return {}
+
+    def _check_no_components(self, components: Any, not_components: Any) -> None:
+        """Refuse a selection of components: only a MultiRLModule has them."""
         if components or not_components:
             raise UnknownNameError(
                 f"{type(self).__name__} has no checkpointable components, so components="
                 f"{components!r} / not_components={not_components!r} select nothing; they "
                 f"apply to a MultiRLModule's module ids"
             )
-        return {}
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Load weights from :meth:`get_state` output; mismatches raise."""
@@ -385,4 +387,4 @@ class RLModule:
                 f"checkpoint {root} records components for {cls.__name__}, which is not a "
                 f"MultiRLModule class"
             )
-        return construct(cls, **leaf_fields(node, inference_only=inference_only, root=root))
+        return construct(cls, **module_fields(node, inference_only=inference_only, root=root))

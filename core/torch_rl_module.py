@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .apis import InferenceOnlyAPI
-from .errors import CheckpointError, UnknownNameError
+from .errors import CheckpointError
 from .rl_module import RLModule
 
 __all__ = ["TorchRLModule", "checked_state", "mode_dependent_layers"]
@@ -84,12 +84,7 @@ class TorchRLModule(nn.Module, RLModule):
 
             lean = module.get_state(inference_only=True)
         """
-        if components or not_components:
-            raise UnknownNameError(
-                f"{type(self).__name__} has no checkpointable components, so components="
-                f"{components!r} / not_components={not_components!r} select nothing; they "
-                f"apply to a MultiRLModule's module ids"
-            )
+        self._check_no_components(components, not_components)
         state = {k: v.detach() for k, v in self.state_dict().items()}
         if inference_only and not self.inference_only:
             if isinstance(self, InferenceOnlyAPI):

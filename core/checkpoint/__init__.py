@@ -29,7 +29,15 @@ Example::
 from __future__ import annotations
 
 from ._atomic import atomic_directory, atomic_write_file, recover_interrupted_commit
-from ._build import build_from_node, check_action_dists, pins_of, resolve_class, space_mismatch
+from ._build import (
+    build_from_node,
+    check_action_dists,
+    module_fields,
+    node_spaces,
+    pins_of,
+    resolve_class,
+    space_mismatch,
+)
 from ._formats import CheckpointFormat, ExportFormat, resolve_format
 from ._json_file import (
     CHECKSUM_KEY,
@@ -78,7 +86,9 @@ __all__ = [
     "dist_record",
     "file_checksum",
     "load_module",
+    "module_fields",
     "module_metadata",
+    "node_spaces",
     "pins_of",
     "provenance",
     "read_json_file",

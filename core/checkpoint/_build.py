@@ -24,7 +24,7 @@ from ..errors import AmbiguousNameError, CheckpointError, SpaceError, UnknownNam
 from ._metadata import PHASES, dist_record
 
 __all__ = [
-    "build_from_node", "check_action_dists", "leaf_fields", "node_spaces", "pins_of",
+    "build_from_node", "check_action_dists", "module_fields", "node_spaces", "pins_of",
     "resolve_class", "space_mismatch",
 ]
 
@@ -36,7 +36,7 @@ def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: 
         return module_class._build_from_checkpoint(node, inference_only=inference_only, root=root)
 
 
-def leaf_fields(node: dict[str, Any], *, inference_only: bool | None, root: Path
+def module_fields(node: dict[str, Any], *, inference_only: bool | None, root: Path
                 ) -> dict[str, Any]:
     """The constructor keywords of the single module ``node`` describes (its class aside):
     spaces, ``inference_only`` (the node's unless given), ``learner_only``, ``model_config``
