@@ -3,8 +3,8 @@
 The metadata names each class by registered name with its providing distribution and
 version (an import path only for classes no plugin registers), records the spaces, the
 ``model_config`` and the action distributions the module was built with, and is
-checksummed (see ``write_json_file``). :func:`read_metadata` validates every field a loader uses
-before anything is built, so a malformed file is one :class:`CheckpointError`.
+checksummed (see ``write_json_file``). :func:`read_metadata` validates every field a loader
+uses before anything is built, so a malformed file is one :class:`CheckpointError`.
 """
 
 from __future__ import annotations
