@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from rlmodules import registry
 
+from .errors import CheckSkipped
+
 _FIXTURE = "rlmodules_conformance_case"
 _MARKER = "rlmodules_conformance"
 
@@ -38,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if _FIXTURE not in metafunc.fixturenames:
         return
-    from rlmodules.testing.cases import conformance_cases
+    from .cases import conformance_cases  # gymnasium: only where the fixture is used
 
     marker = metafunc.definition.get_closest_marker(_MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
@@ -69,8 +71,6 @@ class _PytestCase:
         self.space_case = case.space_case
 
     def check(self, **kwargs: Any) -> Any:
-        from rlmodules.testing.errors import CheckSkipped
-
         try:
             return self.case.check(**kwargs)
         except CheckSkipped as exc:
