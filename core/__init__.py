@@ -45,7 +45,7 @@ _LAZY = {
     "DefaultModelConfig": "model_config",
     "Distribution": "distribution",
     "Catalog": "catalog",
-    "Encoder": "catalog",
+    "Encoder": "networks",
     "compute_actions": "actions",
     "space_to_json": "spaces",
     "space_from_json": "spaces",
@@ -78,11 +78,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPA
 
 if TYPE_CHECKING:
     from .actions import compute_actions
-    from .catalog import Catalog, Encoder
+    from .catalog import Catalog
     from .distribution import Distribution
     from .hookspecs import hookimpl
     from .model_config import DefaultModelConfig
     from .multi_rl_module import MultiRLModule
+    from .networks import Encoder
     from .rl_module import DEFAULT_MODULE_ID, RLModule, RLModuleConfig
     from .spaces import space_from_json, space_to_json
     from .specs import MultiRLModuleSpec, RLModuleSpec

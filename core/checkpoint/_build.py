@@ -36,8 +36,9 @@ def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: 
         return module_class._build_from_checkpoint(node, inference_only=inference_only, root=root)
 
 
-def module_fields(node: dict[str, Any], *, inference_only: bool | None, root: Path
-                ) -> dict[str, Any]:
+def module_fields(
+    node: dict[str, Any], *, inference_only: bool | None, root: Path
+) -> dict[str, Any]:
     """The constructor keywords of the single module ``node`` describes (its class aside):
     spaces, ``inference_only`` (the node's unless given), ``learner_only``, ``model_config``
     and the catalog class."""
@@ -49,8 +50,8 @@ def module_fields(node: dict[str, Any], *, inference_only: bool | None, root: Pa
         "inference_only": node["inference_only"] if inference_only is None else inference_only,
         "learner_only": node.get("learner_only", False),
         "model_config": node.get("model_config"),
-        "catalog_class": None if catalog_ref is None else resolve_class("catalog", catalog_ref,
-                                                                        root),
+        "catalog_class": (None if catalog_ref is None
+                          else resolve_class("catalog", catalog_ref, root)),
     }
 
 
