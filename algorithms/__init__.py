@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 # Public name -> defining submodule, imported on first access (PEP 562).
 _LAZY = {

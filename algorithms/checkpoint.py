@@ -29,9 +29,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from rlmodules._atomic import atomic_directory
-from rlmodules._json_file import read_json_file, verify_checksum, write_json_file
-from rlmodules._tensor_file import read_tensor_file, write_tensor_file
+from rlmodules.checkpoint import (
+    atomic_directory,
+    class_ref_problem,
+    pins_of,
+    provenance,
+    read_json_file,
+    read_metadata,
+    read_tensor_file,
+    resolve_class,
+    verify_checksum,
+    write_json_file,
+    write_tensor_file,
+)
 from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
 
@@ -89,7 +99,6 @@ def _with_provenance(config: dict[str, Any]) -> dict[str, Any]:
     checkpoint writes it: qualified, with the providing distribution and version (so the
     run loads the same class whatever else is installed later, or says what to install)."""
     from rlmodules import registry
-    from rlmodules._module_metadata import provenance
 
     spec = config.get("rl_module_spec")
     if spec is None:
@@ -298,9 +307,6 @@ def _config_class(ref: Any, path: Path) -> type[AlgorithmConfig]:
 def _recorded_class_resolver(path: Path) -> Callable[[str, Any], Any]:
     """Classes recorded as ``{"name", "distribution", "version"}`` resolve as a module
     checkpoint's do (naming what to install); other references stay as they are."""
-    from rlmodules._module_build import resolve_class
-    from rlmodules._module_metadata import class_ref_problem
-
     def resolve(kind: str, ref: Any) -> Any:
         if not isinstance(ref, dict):
             return ref
@@ -327,8 +333,6 @@ def _loading(path: str | Path, allow_import: bool) -> Iterator[None]:
 
 def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool
                    ) -> Algorithm:
-    from rlmodules._module_build import pins_of
-    from rlmodules._module_metadata import read_metadata
     from rlmodules.decisions import pinned_action_dists
 
     if config is None:  # what it names is resolved now, so building imports nothing new

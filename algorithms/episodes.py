@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import numpy as np
-from rlmodules._json_file import read_json_file, signed_json, verify_checksum
+from rlmodules.checkpoint import atomic_write_file, read_json_file, signed_json, verify_checksum
 from rlmodules.errors import CheckpointError, SpaceError
 from rlmodules.spaces import space_from_json, space_to_json
 from safetensors import SafetensorError
@@ -116,19 +115,6 @@ def _agent_key(agent: Any) -> str:
     if not key or "/" in key:
         raise EpisodeDataError(f"agent id {agent!r} cannot be recorded: use no '/' and no ''")
     return key
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class EpisodeWriter:
@@ -210,15 +196,15 @@ class EpisodeWriter:
             }
         name = f"episode_{self.num_episodes:06d}.safetensors"
         data = save(tensors)
-        _atomic_write(self.path / name, data)
+        atomic_write_file(self.path / name, data)
         self._index["episodes"].append(
             {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "agents": summary}
         )
-        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
+        atomic_write_file(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def close(self) -> None:
         """Write the index (also for zero episodes)."""
-        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
+        atomic_write_file(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def __enter__(self) -> EpisodeWriter:
         return self

@@ -88,7 +88,7 @@ class ObservationNormalizer:
     def from_checkpoint(cls, path: str | Path) -> ObservationNormalizer | None:
         """The statistics saved in the algorithm checkpoint at ``path`` (``None`` if it was
         trained without ``MeanStdFilter``); for exporters and tools."""
-        from rlmodules._tensor_file import read_tensor_file
+        from rlmodules.checkpoint import read_tensor_file
 
         from .checkpoint import _read_state
 

@@ -432,7 +432,7 @@ class OffPolicyAlgorithm(Algorithm):
     # --- checkpoint extras -----------------------------------------------------------------------
     def save_extra_state(self, directory: Path) -> dict[str, Any]:
         """Write the replay buffer and learner extras; their JSON entry."""
-        from rlmodules._tensor_file import write_tensor_file
+        from rlmodules.checkpoint import write_tensor_file
 
         arrays, buffer_data = self.replay_buffer.get_state()
         tensors = {f"replay/{k}": torch.from_numpy(v) for k, v in arrays.items()}
@@ -448,7 +448,7 @@ class OffPolicyAlgorithm(Algorithm):
         import copy
 
         import numpy as np
-        from rlmodules._tensor_file import read_tensor_file
+        from rlmodules.checkpoint import read_tensor_file
         from rlmodules.errors import CheckpointError
 
         if "replay_buffer" not in data or not isinstance(data.get("file"), Mapping):

@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 _LAZY = {
     "DefaultBCTorchRLModule": "bc",

@@ -17,11 +17,12 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import torch
-from rlmodules.catalog import ENCODER_OUT, Catalog, layer_inits, mlp
+from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.compat import make_target_network
 from rlmodules.errors import ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT, layer_inits, mlp
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
 

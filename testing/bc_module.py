@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-from rlmodules.catalog import mlp
 from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError, SpaceError
+from rlmodules.networks import mlp
 from rlmodules.torch_rl_module import TorchRLModule
 
 __all__ = ["DiscreteBCTorchModule"]

@@ -17,14 +17,13 @@ import argparse
 import ast
 import difflib
 import importlib
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rlmodules.checkpoint import atomic_write_file
 from rlmodules.errors import ConfigError
 
 __all__ = ["Missing", "port_source", "register", "target_module"]
@@ -146,17 +145,6 @@ def _python_files(paths: list[str]) -> Iterator[Path]:
             raise ConfigError(f"cannot port {raw}: no such file or directory")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _run(args: argparse.Namespace) -> int:
     files = list(_python_files(args.paths))
     all_missing = 0
@@ -165,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         ported, missing = port_source(text, str(path))
         if ported != text:
             if args.write:
-                _write_atomically(path, ported)
+                atomic_write_file(path, ported)
                 print(f"rewrote {path}")
             else:
                 sys.stdout.writelines(difflib.unified_diff(

@@ -2,7 +2,9 @@
 
 Classes come from the registry by their recorded names; an import path resolves only to a
 module the program already imported (or with ``allow_import``): the caller wraps this in
-``registry.untrusted_input``. The action distributions the module was saved with are
+``registry.untrusted_input``. The class a node names builds itself from the node
+(``RLModule._build_from_checkpoint``, which ``MultiRLModule`` overrides), so this engine
+needs no module class of its own. The action distributions the module was saved with are
 chosen again (:func:`rlmodules.decisions.pinned_action_dists`) and checked afterwards, so
 the module that loads acts exactly as the one that was saved.
 """
@@ -11,74 +13,53 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._module_metadata import PHASES, dist_record
-from .errors import AmbiguousNameError, CheckpointError, UnknownNameError
+from rlmodules import registry
 
-if TYPE_CHECKING:
-    from .rl_module import RLModule
+from .._spec_json import space_from_ref
+from ..decisions import pin_key, pinned_action_dists
+from ..distribution import Distribution
+from ..errors import AmbiguousNameError, CheckpointError, SpaceError, UnknownNameError
+from ._metadata import PHASES, dist_record
 
 __all__ = [
-    "build_from_node", "check_action_dists", "pins_of", "resolve_class", "space_mismatch",
-    "spaces",
+    "build_from_node", "check_action_dists", "module_fields", "node_spaces", "pins_of",
+    "resolve_class", "space_mismatch",
 ]
 
 
-def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: Path,
-                    pins: dict[Any, type] | None = None) -> RLModule:
+def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: Path) -> Any:
     """The module (or MultiRLModule) ``node`` describes, built but not yet loaded."""
-    from .decisions import pinned_action_dists
-    from .specs import MultiRLModuleSpec
-
-    with pinned_action_dists(pins_of(node, root) if pins is None else pins):
-        if "components" not in node:
-            return _leaf_spec(node, inference_only, root).build()
-        leaf_specs, nested = {}, {}
-        for module_id, child in node["components"].items():
-            if "components" in child:
-                nested[module_id] = build_from_node(child, inference_only=inference_only,
-                                                    root=root, pins=pins)
-            else:
-                leaf_specs[module_id] = _leaf_spec(child, inference_only, root)
-        obs, act = spaces(node)
-        multi = MultiRLModuleSpec(
-            multi_rl_module_class=resolve_class("module", node["module_class"], root),
-            observation_space=obs,
-            action_space=act,
-            inference_only=node["inference_only"] if inference_only is None else inference_only,
-            model_config=node.get("model_config"),
-            rl_module_specs=leaf_specs,
-        ).build()
-    for module_id, sub in nested.items():
-        multi.add_module(module_id, sub)
-    return multi
+    module_class = resolve_class("module", node["module_class"], root)
+    with pinned_action_dists(pins_of(node, root)):
+        return module_class._build_from_checkpoint(node, inference_only=inference_only, root=root)
 
 
-def _leaf_spec(node: dict[str, Any], inference_only: bool | None, root: Path) -> Any:
-    from .specs import RLModuleSpec
-
+def module_fields(
+    node: dict[str, Any], *, inference_only: bool | None, root: Path
+) -> dict[str, Any]:
+    """The constructor keywords of the single module ``node`` describes (its class aside):
+    spaces, ``inference_only`` (the node's unless given), ``learner_only``, ``model_config``
+    and the catalog class."""
     catalog_ref = node.get("catalog_class")
-    obs, act = spaces(node)
-    return RLModuleSpec(
-        module_class=resolve_class("module", node["module_class"], root),
-        observation_space=obs,
-        action_space=act,
-        inference_only=node["inference_only"] if inference_only is None else inference_only,
-        learner_only=node.get("learner_only", False),
-        model_config=node.get("model_config"),
-        catalog_class=None if catalog_ref is None else resolve_class("catalog", catalog_ref, root),
-    )
+    obs, act = node_spaces(node)
+    return {
+        "observation_space": obs,
+        "action_space": act,
+        "inference_only": node["inference_only"] if inference_only is None else inference_only,
+        "learner_only": node.get("learner_only", False),
+        "model_config": node.get("model_config"),
+        "catalog_class": (None if catalog_ref is None
+                          else resolve_class("catalog", catalog_ref, root)),
+    }
 
 
-def spaces(node: dict[str, Any]) -> tuple[Any, Any]:
-    from .errors import SpaceError
-    from .spaces import space_from_json
-
+def node_spaces(node: dict[str, Any]) -> tuple[Any, Any]:
+    """The observation and action spaces a node records (``None`` where it has none)."""
     try:
-        obs, act = node.get("observation_space"), node.get("action_space")
-        return (None if obs is None else space_from_json(obs),
-                None if act is None else space_from_json(act))
+        return (space_from_ref(node.get("observation_space")),
+                space_from_ref(node.get("action_space")))
     except SpaceError as exc:
         raise CheckpointError(f"checkpoint metadata holds a bad space: {exc}") from None
 
@@ -93,7 +74,7 @@ def space_mismatch(node: dict[str, Any], module: Any) -> str:
                 if found:
                     return found
         return ""
-    saved = spaces(node)
+    saved = node_spaces(node)
     present = (module.observation_space, module.action_space)
     if None in saved or None in present or saved == present:
         return ""
@@ -105,13 +86,6 @@ def space_mismatch(node: dict[str, Any], module: Any) -> str:
 def resolve_class(kind: str, ref: Mapping[str, Any], root: Path) -> Any:
     """A checked class reference of a checkpoint as a class: by registered name, or by an
     import path that the current trust scope allows (see ``registry.untrusted_input``)."""
-    from rlmodules import registry
-
-    from .catalog import Catalog
-    from .distribution import Distribution
-    from .rl_module import RLModule
-
-    base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}[kind]
     if "name" in ref:
         cls = _registered(kind, ref, root)
     else:
@@ -121,17 +95,26 @@ def resolve_class(kind: str, ref: Mapping[str, Any], root: Path) -> Any:
             raise CheckpointError(f"checkpoint {exc}") from None
         except UnknownNameError as exc:
             raise CheckpointError(f"checkpoint {root}: {exc}") from None
-    if not (isinstance(cls, type) and issubclass(cls, base)):
+    if not (isinstance(cls, type) and _is_kind(kind, cls)):
+        base = {"module": "RLModule", "catalog": "Catalog", "distribution": "Distribution"}[kind]
         raise CheckpointError(
             f"checkpoint {root}: {kind} class {ref!r} resolves to {cls!r}, not a "
-            f"{base.__name__} subclass"
+            f"{base} subclass"
         )
     return cls
 
 
-def _registered(kind: str, ref: Mapping[str, Any], root: Path) -> Any:
-    from rlmodules import registry
+def _is_kind(kind: str, cls: type) -> bool:
+    if kind == "module":  # every RLModule class, and only those, builds from a checkpoint
+        return callable(getattr(cls, "_build_from_checkpoint", None))
+    if kind == "catalog":
+        from ..catalog import Catalog  # imports torch: only when a checkpoint names a catalog
 
+        return issubclass(cls, Catalog)
+    return issubclass(cls, Distribution)
+
+
+def _registered(kind: str, ref: Mapping[str, Any], root: Path) -> Any:
     name = ref["name"]
     failure: Exception | None = None
     for candidate in dict.fromkeys((name, name.rpartition("/")[2])):
@@ -159,15 +142,13 @@ def pins_of(node: dict[str, Any], root: Path, pins: dict[Any, type] | None = Non
           ) -> dict[Any, type]:
     """``{(module class, space key): distribution class}`` for every leaf below ``node``
     (its train distribution and their components); older checkpoints record none."""
-    from .decisions import pin_key
-
     pins = {} if pins is None else pins
     for child in node.get("components", {}).values():
         pins_of(child, root, pins)
     record = node.get("action_distributions", {}).get("train")
     if record is not None and "components" not in node:
         module_class = resolve_class("module", node["module_class"], root)
-        _, action_space = spaces(node)
+        _, action_space = node_spaces(node)
         _pin(record, action_space, lambda space: pin_key(module_class, space), pins, root)
     return pins
 

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rlmodules._json_file import read_json_file
-from rlmodules._tensor_file import verify_tensor_file
+from rlmodules.checkpoint import read_json_file, verify_tensor_file
 from rlmodules.errors import CheckpointError
 
 from .train import CHECKPOINT_DIR

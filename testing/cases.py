@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+from rlmodules import registry
+from rlmodules.errors import UnknownNameError, did_you_mean
 
 from .errors import CheckSkipped, ConformanceError
 from .report import SKIP, ConformanceReport
-from .spaces import SpaceCase
+from .spaces import SpaceCase, space_cases_for
 
 __all__ = ["ConformanceCase", "conformance_cases"]
 
@@ -43,7 +45,7 @@ class ConformanceCase:
     def check(self, **kwargs: Any) -> ConformanceReport:
         """Run :func:`check_module` on this case; raise on failure, ``CheckSkipped`` if the
         module rejects the spaces. ``kwargs`` go to ``check_module`` (e.g. ``checks=``)."""
-        from .runner import check_module
+        from .runner import check_module  # imports torch: collecting cases does not
 
         if self.problem is not None:
             raise ConformanceError(f"{self.name}: {self.problem}", check="build")
@@ -94,8 +96,6 @@ def conformance_cases(
         def test_conformance(case):
             case.check()
     """
-    from rlmodules import registry
-
     cases: list[ConformanceCase] = []
     records = registry.list("module")
     matched: set[str] = set()
@@ -118,8 +118,6 @@ def conformance_cases(
 def _check_matched(records: Sequence[Any], matched: set[str], names: Sequence[str] | None,
                    distribution: str | None, plugin: str | None) -> None:
     """Raise when a filter of :func:`conformance_cases` selected nothing it named."""
-    from rlmodules.errors import UnknownNameError, did_you_mean
-
     missing = [n for n in (names or ()) if n not in matched]
     if matched and not missing:
         return
@@ -143,10 +141,7 @@ def _check_matched(records: Sequence[Any], matched: set[str], names: Sequence[st
 
 
 def _cases_for(name: str, model_config: Mapping[str, Any] | None) -> list[ConformanceCase]:
-    from rlmodules import registry
-    from rlmodules.multi_rl_module import MultiRLModule
-
-    from .spaces import space_cases_for
+    from rlmodules.multi_rl_module import MultiRLModule  # torch, as above
 
     try:
         cls = registry.get("module", name)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rlmodules import registry
 from rlmodules.rl_module import RLModule
 from rlmodules.specs import RLModuleSpec
 
@@ -65,8 +66,6 @@ def _attempt(what: str, function: Any, *args: Any, **kwargs: Any) -> Any:
 
 def checkpoint_format_names() -> list[str]:
     """Every registered checkpoint format, by the name that resolves it unambiguously."""
-    from rlmodules import registry
-
     return [
         rec.qualified_name if rec.status == "conflict" else rec.name
         for rec in registry.list("checkpoint_format")

@@ -1,9 +1,11 @@
-"""Atomic directory commits: write a sibling temp dir, fsync it, then swap it in.
+"""Atomic writes: the one way rlmodules replaces a directory or a file.
 
-A reader of ``path`` sees either the previous directory or the new one, whole, even if the
-writing process dies at any instruction. On Linux the swap is one ``renameat2`` call with
+A reader of ``path`` sees either the previous directory or file or the new one, whole, even
+if the writing process dies at any instruction. :func:`atomic_directory` writes a sibling
+temp dir, fsyncs it, then swaps it in: on Linux with one ``renameat2`` call with
 ``RENAME_EXCHANGE``; elsewhere the old directory is renamed aside first, and
 :func:`recover_interrupted_commit` puts it back if the writer died between the two renames.
+:func:`atomic_write_file` writes a sibling temp file, fsyncs it and renames it over ``path``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
-__all__ = ["atomic_directory", "recover_interrupted_commit"]
+__all__ = ["atomic_directory", "atomic_write_file", "recover_interrupted_commit"]
 
 _RENAME_EXCHANGE = 2  # from <linux/fs.h>
 _COMMIT_TRIES = 100
@@ -72,6 +74,29 @@ def atomic_directory(path: str | os.PathLike[str], *, marker_file: str) -> Itera
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def atomic_write_file(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Replace the file ``path`` with ``data`` (text is written as UTF-8) atomically: a
+    crash leaves the old file or the new one, whole, never a mix or a stray temp file.
+
+    Example::
+
+        atomic_write_file("index.json", json.dumps(index))
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
 
 
 def _check_replaceable(target: Path, marker_file: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import torch
+from rlmodules import registry
 from rlmodules.errors import SpecError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.rl_module import RLModule
@@ -73,8 +74,6 @@ def spec_of(module: RLModule) -> RLModuleSpec:
         config = config.to_dict()
     catalog_class = None
     if module.catalog is not None:
-        from rlmodules import registry
-
         default = module.default_catalog_class
         default = registry.get("catalog", default) if default is not None else None
         if type(module.catalog) is not default:

@@ -16,6 +16,7 @@ from typing import Any
 
 from rlmodules.algorithms.bc import BC, BCConfig
 from rlmodules.algorithms.episodes import RecordedEpisodes, record_episodes
+from rlmodules.algorithms.multi_agent import module_ids_of, resolve_policy_mapping_fn
 
 __all__ = ["BCConfigTest", "BCAlgorithmTest"]
 
@@ -51,8 +52,6 @@ class BCAlgorithmTest(BC):
     def load_episodes(self) -> RecordedEpisodes:
         if self.config.input_ is not None:
             return super().load_episodes()
-        from rlmodules.algorithms.multi_agent import module_ids_of, resolve_policy_mapping_fn
-
         self._scratch = tempfile.mkdtemp(prefix="rlmodules-bc-test-")
         mapping_fn = (
             resolve_policy_mapping_fn(self.config, module_ids_of(self.config))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 from .errors import CheckSkipped, ConformanceError, ConformanceWarning
 
@@ -37,9 +37,9 @@ _LAZY = {
     "ConformanceCase": "cases",
     "conformance_cases": "cases",
     "check_forward_outputs": "forward_checks",
-    "check_action_dist_width": "forward_checks",
-    "check_compute_actions": "forward_checks",
-    "check_logp_entropy": "forward_checks",
+    "check_action_dist_width": "action_checks",
+    "check_compute_actions": "action_checks",
+    "check_logp_entropy": "action_checks",
     "check_deterministic_inference": "forward_checks",
     "check_train_mode_inference": "forward_checks",
     "check_gradients": "forward_checks",
@@ -60,15 +60,15 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:
+    from .action_checks import check_action_dist_width, check_compute_actions, check_logp_entropy
+    from .bc_algorithm import BCConfigTest
+    from .bc_module import DiscreteBCTorchModule
     from .cases import ConformanceCase, conformance_cases
     from .check import Check
     from .forward_checks import (
-        check_action_dist_width,
-        check_compute_actions,
         check_deterministic_inference,
         check_forward_outputs,
         check_gradients,
-        check_logp_entropy,
         check_train_mode_inference,
     )
     from .persistence_checks import (

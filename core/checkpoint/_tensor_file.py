@@ -15,22 +15,22 @@ import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import xxhash
+from rlmodules import registry
 
-from .errors import CheckpointError, RLModulesError, UnknownNameError
+from ..errors import CheckpointError, RLModulesError, UnknownNameError
+from ._formats import resolve_format
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "CHECKSUM_ALGORITHM",
-    "CheckpointFormat",
     "contained_file",
     "file_checksum",
     "read_tensor_file",
-    "resolve_format",
     "verify_tensor_file",
     "write_tensor_file",
 ]
@@ -48,58 +48,9 @@ def _pool() -> ThreadPoolExecutor:
             max_workers=os.cpu_count() or 1, thread_name_prefix="rlmodules-checksum"
         )
     return _hash_pool
+
+
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
-@runtime_checkable
-class CheckpointFormat(Protocol):
-    """What a checkpoint-format plugin provides: one flat ``{name: tensor}`` file.
-
-    ``file_extension`` (e.g. ``".safetensors"``) names the files; ``save`` writes contiguous
-    tensors that share no memory; ``load`` returns them on ``device`` and must never run code
-    from the file (no unpickling). Register it under a name with the
-    ``rlmodules_checkpoint_formats`` hook; a class is instantiated without arguments.
-
-    Example::
-
-        class NpzFormat:
-            file_extension = ".npz"
-            def save(self, tensors, path):
-                np.savez(path, **{k: t.numpy() for k, t in tensors.items()})
-            def load(self, path, device): ...
-    """
-
-    file_extension: str
-
-    def save(self, tensors: Mapping[str, torch.Tensor], path: Path) -> None: ...
-
-    def load(self, path: Path, device: torch.device) -> dict[str, torch.Tensor]: ...
-
-
-def resolve_format(name: str) -> tuple[CheckpointFormat, dict[str, Any]]:
-    """The format registered as ``name`` and its provenance ``{name, distribution, version}``."""
-    from rlmodules import registry
-
-    if not isinstance(name, str) or not name:
-        raise CheckpointError(
-            f"a checkpoint format is a registered name such as 'safetensors' or 'torch', "
-            f"got {name!r}"
-        )
-    if ":" in name:
-        raise CheckpointError(
-            f"checkpoint format {name!r} is an import path; formats are chosen by registered "
-            f"name (see `rlmodules list checkpoint_format`) so that loading never imports code "
-            f"named in a file"
-        )
-    target = registry.get("checkpoint_format", name)
-    fmt = target() if isinstance(target, type) else target
-    if not isinstance(fmt, CheckpointFormat):
-        raise CheckpointError(
-            f"checkpoint format {name!r} is {target!r}, which lacks file_extension, save() "
-            f"and load(); see rlmodules.checkpoint.CheckpointFormat"
-        )
-    rec = registry.record("checkpoint_format", name)
-    return fmt, rec.provenance
 
 
 def file_checksum(path: str | os.PathLike[str]) -> str:
@@ -269,8 +220,6 @@ def _verify(path: Path, entry: Mapping[str, Any]) -> None:
 
 
 def _format_name(format_ref: Any, path: Path) -> str:
-    from rlmodules import registry
-
     name = format_ref.get("name") if isinstance(format_ref, Mapping) else None
     if not isinstance(name, str):
         raise CheckpointError(f"checkpoint file {path.name} does not record its format")

@@ -219,17 +219,13 @@ def _unusable_names(reg: Any) -> list[tuple[Any, str]]:
 def _kind_problem(kind: str, name: str, obj: Any) -> str | None:
     """Why ``obj``, registered as ``name``, is not what its kind needs (``None``: fine).
     Formats are checked by the resolvers that use them, which raise saying what is wrong."""
-    from rlmodules._tensor_file import resolve_format
     from rlmodules.catalog import Catalog
+    from rlmodules.checkpoint import resolve_format
     from rlmodules.distribution import Distribution
-    from rlmodules.export import _resolve_format as resolve_export_format
     from rlmodules.rl_module import RLModule
 
-    if kind == "checkpoint_format":
-        resolve_format(name)
-        return None
-    if kind == "export_format":
-        resolve_export_format(name)
+    if kind in ("checkpoint_format", "export_format"):
+        resolve_format(name, kind)
         return None
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):

@@ -16,7 +16,7 @@ from typing import Any
 
 import xxhash
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 __all__ = [
     "CHECKSUM_KEY", "MAX_DEPTH", "MAX_JSON_BYTES", "read_json_file", "signed_json",

@@ -15,15 +15,9 @@ call :func:`save_module`, :func:`restore_module`, :func:`load_module` and
 :func:`module_metadata`. Loading never unpickles and imports nothing named in the file:
 classes come from the registry, or from an import path whose module the program has already
 imported (``allow_import=True`` opts in to importing it). A reader that races a writer
-replacing the checkpoint reads the old or the new one whole.
-
-Reusable pieces for other checkpoints (e.g. a trainer's whole-algorithm checkpoint):
-
-* :func:`atomic_directory` -- ``with atomic_directory(path, marker_file="state.json") as tmp:``
-  write into ``tmp``; on success it is fsynced and swapped in for ``path`` atomically.
-* :func:`write_tensor_file` / :func:`read_tensor_file` -- one flat ``{name: tensor}`` file in
-  a registered format, described by a JSON entry that carries its checksum; reading verifies
-  the checksum before parsing.
+replacing the checkpoint reads the old or the new one whole. These functions work on any
+RLModule through its public state API; a MultiRLModule is told apart by its
+``OWN_STATE_KEY``.
 
 Example::
 
@@ -41,46 +35,19 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from rlmodules.registry import untrusted_input
+
+from ..errors import CheckpointError
 from ._atomic import atomic_directory
+from ._build import build_from_node, check_action_dists, space_mismatch
+from ._formats import resolve_format
 from ._json_file import write_json_file
-from ._module_build import build_from_node, check_action_dists, space_mismatch
-from ._module_metadata import (
-    CHECKPOINT_FORMAT_VERSION,
-    METADATA_FILE,
-    module_metadata,
-    read_metadata,
-)
-from ._tensor_file import (
-    CHECKSUM_ALGORITHM,
-    CheckpointFormat,
-    file_checksum,
-    read_tensor_file,
-    resolve_format,
-    write_tensor_file,
-)
-from .errors import CheckpointError
+from ._metadata import METADATA_FILE, is_container, module_metadata, read_metadata
+from ._tensor_file import read_tensor_file, write_tensor_file
 
-if TYPE_CHECKING:
-    from .rl_module import RLModule
-
-__all__ = [
-    "CHECKPOINT_FORMAT_VERSION",
-    "CHECKSUM_ALGORITHM",
-    "DEFAULT_FORMAT",
-    "METADATA_FILE",
-    "CheckpointFormat",
-    "atomic_directory",
-    "file_checksum",
-    "load_module",
-    "module_metadata",
-    "read_metadata",
-    "read_tensor_file",
-    "restore_module",
-    "save_module",
-    "write_tensor_file",
-]
+__all__ = ["DEFAULT_FORMAT", "load_module", "restore_module", "save_module"]
 
 DEFAULT_FORMAT = "safetensors"
 #: How often a load starts over when the checkpoint was replaced while it was read.
@@ -90,7 +57,7 @@ _T = TypeVar("_T")
 
 # --- save -------------------------------------------------------------------------------------
 def save_module(
-    module: RLModule, path: str | os.PathLike[str] | None = None, *, format: str | None = None
+    module: Any, path: str | os.PathLike[str] | None = None, *, format: str | None = None
 ) -> str:
     """Write ``module``'s checkpoint to ``path`` (a fresh temp dir when ``None``); return it.
 
@@ -106,7 +73,8 @@ def save_module(
     target = Path(path).expanduser().absolute()
     with atomic_directory(target, marker_file=METADATA_FILE) as tmp:
         stems = _stems()
-        _write_node(metadata["module"], state, tmp, "", format_name, stems)
+        _write_node(metadata["module"], state, tmp, "", format_name, stems,
+                    getattr(module, "OWN_STATE_KEY", None))
         write_json_file(tmp / METADATA_FILE, metadata)
     return str(target)
 
@@ -124,16 +92,15 @@ def _stems() -> Any:
 
 
 def _write_node(
-    node: dict[str, Any], state: Mapping[str, Any], tmp: Path, where: str, fmt: str, stems: Any
+    node: dict[str, Any], state: Mapping[str, Any], tmp: Path, where: str, fmt: str, stems: Any,
+    own_key: str | None,
 ) -> None:
-    from .multi_rl_module import MultiRLModule
-
     own = state
     if "components" in node:
-        own = state.get(MultiRLModule.OWN_STATE_KEY, {})
+        own = state.get(own_key, {}) if own_key else {}
         for module_id, child in node["components"].items():
             child_where = f"{where}/{module_id}" if where else module_id
-            _write_node(child, state[module_id], tmp, child_where, fmt, stems)
+            _write_node(child, state[module_id], tmp, child_where, fmt, stems, own_key)
     if own or "components" not in node:
         node["tensors"] = write_tensor_file(tmp, stems(where), own, format=fmt)
     else:
@@ -142,7 +109,7 @@ def _write_node(
 
 # --- restore and load ---------------------------------------------------------------------------
 def restore_module(
-    module: RLModule, path: str | os.PathLike[str], *, component: str | None = None
+    module: Any, path: str | os.PathLike[str], *, component: str | None = None
 ) -> None:
     """Load a checkpoint's weights into ``module`` (all of them, or one ``component``).
 
@@ -154,7 +121,7 @@ def restore_module(
     """
     root = Path(path).expanduser().absolute()
 
-    def read() -> tuple[RLModule, dict[str, Any], dict[str, Any]]:
+    def read() -> tuple[Any, dict[str, Any], dict[str, Any]]:
         meta = read_metadata(root)
         node, target = _pair(module, meta["module"], component, root)
         return target, node, _read_state(target, node, root, component or "")
@@ -174,7 +141,7 @@ def load_module(
     inference_only: bool | None = None,
     device: Any = None,
     allow_import: bool = False,
-) -> RLModule:
+) -> Any:
     """Build the checkpointed module (or one ``component``) and load its weights.
 
     The class comes from the registry by the recorded name; a class recorded by import path
@@ -183,13 +150,11 @@ def load_module(
     ``inference_only=True`` builds the lean inference version from a full checkpoint.
     ``device`` places the module (weights load straight onto it).
     """
-    from rlmodules.registry import untrusted_input
-
-    from .catalog import skipped_initializers
+    from ..networks import skipped_initializers  # torch: save and restore never need it
 
     root = Path(path).expanduser().absolute()
 
-    def read() -> RLModule:
+    def read() -> Any:
         node = read_metadata(root)["module"]
         if component is not None:
             node = _walk_node(node, component, root)
@@ -198,7 +163,7 @@ def load_module(
             module = build_from_node(node, inference_only=inference_only, root=root)
         check_action_dists(node, module, root)
         if device is not None:
-            module.to(device)  # type: ignore[attr-defined]
+            module.to(device)
         module.set_state(_read_state(module, node, root, component or ""))
         return module
 
@@ -230,10 +195,8 @@ def _identity(root: Path) -> tuple[int, int, int] | None:
 
 
 def _pair(
-    module: RLModule, root_node: dict[str, Any], component: str | None, root: Path
-) -> tuple[dict[str, Any], RLModule]:
-    from .multi_rl_module import MultiRLModule
-
+    module: Any, root_node: dict[str, Any], component: str | None, root: Path
+) -> tuple[dict[str, Any], Any]:
     if component is None:
         return root_node, module
     if not isinstance(component, str) or not component.strip("/"):
@@ -241,7 +204,7 @@ def _pair(
             f"component must be a module id such as 'p0' or a path 'a/b', got {component!r}"
         )
     in_checkpoint = "components" in root_node
-    in_module = isinstance(module, MultiRLModule)
+    in_module = is_container(module)
     if not in_checkpoint and not in_module:
         raise CheckpointError(
             f"component {component!r} names a part of neither the checkpoint {root} nor the "
@@ -268,7 +231,7 @@ def _walk_node(node: dict[str, Any], component: str, root: Path) -> dict[str, An
     return node
 
 
-def _walk_module(module: RLModule, component: str) -> RLModule:
+def _walk_module(module: Any, component: str) -> Any:
     walked: list[str] = []
     for part in component.strip("/").split("/"):
         parts = dict(module.get_checkpointable_components())
@@ -283,21 +246,18 @@ def _walk_module(module: RLModule, component: str) -> RLModule:
     return module
 
 
-def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) -> dict[str, Any]:
+def _read_state(module: Any, node: dict[str, Any], root: Path, where: str) -> dict[str, Any]:
     """Verified tensors for ``module`` from ``node``, shaped like ``module.get_state()``."""
-    from .multi_rl_module import MultiRLModule
-
     label = repr(where) if where else "root"
-    is_container = "components" in node
-    if is_container != isinstance(module, MultiRLModule):
-        held = "a MultiRLModule" if is_container else "a single module"
+    is_multi = "components" in node
+    if is_multi != is_container(module):
+        held = "a MultiRLModule" if is_multi else "a single module"
         raise CheckpointError(
             f"checkpoint {root} component {label} holds {held}, but the target is a "
             f"{type(module).__name__}; pass component= to pick a matching part"
         )
-    if not is_container:
+    if not is_multi:
         return read_tensor_file(root, node["tensors"], device=_device_of(module))
-    assert isinstance(module, MultiRLModule)
     components = {  # an inference-only build leaves learner-only modules out
         module_id: child for module_id, child in node["components"].items()
         if not (module.inference_only and child.get("learner_only", False))
@@ -315,7 +275,7 @@ def _read_state(module: RLModule, node: dict[str, Any], root: Path, where: str) 
         for module_id, child in components.items()
     }
     own = node.get("tensors")
-    state[MultiRLModule.OWN_STATE_KEY] = (
+    state[module.OWN_STATE_KEY] = (
         read_tensor_file(root, own, device=_device_of(module)) if own else {}
     )
     return state

@@ -7,50 +7,39 @@ from typing import Any
 
 import attrs
 import torch
+from rlmodules import registry
 from rlmodules.errors import SpaceError, SpecError, UnknownNameError, did_you_mean
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import RLModule
 from rlmodules.specs import RLModuleSpec
 
+from . import action_checks as act
+from . import forward_checks as fwd
+from . import persistence_checks as saved
+from . import state_checks as state
 from .check import Check
 from .errors import ConformanceError
-from .forward_checks import (
-    check_action_dist_width,
-    check_compute_actions,
-    check_deterministic_inference,
-    check_forward_outputs,
-    check_gradients,
-    check_logp_entropy,
-    check_train_mode_inference,
-)
-from .persistence_checks import (
-    check_checkpoint_round_trip,
-    check_inference_only_load,
-    check_spec_json_round_trip,
-    check_state_round_trip,
-)
 from .report import FAIL, PASS, SKIP, CheckResult, ConformanceReport
 from .spaces import SpaceCase, space_cases_for
-from .state_checks import check_sequence_equivalence, check_state_shapes
 from .subject import Subject, make_subject
 
 __all__ = ["ALL_CHECKS", "check_module", "resolve_checks"]
 
 #: Every check, in the order they run (cheap and fundamental first).
 ALL_CHECKS: tuple[Check, ...] = (
-    check_forward_outputs,
-    check_state_shapes,
-    check_action_dist_width,
-    check_compute_actions,
-    check_logp_entropy,
-    check_deterministic_inference,
-    check_train_mode_inference,
-    check_gradients,
-    check_sequence_equivalence,
-    check_state_round_trip,
-    check_checkpoint_round_trip,
-    check_inference_only_load,
-    check_spec_json_round_trip,
+    fwd.check_forward_outputs,
+    state.check_state_shapes,
+    act.check_action_dist_width,
+    act.check_compute_actions,
+    act.check_logp_entropy,
+    fwd.check_deterministic_inference,
+    fwd.check_train_mode_inference,
+    fwd.check_gradients,
+    state.check_sequence_equivalence,
+    saved.check_state_round_trip,
+    saved.check_checkpoint_round_trip,
+    saved.check_inference_only_load,
+    saved.check_spec_json_round_trip,
 )
 
 
@@ -175,8 +164,6 @@ def _plan(
         if model_config is not None:
             target = attrs.evolve(target, model_config=model_config)
         return [("", target, [None], False)]
-    from rlmodules import registry
-
     module_class = target.module_class if isinstance(target, RLModuleSpec) else target
     cls = registry.get("module", module_class)
     if isinstance(cls, type) and issubclass(cls, MultiRLModule):

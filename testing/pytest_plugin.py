@@ -1,8 +1,10 @@
 """The rlmodules pytest plugin (entry point ``pytest11``), loaded in every pytest run.
 
-It stays import-light (no torch): it adds the ``rlmodules_conformance`` marker and the
+It stays import-light (no torch): it adds the ``rlmodules_conformance`` marker, the
 ``rlmodules_conformance_case`` fixture, parametrised over every registered module name
-(filtered by the marker) across the spaces each module declares.
+(filtered by the marker) across the spaces each module declares, and the
+``rlmodules_registry`` fixture: a fresh registry per test, for tests that register plugins
+in-process.
 
 Example (a plugin package's own tests)::
 
@@ -15,14 +17,13 @@ Example (a plugin package's own tests)::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rlmodules import registry
 
-try:  # an isolated registry per test, for tests that register plugins in-process
-    from rlmodules.registry._pytest import rlmodules_registry  # noqa: F401
-except ImportError:
-    pass
+from .errors import CheckSkipped
 
 _FIXTURE = "rlmodules_conformance_case"
 _MARKER = "rlmodules_conformance"
@@ -39,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if _FIXTURE not in metafunc.fixturenames:
         return
-    from rlmodules.testing.cases import conformance_cases
+    from .cases import conformance_cases  # gymnasium: only where the fixture is used
 
     marker = metafunc.definition.get_closest_marker(_MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
@@ -70,8 +71,6 @@ class _PytestCase:
         self.space_case = case.space_case
 
     def check(self, **kwargs: Any) -> Any:
-        from rlmodules.testing.errors import CheckSkipped
-
         try:
             return self.case.check(**kwargs)
         except CheckSkipped as exc:
@@ -89,3 +88,18 @@ def rlmodules_conformance_case(request: pytest.FixtureRequest) -> _PytestCase:
     if isinstance(request.param, _NoCases):
         pytest.fail(f"@pytest.mark.{_MARKER}: {request.param.message}", pytrace=False)
     return _PytestCase(request.param)
+
+
+@pytest.fixture
+def rlmodules_registry() -> Iterator[registry.Registry]:
+    """A fresh process-wide registry for one test (``rlmodules.registry.isolated_registry``):
+    installed plugins are discovered as usual; whatever the test registers is gone after it.
+
+    Example::
+
+        def test_my_module(rlmodules_registry):
+            rlmodules_registry.register_plugin(MyPlugin())
+            assert rlmodules_registry.get("module", "mine") is MyModule
+    """
+    with registry.isolated_registry() as fresh:
+        yield fresh

@@ -3,7 +3,8 @@
 Importing a package then stays cheap (no torch) and runs nothing; the first access of a
 name imports the submodule that defines it and caches the value in the package. Sub-packages
 named in ``subpackages`` are reachable the same way (``rlmodules.registry`` without an
-``import rlmodules.registry``).
+``import rlmodules.registry``). Public so that plugin packages give their own faces the
+same behaviour (every contrib package does).
 """
 
 from __future__ import annotations

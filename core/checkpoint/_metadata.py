@@ -3,8 +3,8 @@
 The metadata names each class by registered name with its providing distribution and
 version (an import path only for classes no plugin registers), records the spaces, the
 ``model_config`` and the action distributions the module was built with, and is
-checksummed (see ``_json_file``). :func:`read_metadata` validates every field a loader uses
-before anything is built, so a malformed file is one :class:`CheckpointError`.
+checksummed (see ``write_json_file``). :func:`read_metadata` validates every field a loader
+uses before anything is built, so a malformed file is one :class:`CheckpointError`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,23 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rlmodules import __version__, registry
+
+from .._spec_json import class_ref, config_ref, space_ref
+from ..errors import CheckpointError, RLModulesError
 from ._atomic import recover_interrupted_commit
 from ._json_file import read_json_file, verify_checksum
-from .errors import CheckpointError, RLModulesError
-
-if TYPE_CHECKING:
-    from .rl_module import RLModule
+from ._tensor_file import contained_file
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
     "METADATA_FILE",
+    "PHASES",
     "class_ref_problem",
     "dist_record",
+    "is_container",
     "module_metadata",
     "provenance",
     "read_metadata",
@@ -43,10 +46,14 @@ _MODULE_ID = re.compile(r"^(?!__multi__$)[^/\x00]{1,200}$")
 
 
 # --- writing ----------------------------------------------------------------------------------
-def module_metadata(module: RLModule) -> dict[str, Any]:
-    """JSON-writable description of ``module``: versions and its component tree (no tensors)."""
-    from rlmodules import __version__
+def is_container(module: Any) -> bool:
+    """Whether ``module`` is a MultiRLModule: a tree of components (its module ids) plus its
+    own weights under ``OWN_STATE_KEY``, which checkpoints write and read as such."""
+    return isinstance(getattr(type(module), "OWN_STATE_KEY", None), str)
 
+
+def module_metadata(module: Any) -> dict[str, Any]:
+    """JSON-writable description of ``module``: versions and its component tree (no tensors)."""
     return {
         "checkpoint_format_version": CHECKPOINT_FORMAT_VERSION,
         "rlmodules_version": __version__,
@@ -54,29 +61,18 @@ def module_metadata(module: RLModule) -> dict[str, Any]:
     }
 
 
-def _node(module: RLModule) -> dict[str, Any]:
-    from .multi_rl_module import MultiRLModule
-    from .specs import RLModuleSpec
-
-    spec = RLModuleSpec(
-        module_class=type(module),
-        observation_space=module.observation_space,
-        action_space=module.action_space,
-        inference_only=module.inference_only,
-        model_config=module.model_config,
-        catalog_class=_non_default_catalog(module),
-    ).to_dict()
+def _node(module: Any) -> dict[str, Any]:
     node: dict[str, Any] = {
-        "module_class": provenance("module", spec["module_class"]),
-        "catalog_class": provenance("catalog", spec["catalog_class"]),
-        "observation_space": spec["observation_space"],
-        "action_space": spec["action_space"],
+        "module_class": provenance("module", class_ref("module", type(module))),
+        "catalog_class": provenance("catalog", class_ref("catalog", _non_default_catalog(module))),
+        "observation_space": space_ref(module.observation_space),
+        "action_space": space_ref(module.action_space),
         "inference_only": module.inference_only,
-        "model_config": spec["model_config"],
+        "model_config": config_ref(module.model_config),
     }
     if module.learner_only:  # recorded only when set, so other metadata stays as it was
         node["learner_only"] = True
-    if isinstance(module, MultiRLModule):
+    if is_container(module):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()
         }
@@ -85,10 +81,8 @@ def _node(module: RLModule) -> dict[str, Any]:
     return node
 
 
-def _non_default_catalog(module: RLModule) -> Any:
+def _non_default_catalog(module: Any) -> Any:
     """The catalog class to record: ``None`` when the module's default would be rebuilt."""
-    from rlmodules import registry
-
     catalog = module.catalog
     if catalog is None:
         return None
@@ -100,8 +94,6 @@ def _non_default_catalog(module: RLModule) -> Any:
 
 def provenance(kind: str, ref: str | None) -> dict[str, Any] | None:
     """``{"name", "distribution", "version"}`` of a registered name, or ``{"import_path"}``."""
-    from rlmodules import registry
-
     if ref is None:
         return None
     if ":" in ref:
@@ -110,7 +102,7 @@ def provenance(kind: str, ref: str | None) -> dict[str, Any] | None:
     return rec.provenance
 
 
-def _action_distributions(module: RLModule) -> dict[str, Any]:
+def _action_distributions(module: Any) -> dict[str, Any]:
     """The distribution class of each forward phase, by name (phases whose class cannot be
     told, e.g. a module that returns actions only, are left out)."""
     out = {}
@@ -127,8 +119,6 @@ def _action_distributions(module: RLModule) -> dict[str, Any]:
 def dist_record(cls: type) -> dict[str, Any]:
     """How a checkpoint names a distribution class: the registered base class (or its import
     path), with the component classes of a Tuple/Dict distribution."""
-    from rlmodules import registry
-
     base = cls.base_class() if hasattr(cls, "base_class") else cls
     name = registry.name_of("distribution", base)
     record: dict[str, Any] = (
@@ -149,8 +139,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises :class:`CheckpointError` for a missing, corrupted or malformed file, or one
     written with a newer checkpoint format version than this rlmodules reads.
     """
-    from ._tensor_file import contained_file
-
     root = Path(path).expanduser().absolute()
     if not root.exists():
         recover_interrupted_commit(root)
@@ -196,8 +184,6 @@ def _module_checkpoints_below(root: Path, depth: int = 4, budget: int = 1000) ->
 
 
 def _check_version(meta: Mapping[str, Any], meta_path: Path) -> int:
-    from rlmodules import __version__
-
     version = meta.get("checkpoint_format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise CheckpointError(
