@@ -116,6 +116,8 @@ class BC(OnPolicyAlgorithm):
     """Behaviour cloning from recorded episodes; built by :class:`BCConfig`.
 
     The default module is ``"bc"`` (policy only). ``evaluate()`` plays greedy episodes.
+    It learns as the on-policy family does (minibatch epochs over a batch, data-parallel
+    learners), from recorded steps instead of sampled ones: its ``train()`` is its own.
     """
 
     default_module_class = "rlmodules/bc"
