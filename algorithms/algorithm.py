@@ -60,8 +60,8 @@ class Algorithm:
     """
 
     default_module_class = "rlmodules/ppo"
-    #: The learner :meth:`make_learner` builds.
-    learner_class: type[Learner] = Learner
+    #: The learner :meth:`make_learner` builds (each algorithm names its own).
+    learner_class: type[Learner] | None = None
 
     def __init__(self, config: AlgorithmConfig) -> None:
         config.validate()
@@ -105,6 +105,9 @@ class Algorithm:
 
     def make_learner(self) -> Learner:
         """The learner: ``learner_class`` over the module, config and generator."""
+        if self.learner_class is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} must set learner_class or implement make_learner()")
         return self.learner_class(module=self.module, config=self.config,
                                   generator=self.torch_generator)
 

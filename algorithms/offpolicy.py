@@ -42,7 +42,6 @@ STATE_STEM = "offpolicy"
 class OffPolicyAlgorithm(Algorithm):
     """Base of DQN and SAC: the replay loop (see the module docstring)."""
 
-    learner_class: type[OffPolicyLearner] = OffPolicyLearner
     learner: OffPolicyLearner
     sampler: ExplorationSampler
 
