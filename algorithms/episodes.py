@@ -1,6 +1,9 @@
 """Recorded episodes on disk: the data behaviour cloning learns from.
 
-Format (version 1), a directory::
+(A little over 400 lines: the writer, the reader and :func:`record_episodes`, which feeds
+the writer, share the one schema below, and all three are imported from here.)
+
+Format (version 2: the index is checksummed), a directory::
 
     episodes.json                   the index, written last and replaced atomically
     episode_000000.safetensors      one file per episode
@@ -38,10 +41,12 @@ import attrs
 import gymnasium as gym
 import numpy as np
 from rlmodules.checkpoint import atomic_write_file, read_json_file, signed_json, verify_checksum
-from rlmodules.errors import CheckpointError, SpaceError
+from rlmodules.errors import CheckpointError, EpisodeDataError, SpaceError
 from rlmodules.spaces import space_from_json, space_to_json
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
+
+from .episode_records import AgentEpisode
 
 __all__ = [
     "FORMAT",
@@ -61,30 +66,6 @@ INDEX_FILE = "episodes.json"
 _COLUMNS = ("obs", "actions", "rewards")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                  gym.spaces.MultiBinary)
-
-
-class EpisodeDataError(CheckpointError):
-    """A recorded-episodes directory that is missing, corrupted or does not match its index."""
-
-
-@attrs.frozen
-class AgentEpisode:
-    """One agent's part of an episode: ``obs[t]`` acted on with ``actions[t]``, then
-    ``rewards[t]``; ``terminated`` / ``truncated`` say how the agent's episode ended."""
-
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    terminated: bool
-    truncated: bool
-
-    @property
-    def length(self) -> int:
-        return int(len(self.rewards))
-
-    @property
-    def episode_return(self) -> float:
-        return float(np.sum(self.rewards, dtype=np.float64))
 
 
 def _sample_shape(space: gym.Space) -> tuple[int, ...]:

@@ -1,6 +1,8 @@
-"""Tuned PPO settings for well-known envs, used by ``rlmodules train`` when no config file
-is given (RL Baselines3 Zoo's published hyper-parameters, without its reward normalisation
-or state-dependent exploration)."""
+"""Tuned settings for well-known envs, per algorithm, used by ``rlmodules train`` when no
+config file is given: RL Baselines3 Zoo's published hyper-parameters (PPO without its reward
+normalisation or state-dependent exploration). DQN and SAC settings are in RLlib's names:
+SB3's ``train_freq`` is ``rollout_fragment_length``, its ``gradient_steps`` become
+``training_intensity = gradient_steps * batch_size / train_freq``."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ _MUJOCO_MODEL: dict[str, Any] = {
     "free_log_std": True, "log_std_init": -2.0,
 }
 
-#: env id -> config-file-style settings; ``TIMESTEPS`` marks where the run length goes.
-PRESETS: dict[str, dict[str, Any]] = {
+#: PPO: env id -> config-file-style settings; ``TIMESTEPS`` marks where the run length goes.
+_PPO: dict[str, dict[str, Any]] = {
     "CartPole-v1": {
         # gymnasium's own vectorised CartPole: the same dynamics, stepped as one array.
         "env_runners": {"num_envs_per_env_runner": 8,
@@ -58,16 +60,50 @@ PRESETS: dict[str, dict[str, Any]] = {
         "rl_module": {"model_config": _MUJOCO_MODEL},
     },
 }
+#: DQN (rl-zoo: train_freq 256, gradient_steps 128, batch 64).
+_DQN: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {
+        "env_runners": {"num_envs_per_env_runner": 1, "rollout_fragment_length": 256},
+        "training": {
+            "lr": 2.3e-3, "train_batch_size": 64, "gamma": 0.99, "grad_clip": 10.0,
+            "replay_buffer_config": {"type": "uniform", "capacity": 100_000},
+            "num_steps_sampled_before_learning_starts": 1000,
+            "target_network_update_freq": 10, "tau": 1.0, "training_intensity": 32,
+            "epsilon": [[0, 1.0], [8000, 0.04]],
+            "min_sample_timesteps_per_iteration": 1024,
+        },
+        "rl_module": {"model_config": {"fcnet_hiddens": [256, 256],
+                                       "fcnet_activation": "relu"}},
+    },
+}
+#: SAC (rl-zoo: train_freq 1, gradient_steps 1, batch 256).
+_SAC: dict[str, dict[str, Any]] = {
+    "Pendulum-v1": {
+        "env_runners": {"num_envs_per_env_runner": 1, "rollout_fragment_length": 1},
+        "training": {
+            "actor_lr": 1e-3, "critic_lr": 1e-3, "alpha_lr": 1e-3,
+            "train_batch_size": 256, "gamma": 0.99, "tau": 0.005,
+            "replay_buffer_config": {"type": "uniform", "capacity": 1_000_000},
+            "num_steps_sampled_before_learning_starts": 100,
+            "training_intensity": 256, "min_sample_timesteps_per_iteration": 1000,
+        },
+        "rl_module": {"model_config": {"fcnet_hiddens": [256, 256],
+                                       "fcnet_activation": "relu"}},
+    },
+}
+#: algorithm (``rlmodules train --algo``) -> env id -> settings.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {"ppo": _PPO, "dqn": _DQN, "sac": _SAC}
 
 
-def preset_for(env: str, timesteps: int) -> dict[str, Any]:
-    """The preset for ``env`` with schedules ending at ``timesteps`` ({} if none); any ALE
-    id (``"ALE/Pong-v5"``) gets :func:`atari_preset`."""
+def preset_for(env: str, timesteps: int, *, algo: str = "ppo") -> dict[str, Any]:
+    """The ``algo`` preset for ``env`` with schedules ending at ``timesteps`` ({} if none);
+    for PPO any ALE id (``"ALE/Pong-v5"``) gets :func:`atari_preset`."""
     from rlmodules.envs.atari import is_atari_id
 
-    preset = atari_preset(env) if is_atari_id(env) and env not in PRESETS else \
-        PRESETS.get(env, {})
-    return _fill(preset, timesteps)
+    presets = PRESETS.get(algo, {})
+    if algo == "ppo" and is_atari_id(env) and env not in presets:
+        return _fill(atari_preset(env), timesteps)
+    return _fill(presets.get(env, {}), timesteps)
 
 
 def atari_preset(env_id: str) -> dict[str, Any]:

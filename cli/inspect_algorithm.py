@@ -51,9 +51,9 @@ def describe_run(path: Path, describe_module: Describe, *, verify: bool) -> dict
 def describe_algorithm(path: Path, describe_module: Describe, *, verify: bool) -> dict[str, Any]:
     """An algorithm checkpoint: class, env, counters, config and the module inside."""
     from rlmodules.algorithms.algorithm import MODULE_COMPONENT
-    from rlmodules.algorithms.checkpoint import _read_state
+    from rlmodules.algorithms.checkpoint import read_algorithm_state
 
-    state = _read_state(path)  # the checks a restore makes: format, checksum, fields
+    state = read_algorithm_state(path)  # the checks a restore makes: format, checksum, fields
     config = state["config"]
     returns = state.get("recent_returns")
     if not (isinstance(returns, list) and all(isinstance(r, (int, float)) for r in returns)):

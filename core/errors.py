@@ -20,6 +20,9 @@ __all__ = [
     "PluginError",
     "DecisionHookError",
     "ExportError",
+    "EpisodeDataError",
+    "EnvRunnerError",
+    "LearnerGroupError",
     "did_you_mean",
 ]
 
@@ -73,6 +76,18 @@ class DecisionHookError(PluginError):
 class ExportError(RLModulesError, ValueError):
     """A module that cannot be exported, an exported artefact that does not act as the module
     did, or an export directory that cannot be read."""
+
+
+class EpisodeDataError(CheckpointError):
+    """A recorded-episodes directory that is missing, corrupted or does not match its index."""
+
+
+class EnvRunnerError(RLModulesError, RuntimeError):
+    """An env runner that failed more often than allowed, or could not start."""
+
+
+class LearnerGroupError(RLModulesError, RuntimeError):
+    """Learner actors that could not start."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
