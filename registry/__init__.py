@@ -49,7 +49,6 @@ __all__ = [
     "configure",
     "current",
     "get",
-    "hook",
     "import_object",
     "imports_allowed",
     "isolated_registry",
@@ -131,17 +130,6 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
 def unregister_plugin(plugin_or_name: Any) -> None:
     """Remove a plugin and everything it registered."""
     current().unregister_plugin(plugin_or_name)
-
-
-def hook() -> Any:
-    """pluggy's hook relay of the current registry (for decision hooks).
-
-    Example::
-
-        registry.hook().rlmodules_build_encoder(
-            observation_space=space, model_config=config, catalog=catalog, module_class=None)
-    """
-    return current().hook
 
 
 @contextlib.contextmanager
