@@ -35,7 +35,7 @@ from typing import Any, NewType, TypeVar
 
 import attrs
 
-from ..errors import CheckpointError, RLModulesError
+from ..errors import CheckpointError, RLModulesError, did_you_mean
 
 __all__ = [
     "Count",
@@ -177,8 +177,9 @@ def _the_converter() -> Any:
         converter.register_structure_hook_factory(
             lambda cls: getattr(cls, "__origin__", None) is dict,
             _strict(dict, "an object", mapping_structure_factory, keys=True))
+        attrs_factory = converter.gen_structure_attrs_fromdict
         converter.register_structure_hook_factory(
-            attrs.has, _strict(dict, "an object", lambda cls, _c: converter.gen_structure_attrs_fromdict(cls)))
+            attrs.has, _strict(dict, "an object", lambda cls, _conv: attrs_factory(cls)))
         _converter = converter
     return _converter
 
@@ -248,8 +249,11 @@ def _describe(source: object, data: Any, path: list[Any], problem: BaseException
     where = _path_text(path)
     extra = getattr(problem, "extra_fields", None)
     if extra is not None:  # cattrs' ForbiddenExtraKeysError
-        keys = ", ".join(repr(k) for k in sorted(extra))
-        return f"{source} is malformed: {where or 'the top level'} has unknown key(s) {keys}"
+        keys = sorted(map(str, extra))
+        known = [field.name for field in attrs.fields(problem.cl)]  # type: ignore[attr-defined]
+        return (f"{source} is malformed: {where or 'the top level'} has unknown key(s) "
+                f"{', '.join(map(repr, keys))}.{did_you_mean(keys[0], known)} Known keys: "
+                f"{', '.join(known)}")
     got = getattr(problem, "got", attrs.NOTHING)
     if got is attrs.NOTHING:
         got = _lookup(data, path)
