@@ -93,6 +93,29 @@ class ObsNormalizationSettings:
     epsilon: Finite = attrs.field(validator=requires(_positive, "a finite number > 0"))
 
 
+#: The config sections that hold an object of settings, and the other typed ones.
+_OBJECT_SECTIONS = ("env_config", "env_runners", "training", "evaluation", "learners",
+                    "rl_module_spec", "model_config")
+_TYPED_SECTIONS: dict[str, tuple[tuple[type, ...], str]] = {
+    "config_class": ((str,), "an import path of the config class"),
+    "policy_mapping_fn": ((str, type(None)), "a name or null"),
+    "seed": ((int, type(None)), "an integer or null"),
+    "not_serialised": ((list,), "a list of field names"),
+}
+
+
+def _check_config(config: dict[str, Any]) -> None:
+    """The config's sections and their kinds; the builder methods check the values."""
+    for key, value in config.items():
+        if key not in DICT_SECTIONS:
+            raise SchemaMismatch(f"one of the sections {list(DICT_SECTIONS)}",
+                                 field=("config", key), got=key)
+        kinds, what = (((dict, type(None)), "an object or null") if key in _OBJECT_SECTIONS
+                       else _TYPED_SECTIONS.get(key, ((object,), "")))
+        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+            raise SchemaMismatch(what, field=("config", key), got=value)
+
+
 @attrs.frozen
 class AlgorithmState:
     """``algorithm_state.json``. The config's values are checked by the config's builder
@@ -102,8 +125,7 @@ class AlgorithmState:
     format: str = attrs.field(validator=requires(lambda v: v == FORMAT, repr(FORMAT)))
     version: int = attrs.field(validator=_between(1, VERSION))
     algorithm_class: str
-    config: JSONObject = attrs.field(validator=requires(
-        lambda c: set(c) <= set(DICT_SECTIONS), f"an object with sections of {DICT_SECTIONS}"))
+    config: JSONObject = attrs.field(validator=lambda _s, _a, value: _check_config(value))
     iteration: Count
     timesteps: Count
     episodes: Count

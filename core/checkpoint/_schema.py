@@ -67,9 +67,10 @@ _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
 
 
 class SchemaMismatch(ValueError):
-    """A value that does not fit its schema; ``expected`` says what would."""
+    """A value that does not fit its schema; ``expected`` says what would, ``field`` names
+    where (a name, or a path of names and indices, below the value being checked)."""
 
-    def __init__(self, expected: str, *, field: str | None = None, got: Any = attrs.NOTHING):
+    def __init__(self, expected: str, *, field: Any = None, got: Any = attrs.NOTHING):
         super().__init__(expected)
         self.expected = expected
         self.field = field
@@ -101,12 +102,16 @@ def _count(value: Any, _type: Any) -> int:
 def _float(value: Any, _type: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SchemaMismatch("a number")
-    return float(value)
+    return value  # an int stays as written, so an error shows what the file holds
 
 
 def _finite(value: Any, _type: Any) -> float:
     number = _float(value, _type)
-    if not math.isfinite(number):
+    try:
+        finite = math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
         raise SchemaMismatch("a finite number")
     return number
 
@@ -241,7 +246,7 @@ def _first_problem(exc: BaseException, path: list[Any]) -> tuple[list[Any], Base
     if children:
         return _first_problem(children[0], path)
     if isinstance(exc, SchemaMismatch) and exc.field is not None:
-        path = [*path, exc.field]
+        path = [*path, *(exc.field if isinstance(exc.field, tuple) else (exc.field,))]
     return path, exc
 
 
