@@ -252,21 +252,29 @@ def stored_tree_specs(observation_space: gym.Space, action_space: gym.Space, siz
     the JSON structure of the fields. Observations are stored as the sampler passes them
     (float64 and bool as float32); actions as the module sees them (Discrete as int64 from
     0, Box as float32)."""
-    from .replay_buffer import _tree_leaves, _tree_map, _tree_structure
+    specs: dict[str, TensorSpec] = {}
 
-    def obs_leaf(sample: Any) -> TensorSpec:
-        array = np.asarray(sample)
+    def observations(space: gym.Space, prefix: str) -> Any:
+        if isinstance(space, gym.spaces.Dict):
+            return {"dict": {k: observations(sub, f"{prefix}/{k}")
+                             for k, sub in space.spaces.items()}}
+        if isinstance(space, gym.spaces.Tuple):
+            return {"tuple": [observations(sub, f"{prefix}/{i}")
+                              for i, sub in enumerate(space.spaces)]}
+        array = np.asarray(space.sample())
         dtype = np.float32 if array.dtype in (np.float64, np.bool_) else array.dtype
-        return TensorSpec((size, *array.shape), np.dtype(dtype).name)
+        specs[prefix] = TensorSpec((size, *array.shape), np.dtype(dtype).name)
+        return None
 
-    obs = _tree_map(obs_leaf, observation_space.sample())
-    actions = (TensorSpec((size,), "int64") if isinstance(action_space, gym.spaces.Discrete)
-               else TensorSpec((size, *action_space.shape), "float32"))
-    scalar = TensorSpec((size,), "float32", finite=True)
-    fields = {"obs": obs, "actions": actions, "rewards": scalar, "new_obs": obs,
-              "terminateds": TensorSpec((size,), "bool"), "discounts": scalar}
-    specs = {path: spec for key, tree in fields.items() for path, spec in _tree_leaves(tree, key)}
-    return specs, {key: _tree_structure(tree) for key, tree in fields.items()}
+    structure = {key: observations(observation_space, key) for key in ("obs", "new_obs")}
+    specs["actions"] = (TensorSpec((size,), "int64")
+                        if isinstance(action_space, gym.spaces.Discrete)
+                        else TensorSpec((size, *action_space.shape), "float32"))
+    for key in ("rewards", "discounts"):
+        specs[key] = TensorSpec((size,), "float32", finite=True)
+    specs["terminateds"] = TensorSpec((size,), "bool")
+    structure.update(actions=None, rewards=None, discounts=None, terminateds=None)
+    return specs, structure
 
 
 def check_replay_arrays(arrays: dict[str, np.ndarray], data: ReplayBufferData, *,

@@ -53,7 +53,15 @@ from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
 from .episode_records import AgentEpisode
-from .episodes_schema import FORMAT, VERSION, EpisodeEntry, EpisodesIndex, check_episode_arrays
+from .episodes_schema import (
+    FORMAT,
+    VERSION,
+    EpisodeEntry,
+    EpisodesIndex,
+    check_episode_arrays,
+    sample_shape,
+    storage_dtype,
+)
 
 __all__ = [
     "FORMAT",
@@ -71,16 +79,6 @@ INDEX_FILE = "episodes.json"
 _COLUMNS = ("obs", "actions", "rewards")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                  gym.spaces.MultiBinary)
-
-
-def _sample_shape(space: gym.Space) -> tuple[int, ...]:
-    return () if isinstance(space, gym.spaces.Discrete) else tuple(space.shape)
-
-
-def _storage_dtype(space: gym.Space) -> np.dtype:
-    if isinstance(space, gym.spaces.Discrete):
-        return np.dtype(np.int64)
-    return np.dtype(space.dtype)
 
 
 def _check_space(agent: Any, space: Any, what: str) -> None:
@@ -167,8 +165,8 @@ class EpisodeWriter:
                 )
             _, obs_space, act_space = self._spaces[key]
             columns = {
-                "obs": np.asarray(episode.obs, dtype=_storage_dtype(obs_space)),
-                "actions": np.asarray(episode.actions, dtype=_storage_dtype(act_space)),
+                "obs": np.asarray(episode.obs, dtype=storage_dtype(obs_space)),
+                "actions": np.asarray(episode.actions, dtype=storage_dtype(act_space)),
                 "rewards": np.asarray(episode.rewards, dtype=np.float32),
             }
             _check_columns(agent, columns, obs_space, act_space, episode.length)
@@ -204,8 +202,8 @@ def _check_columns(
     act_space: gym.Space, length: int,
 ) -> None:
     expected = {
-        "obs": (length, *_sample_shape(obs_space)),
-        "actions": (length, *_sample_shape(act_space)),
+        "obs": (length, *sample_shape(obs_space)),
+        "actions": (length, *sample_shape(act_space)),
         "rewards": (length,),
     }
     for name, shape in expected.items():

@@ -24,7 +24,7 @@ from rlmodules.checkpoint import (
 )
 from rlmodules.errors import EpisodeDataError
 
-__all__ = ["EpisodesIndex", "check_episode_arrays"]
+__all__ = ["EpisodesIndex", "check_episode_arrays", "sample_shape", "storage_dtype"]
 
 FORMAT = "rlmodules.episodes"
 VERSION = 2  # 2: the index is checksummed
@@ -105,22 +105,32 @@ class EpisodesIndex:
                                      field="episodes", got=sorted(unknown))
 
 
+def sample_shape(space: gym.Space) -> tuple[int, ...]:
+    """The shape one step of ``space`` is recorded with (a Discrete value is a scalar)."""
+    return () if isinstance(space, gym.spaces.Discrete) else tuple(space.shape)
+
+
+def storage_dtype(space: gym.Space) -> np.dtype:
+    """The dtype ``space``'s values are recorded as (Discrete as int64)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return np.dtype(np.int64)
+    return np.dtype(space.dtype)
+
+
 def check_episode_arrays(tensors: dict[str, np.ndarray], entry: EpisodeEntry,
                          spaces: dict[str, tuple[gym.Space, gym.Space]], *,
                          source: object) -> None:
     """An episode file holds exactly ``{key}/obs``, ``{key}/actions`` and ``{key}/rewards``
     for each agent of ``entry``: the recorded length, the spaces' shapes and storage
     dtypes, finite rewards, and actions inside the action space."""
-    from .episodes import _sample_shape, _storage_dtype
-
     specs = {}
     for key, summary in entry.agents.items():
         obs_space, act_space = spaces[key]
         length = summary.length
-        specs[f"{key}/obs"] = TensorSpec((length, *_sample_shape(obs_space)),
-                                         _storage_dtype(obs_space).name)
-        specs[f"{key}/actions"] = TensorSpec((length, *_sample_shape(act_space)),
-                                             _storage_dtype(act_space).name)
+        specs[f"{key}/obs"] = TensorSpec((length, *sample_shape(obs_space)),
+                                         storage_dtype(obs_space).name)
+        specs[f"{key}/actions"] = TensorSpec((length, *sample_shape(act_space)),
+                                             storage_dtype(act_space).name)
         specs[f"{key}/rewards"] = TensorSpec((length,), "float32", finite=True)
     check_tensors(tensors, specs, source=source, error=EpisodeDataError)
     for key in entry.agents:

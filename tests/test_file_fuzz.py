@@ -13,8 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from _tamper import BYTE_EDITS, FAST, SLOW, byte_edited, edited, json_edits, read_doc, \
-    write_signed
+from _tamper import BYTE_EDITS, FAST, SLOW, byte_edited, edited, json_edits, read_doc, write_signed
 from hypothesis import given
 from hypothesis import strategies as st
 from rlmodules import RLModule, RLModuleSpec
@@ -78,7 +77,7 @@ def test_flipped_or_truncated_module_files_are_refused(module_checkpoint, tmp_pa
     _module_attempt(module_checkpoint, path)
 
 
-# --- recorded episodes ----------------------------------------------------------------------------
+# --- recorded episodes -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def episodes_dir(tmp_path_factory):
     from rlmodules.algorithms.episodes import AgentEpisode, EpisodeWriter
@@ -157,7 +156,7 @@ def test_episode_arrays_outside_their_spaces_are_refused(episodes_dir, tmp_path,
         read_episodes(path)
 
 
-# --- config files and run.json ----------------------------------------------------------------------
+# --- config files and run.json ---------------------------------------------------------------
 CONFIG = {"environment": {"env": "CartPole-v1"}, "training": {"lr": 0.001, "gamma": 0.99},
           "rl_module": {"model_config": {"fcnet_hiddens": [8, 8]}}}
 

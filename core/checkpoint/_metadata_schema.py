@@ -46,6 +46,10 @@ _REGISTERED = re.compile(r"^[^:/\x00]{1,200}(/[^:/\x00]{1,200})?$")
 _IMPORT_PATH = re.compile(r"^[^:\x00]{1,500}:[^:\x00]{1,500}$")
 
 
+def _matches(pattern: re.Pattern[str]) -> Any:
+    return lambda value: pattern.match(value) is not None
+
+
 def _optional_text(value: Any) -> bool:
     return value is None or isinstance(value, str) and len(value) <= 500
 
@@ -54,7 +58,7 @@ def _optional_text(value: Any) -> bool:
 class FormatRef:
     """The checkpoint format that wrote a tensor file: registered name and provenance."""
 
-    name: str = attrs.field(validator=requires(_REGISTERED.match, "a registered format name"))
+    name: str = attrs.field(validator=requires(_matches(_REGISTERED), "a registered format name"))
     distribution: str | None = attrs.field(
         default=None, validator=requires(_optional_text, "a distribution name or null"))
     version: str | None = attrs.field(
@@ -69,7 +73,7 @@ class TensorEntry:
     file: FileName
     format: FormatRef
     checksum: str = attrs.field(validator=requires(
-        _CHECKSUM.match, "a checksum '<algorithm>:<hex>'"))
+        _matches(_CHECKSUM), "a checksum '<algorithm>:<hex>'"))
     bytes: Count
     num_tensors: Count
     num_elements: Count

@@ -201,7 +201,7 @@ def _strict(kind: type, expected: str, factory: Callable[[Any, Any], Any], *,
         def hook(value: Any, type_: Any) -> Any:
             if not isinstance(value, kind):
                 raise SchemaMismatch(expected)
-            for key in value if keys else ():
+            for key in value if keys else ():  # type: ignore[attr-defined]
                 try:
                     converter.structure(key, key_type)
                 except SchemaMismatch as exc:
@@ -357,6 +357,8 @@ def space_problem(values: Any, space: Any) -> str | None:
     import gymnasium as gym
     import numpy as np
 
+    low: Any
+    high: Any
     if isinstance(space, gym.spaces.Discrete):
         low, high = int(space.start), int(space.start + space.n - 1)
     elif isinstance(space, gym.spaces.MultiDiscrete):

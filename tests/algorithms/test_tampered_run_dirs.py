@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from _tamper import BYTE_EDITS, FEW, SLOW, byte_edited, edited, json_edits, read_doc, \
-    write_signed
+from _tamper import BYTE_EDITS, FEW, SLOW, byte_edited, edited, json_edits, read_doc, write_signed
 from hypothesis import given
 from hypothesis import strategies as st
 from rlmodules.algorithms.algorithm import Algorithm
