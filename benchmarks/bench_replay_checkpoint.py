@@ -7,23 +7,11 @@ Run: ``python benchmarks/bench_replay_checkpoint.py [--capacity 100000] [--repea
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-
-def best_ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3, statistics.median(times) * 1e3
+from bench_checkpoint import best_ms  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
