@@ -32,7 +32,7 @@ from rlmodules.errors import CheckpointError
 from .config_data import DICT_SECTIONS
 
 __all__ = [
-    "AlgorithmState", "NumpyRngState", "ObsNormalizationSettings", "OffPolicyExtra",
+    "AlgorithmState", "NoExtra", "NumpyRngState", "ObsNormalizationSettings", "OffPolicyExtra",
     "ReplayBufferData", "check_obs_statistics", "check_replay_arrays", "stored_tree_specs",
     "structure_leaves",
 ]
@@ -219,6 +219,12 @@ class ReplayBufferData:
                 self.structure is not None and set(self.structure) != set(REPLAY_FIELDS)):
             raise SchemaMismatch(f"the structure of the fields {list(REPLAY_FIELDS)} once "
                                  f"something was added", field="structure", got=self.structure)
+
+
+@attrs.define(frozen=True)
+class NoExtra:
+    """The ``extra`` of an algorithm that saves nothing beyond the common parts (PPO, BC):
+    empty, so a key slipped in there is refused rather than ignored."""
 
 
 @attrs.frozen

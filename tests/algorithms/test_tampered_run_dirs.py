@@ -222,9 +222,9 @@ def test_named_tampering_is_one_error_naming_the_field(run, tmp_path, field, val
     state = read_doc(checkpoint / STATE_FILE)
     parent = state
     for part in field[:-1]:
-        if part not in parent:
-            pytest.skip(f"{type(algo).__name__} checkpoints have no {part}")
-        parent = parent[part]
+        parent = parent.get(part, {})
+    if field[-1] not in parent:
+        pytest.skip(f"{type(algo).__name__} checkpoints have no {'.'.join(field)}")
     parent[field[-1]] = value
     write_signed(checkpoint / STATE_FILE, state)
     before = snapshot(algo)
@@ -233,6 +233,20 @@ def test_named_tampering_is_one_error_naming_the_field(run, tmp_path, field, val
     assert snapshot(algo) == before
     with pytest.raises(RLModulesError, match=message):
         Algorithm.from_checkpoint(checkpoint)
+
+
+def test_an_algorithm_without_extra_state_refuses_keys_slipped_into_it(run, tmp_path):
+    algo, run_dir = run
+    checkpoint = tampered_copy(run_dir, tmp_path)
+    state = read_doc(checkpoint / STATE_FILE)
+    if state["extra"]:
+        pytest.skip(f"{type(algo).__name__} saves extra state")
+    state["extra"]["owed_updates"] = 1e18
+    write_signed(checkpoint / STATE_FILE, state)
+    before = snapshot(algo)
+    with pytest.raises(RLModulesError, match=r"extra is malformed: .*owed_updates"):
+        algo.restore_from_path(checkpoint)
+    assert snapshot(algo) == before
 
 
 def test_train_resume_of_a_tampered_run_is_one_line_and_changes_no_file(run, tmp_path,
