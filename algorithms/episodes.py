@@ -16,9 +16,10 @@ Format (version 2: the index is checksummed), a directory::
 :func:`rlmodules.space_to_json`, agent ids are JSON ints or strings (``"default_agent"`` for
 a single-agent env). Each episode file holds, for every agent key that acted in it, the
 tensors ``"{key}/obs"`` ``[L, *obs_shape]`` (the observations the agent acted on),
-``"{key}/actions"`` ``[L, *action_shape]`` and ``"{key}/rewards"`` ``[L]`` (the reward that
-followed each action). Nothing is unpickled on reading; every file is checksummed and its
-shapes are checked against the index.
+``"{key}/actions"`` ``[L, *action_shape]`` (as the env received them: Box actions clipped
+to the bounds, as ``compute_actions(..., for_env=True)`` clips them) and
+``"{key}/rewards"`` ``[L]`` (the reward that followed each action). Nothing is unpickled on
+reading; every file is checksummed and its shapes are checked against the index.
 
 Example::
 
@@ -166,7 +167,8 @@ class EpisodeWriter:
             _, obs_space, act_space = self._spaces[key]
             columns = {
                 "obs": np.asarray(episode.obs, dtype=storage_dtype(obs_space)),
-                "actions": np.asarray(episode.actions, dtype=storage_dtype(act_space)),
+                "actions": _as_sent(np.asarray(episode.actions, dtype=storage_dtype(act_space)),
+                                    act_space),
                 "rewards": np.asarray(episode.rewards, dtype=np.float32),
             }
             _check_columns(agent, columns, obs_space, act_space, episode.length)
@@ -401,3 +403,11 @@ def record_episodes(
         sampler.close()
         multi.train(was_training)
     return read_episodes(out)
+
+
+def _as_sent(actions: np.ndarray, space: gym.Space) -> np.ndarray:
+    """Box actions clipped to the space's bounds, as the env received them (a Gaussian's
+    samples reach past them); other spaces as they are."""
+    if isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.floating):
+        return np.clip(actions, space.low, space.high).astype(actions.dtype, copy=False)
+    return actions
