@@ -26,7 +26,7 @@ from rlmodules.export import read_manifest, structure
 
 from . import sampling
 from .manifest import OnnxArtefact
-from .tree import build_template, flatten, unflatten
+from .tree import build_template, flatten, leaf_names, unflatten
 
 __all__ = ["OnnxPolicy", "structure_artefact"]
 
@@ -110,8 +110,9 @@ class OnnxPolicy:
         Returns ``actions``, ``actions_for_env``, ``action_dist_inputs`` (when the module
         gives them), ``state_out`` (stateful modules) and, when exploring,
         ``action_logp`` and ``action_prob``. Observations that are not numbers of the
-        graph's shape (strings, ``None``, ragged or complex values, NaN, a Discrete index
-        out of range) are a :class:`~rlmodules.BatchError`.
+        graph's shape (strings, ``None``, ragged or complex values, a Discrete index out of
+        range) are a :class:`~rlmodules.BatchError`, and so is NaN wherever it would reach
+        the result (continuous actions, the exploration logp): never NaN actions.
         """
         rng = self.rng if explore else None
         if not self.multi_agent:
@@ -162,6 +163,9 @@ class ModuleGraph:
         self._for_env = {name: _EnvCast(c.dtype, c.low, c.high)
                          for name, c in artefact.actions_for_env.items()}
         self._index_bounds = _index_bounds(observation_space, artefact)
+        actions = set(leaf_names(artefact.actions))
+        self._floats = [t.name for t in artefact.outputs
+                        if t.name in actions and np.dtype(t.dtype).kind == "f"]
 
     def initial_state(self, batch_size: int) -> Any:
         if not self.stateful:
@@ -197,6 +201,11 @@ class ModuleGraph:
             by_name = results
         if self.stateful:
             out[Columns.STATE_OUT] = unflatten(art.state_out, results)
+        # NaN is looked for only where it would reach the caller (continuous actions, the
+        # exploration logp), and its cause only then: the happy path pays one check at most.
+        checked = [out[Columns.ACTION_LOGP]] if explore else [by_name[n] for n in self._floats]
+        if any(np.isnan(x).any() for x in checked):
+            raise _nan_error(feed, art.file)
         for_env = {name: cast(by_name[name]) for name, cast in self._for_env.items()}
         out[Columns.ACTIONS_FOR_ENV] = unflatten(art.actions, for_env)
         return out
@@ -238,17 +247,24 @@ class ModuleGraph:
                     f"[B, {', '.join(map(str, shape))}]".replace(", ]", "]")
                     + (" (add a batch axis: obs[None])" if array.shape == shape else "")
                 )
-            if array.dtype.kind == "f" and np.isnan(array).any():
-                raise BatchError(
-                    f"{what} {name!r} contains NaN ({int(np.isnan(array).sum())} of "
-                    f"{array.size} values), which no observation is (check the env, or the "
-                    f"wrapper that produces it)"
-                )
             bounds = self._index_bounds.get(name)
             if bounds is not None:
                 _check_indices(array, bounds, name, what)
             feed[name] = array.astype(dtype, copy=False)
         return feed
+
+
+def _nan_error(feed: Mapping[str, np.ndarray], file: str) -> Exception:
+    """Why the graph gave NaN: a NaN input (a BatchError naming it), else the graph."""
+    for name, array in feed.items():
+        if array.dtype.kind == "f" and np.isnan(array).any():
+            what = "state" if name.startswith(Columns.STATE_IN) else "observation"
+            return BatchError(
+                f"{what} {name!r} contains NaN ({int(np.isnan(array).sum())} of "
+                f"{array.size} values), which no observation is (check the env, or the "
+                f"wrapper that produces it)"
+            )
+    return ExportError(f"the ONNX graph {file} gave NaN actions for observations without NaN")
 
 
 def _as_array(value: Any, name: str, what: str) -> np.ndarray:
@@ -285,8 +301,6 @@ def _index_bounds(space: Mapping[str, Any] | None, art: OnnxArtefact) -> dict[st
     """``{input name: (low, high)}`` of the observation leaves that are indices."""
     if space is None:
         return {}
-    from .tree import leaf_names
-
     leaves = dict(zip(leaf_names(art.observations), _space_leaves(space)))
     bounds = {}
     for name, leaf in leaves.items():

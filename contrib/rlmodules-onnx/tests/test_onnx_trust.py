@@ -22,6 +22,7 @@ from rlmodules.export import export
 from rlmodules_onnx import OnnxPolicy
 
 OBS = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+BOX_ACTIONS = gym.spaces.Box(-2.0, 2.0, (1,), np.float32)
 
 
 def _export(space, actions, root, name):
@@ -39,6 +40,7 @@ def exports(tmp_path_factory):
         "cartpole": _export(cartpole.observation_space, cartpole.action_space, root, "cartpole"),
         "wide": _export(gym.spaces.Box(-1.0, 1.0, (6,), np.float32), cartpole.action_space,
                         root, "wide"),
+        "continuous": _export(cartpole.observation_space, BOX_ACTIONS, root, "continuous"),
         "indexed": _export(gym.spaces.Dict({"mode": gym.spaces.Discrete(3, start=1),
                                             "pos": gym.spaces.Box(-1.0, 1.0, (2,))}),
                            gym.spaces.Discrete(2), root, "indexed"),
@@ -178,7 +180,6 @@ def test_tensors_that_nest_otherwise_than_the_spaces_are_refused(cartpole):
     (None, r"must hold numbers .*got None"),
     ([[None, 1.0, 2.0, 3.0]], r"must hold numbers .*got a ragged list or None values"),
     (np.ones((2, 4), np.complex64), r"must hold numbers .*got complex numbers"),
-    (np.full((2, 4), np.nan, np.float32), r"observation 'obs' contains NaN \(8 of 8 values\)"),
     (np.zeros((2, 5), np.float32), r"observation 'obs' has shape \(2, 5\); the policy takes a "
      r"batch \[B, 4\]"),
 ])
@@ -187,6 +188,19 @@ def test_bad_observations_are_a_batch_error_never_nan_actions(exports, obs, mess
     for explore in (False, True):
         with pytest.raises(BatchError, match=message):
             policy.compute_actions(obs, explore=explore)
+
+
+def test_nan_observations_never_become_nan_actions(exports):
+    nan = np.full((2, 4), np.nan, np.float32)
+    message = r"observation 'obs' contains NaN \(8 of 8 values\), which no observation is"
+    with pytest.raises(BatchError, match=message):  # exploring: the logp shows it
+        OnnxPolicy(exports["cartpole"], seed=0).compute_actions(nan, explore=True)
+    continuous = OnnxPolicy(exports["continuous"], seed=0)
+    for explore in (False, True):  # continuous actions: they show it
+        with pytest.raises(BatchError, match=message):
+            continuous.compute_actions(nan, explore=explore)
+    # greedy discrete actions are never NaN: like compute_actions, the step pays no check
+    assert OnnxPolicy(exports["cartpole"]).compute_actions(nan)["actions"].shape == (2,)
 
 
 @pytest.mark.parametrize("mode, message", [
