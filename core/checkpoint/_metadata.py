@@ -18,6 +18,7 @@ from typing import Any
 from rlmodules import __version__, registry
 
 from .._spec_json import class_ref, config_ref, space_ref
+from ..config_keys import key_provenance
 from ..errors import CheckpointError, RLModulesError
 from ._atomic import recover_interrupted_commit
 from ._json_file import read_json_file, verify_checksum
@@ -72,6 +73,9 @@ def _node(module: Any) -> dict[str, Any]:
     }
     if module.learner_only:  # recorded only when set, so other metadata stays as it was
         node["learner_only"] = True
+    plugin_keys = getattr(module.model_config, "plugin_keys", None)
+    if plugin_keys:  # who declared each plugin key it uses, so a loader can name the package
+        node["config_keys"] = key_provenance(plugin_keys)
     if is_container(module):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()
@@ -224,6 +228,13 @@ def _node_problem(node: Any) -> str | None:
     for field in ("observation_space", "action_space", "model_config", "tensors"):
         if node.get(field) is not None and not isinstance(node[field], dict):
             return f"has a {field} that is not an object"
+    config_keys = node.get("config_keys", {})
+    if not isinstance(config_keys, dict) or not all(
+        isinstance(ref, dict) and all(isinstance(ref.get(k), (str, type(None)))
+                                      for k in ("plugin", "distribution", "version"))
+        for ref in config_keys.values()
+    ):
+        return "has malformed config_keys (expected {key: {plugin, distribution, version}})"
     tensors = node.get("tensors")
     if tensors is not None and not isinstance(tensors.get("file"), str):
         return "has a tensors entry without a file name"
