@@ -229,9 +229,9 @@ def rlmodules_action_dist_cls(
     Example::
 
         @rlmodules.hookimpl(tryfirst=True)
-        def rlmodules_action_dist_cls(action_space, model_config):
-            bounded = isinstance(action_space, gym.spaces.Box) and action_space.is_bounded()
-            if bounded and model_config.get("rlm_beta.use_beta"):
+        def rlmodules_action_dist_cls(action_space, module_class):
+            ours = isinstance(module_class, type) and issubclass(module_class, MyBetaPolicy)
+            if ours and isinstance(action_space, gym.spaces.Box):
                 return "beta"  # this plugin's own "beta" distribution
             return None
     """

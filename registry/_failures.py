@@ -46,9 +46,10 @@ class Failures:
         tail = "".join(lines[-4:]).rstrip()
         failure = PluginFailure(plugin, dist, version, stage, f"{type(exc).__name__}: {exc}", tail,
                                 entry_point)
-        where = f" (distribution {dist} {version})" if dist else ""
+        origin = [f"distribution {dist} {version}"] if dist else []
         if entry_point and stage == "import":
-            where += f" (entry point {entry_point!r})"
+            origin.append(f"entry point {entry_point!r}")
+        where = f" ({', '.join(origin)})" if origin else ""
         message = f"rlmodules plugin {plugin!r}{where} {_WHAT[stage]}: {failure.message}"
         if self.strict:
             raise PluginError(message + " (strict mode: RLMODULES_STRICT=1)") from exc

@@ -48,8 +48,8 @@ def test_train_prints_a_plugin_warning_as_one_line_without_a_source_line(
     lines = [line for line in done.stderr.splitlines() if "PluginWarning" in line
              or "plugin" in line]
     assert lines == [
-        "warning: rlmodules plugin 'misspelled' (distribution rlmodules-test-misspelled 0.2) "
-        "(entry point 'rlt_misspelled.missing:plugin') failed to import: "
+        "warning: rlmodules plugin 'misspelled' (distribution rlmodules-test-misspelled 0.2, "
+        "entry point 'rlt_misspelled.missing:plugin') failed to import: "
         "ModuleNotFoundError: No module named 'rlt_misspelled.missing'; it was left out. "
         "Run `rlmodules doctor` for details."]
 
