@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from . import allow_import
+
 __all__ = ["register"]
 
 
@@ -27,16 +29,23 @@ def register(subparsers: Any) -> None:
                    "if it holds an earlier export)")
     p.add_argument("--no-verify", action="store_true", help="skip comparing the artefact's "
                    "actions with the module's")
+    allow_import.add_flag(p)
     p.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
     from rlmodules.export import export, read_manifest
 
-    from .record import module_checkpoint
+    from .record import load_module, module_checkpoint
+    from .train import checkpoint_dir
 
-    out = export(module_checkpoint(args.checkpoint), args.out, format=args.format,
-                 verify=not args.no_verify)
+    path = checkpoint_dir(args.checkpoint)
+    allow_import.check_checkpoint(path, args.allow_import, parts=("module",))
+    if args.allow_import:  # loaded here, where the opt-in applies
+        source = load_module(path, allow_import=True, inference_only=True, device="cpu")
+    else:
+        source = module_checkpoint(path)
+    out = export(source, args.out, format=args.format, verify=not args.no_verify)
     manifest = read_manifest(out)
     for module_id, entry in manifest["modules"].items():
         checked = entry.get("verification")

@@ -227,6 +227,9 @@ def _kind_problem(kind: str, name: str, obj: Any) -> str | None:
     if kind in ("checkpoint_format", "export_format"):
         resolve_format(name, kind)
         return None
+    if kind == "env":
+        return None if callable(obj) else f"it points to {obj!r}, which is not an env class " \
+            f"or factory"
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):
         return None  # a kind with no base class to check

@@ -15,7 +15,7 @@ from ._cache import default_cache_dir
 from ._decisions import Decisions
 from ._discovery import normalise
 from ._failures import Failures
-from ._imports import import_object
+from ._imports import import_object, imports_allowed
 from ._listing import conflicts, listed, plugins
 from ._loading import Loader
 from ._names import Names, check_kind
@@ -170,7 +170,12 @@ class Registry:
 
     # --- queries ------------------------------------------------------------------------------
     def get(self, kind: str, ref: Any) -> Any:
-        """Resolve a plain, qualified (``plugin/name``) or import-path name; objects pass."""
+        """Resolve a plain, qualified (``plugin/name``) or import-path name; objects pass.
+
+        Inside ``untrusted_input`` (a name read from a file), an import path resolves only
+        to a registered target of ``kind`` that it names exactly, or to an object handed
+        over; else ``ImportRefusedError`` (see :mod:`rlmodules.registry`).
+        """
         try:
             return self._resolved[kind, ref]
         except KeyError:
@@ -180,11 +185,17 @@ class Registry:
         if not isinstance(ref, str):
             return ref
         checked = check_kind(kind)
-        if ":" in ref:
-            obj = import_object(ref, what=f"{checked} import path")
-        else:
+        if ":" not in ref:
             self._ensure_loaded()
             obj = self._names.resolve(checked, ref)
+        elif imports_allowed():  # named by the program (or a trusted file): not cached,
+            return import_object(ref, what=f"{checked} import path")  # so files never see it
+        else:
+            self._ensure_loaded()
+            try:
+                obj = self._names.registered_path(checked, ref.strip())
+            except KeyError:
+                return import_object(ref, what=f"{checked} import path")  # handed over?
         self._resolved[kind, ref] = obj
         return obj
 
