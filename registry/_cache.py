@@ -114,6 +114,13 @@ class DiscoveryCache:
             pass
         return data
 
+    def remove(self) -> None:
+        """Delete the file (never raise: an unwritable directory only costs speed)."""
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
     def save(self, entry_points: list[Any], plugins: dict[str, Any]) -> None:
         """Write atomically; never raise (a read-only home only costs speed)."""
         data = {

@@ -94,6 +94,12 @@ class Loader:
         if cache is not None and dirty:
             cache.save(infos, keep)
 
+    def forget_cache(self) -> None:
+        """Delete the cache file, so that the next process rebuilds it (it said something
+        a plugin does not register)."""
+        if self.cache_dir is not None:
+            DiscoveryCache(self.cache_dir).remove()
+
     def _should_load(self, info: EntryPointInfo) -> bool:
         if is_builtin(info.name, info.distribution):
             return True

@@ -140,6 +140,11 @@ class Names:
             return self._follow_alias(kind, winner(kind, ref, aliases), seen)
         raise self._unknown(kind, ref, ref)
 
+    def of_plugin(self, plugin: str) -> set[tuple[Any, ...]]:
+        """``(kind, name, target, status)`` of every record and alias of ``plugin``."""
+        return {(r.kind, r.name, r.target, r.status) for table in self._tables()
+                for recs in table.values() for r in recs if r.plugin == plugin}
+
     def provides(self, kind: str, name: str, plugin: str) -> bool:
         """Whether ``plugin`` registered the plain ``name`` of ``kind``."""
         return any(r.plugin == plugin for r in self.records[kind].get(name, ()))

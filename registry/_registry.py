@@ -82,6 +82,7 @@ class Registry:
             cache_dir=self.cache_dir if self.use_cache else None,
             plugins=self._plugins, names=self._names, failures=self._failures,
         )
+        self._plugins.on_stale = self._loader.forget_cache
 
     @property
     def strict(self) -> bool:
@@ -105,7 +106,11 @@ class Registry:
 
     @property
     def cache_problem(self) -> str | None:
-        """Why a cache file was refused and rebuilt although its checksum was valid."""
+        """Why a cache file was refused and rebuilt although its checksum was valid, or why
+        what it said a plugin registers was replaced by what the plugin registers."""
+        if self._loader.cache_problem is None and self._plugins.stale:
+            return (f"plugin {self._plugins.stale[0]!r} registers other names or targets than "
+                    f"the cache said; what the plugin registers was used")
         return self._loader.cache_problem
 
     # --- loading ------------------------------------------------------------------------------
@@ -187,11 +192,15 @@ class Registry:
         checked = check_kind(kind)
         if ":" not in ref:
             self._ensure_loaded()
+            plugin = self._names.find(checked, ref).plugin
+            if plugin in self._plugins.pending:  # the cache named it: the plugin confirms it
+                self._plugins.confirm(plugin)
             obj = self._names.resolve(checked, ref)
         elif imports_allowed():  # named by the program (or a trusted file): not cached,
             return import_object(ref, what=f"{checked} import path")  # so files never see it
         else:
             self._ensure_loaded()
+            self._plugins.manager()  # every plugin confirms what the cache says it registers
             try:
                 obj = self._names.registered_path(checked, ref.strip())
             except KeyError:
