@@ -43,7 +43,7 @@ def check_checkpoint(path: Path, allow_import: bool, *, parts: Iterable[str]) ->
 def refusal(source: str, names: list[str]) -> str:
     """The error for ``source`` naming ``names`` by import path, which nothing registers."""
     return (
-        f"{source} names code that no plugin registers, by import path: {', '.join(names)}. "
+        f"{source} names code by import path that no plugin registers: {', '.join(names)}. "
         f"rlmodules imports code named in a file only when you say so: if you trust it, "
         f"pass {FLAG}"
     )

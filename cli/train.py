@@ -201,12 +201,15 @@ def _apply_config_file(config: Any, settings: dict[str, Any], args: argparse.Nam
         except registry.ImportRefusedError:
             from rlmodules.algorithms.named_code import unregistered
 
-            names = [(kind, section.get(key)) for kind, section, key in (
+            names = unregistered([(kind, section.get(key)) for kind, section, key in (
                 ("env", settings.get("environment"), "env"),
                 ("module", settings.get("rl_module"), "module_class"))
-                if isinstance(section, dict) and ":" in str(section.get(key))]
-            raise ConfigError(allow_import.refusal(
-                f"--config {args.config}", unregistered(names, source=args.config))) from None
+                if isinstance(section, dict) and ":" in str(section.get(key))],
+                source=args.config)
+            if not names:
+                raise
+            raise ConfigError(allow_import.refusal(f"--config {args.config}", names)) \
+                from None
 
 
 def _resume(args: argparse.Namespace, algorithm_class: Any

@@ -19,7 +19,7 @@ import importlib
 import re
 from collections import namedtuple
 
-from rlmodules.errors import UnknownNameError
+from rlmodules.errors import ConfigError, UnknownNameError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
@@ -83,9 +83,9 @@ def untrusted_input(source: Any, *, allow_import: bool = False,
     for obj in trusted_objects:
         path = import_path_of(obj)
         if path is None:
-            raise TypeError(
-                f"trusted_objects holds {obj!r}, which has no __module__ and __qualname__ to "
-                f"be named by; hand over classes and functions"
+            raise ConfigError(
+                f"trusted_objects holds {obj!r:.80}, which has no __module__ and __qualname__ "
+                f"a file could name it by; hand over classes and functions"
             )
         trusted[path] = obj
     token = _scope.set(_Scope(outer.source if outer else str(source), bool(allow_import),

@@ -96,7 +96,8 @@ class Names:
                 return self.load(kind, rec)
         package = path.partition(":")[0].partition(".")[0]
         for rec in records:
-            if isinstance(rec.target, str) and rec.target.partition(".")[0] == package:
+            if isinstance(rec.target, str) and \
+                    rec.target.partition(":")[0].partition(".")[0] == package:
                 try:
                     obj = self.load(kind, rec)
                 except RLModulesError:

@@ -17,7 +17,7 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 from _trust_attacks import FORMS, install_canary, read_json, write_signed
-from rlmodules import CheckpointError, RLModule, RLModuleSpec, registry
+from rlmodules import CheckpointError, ConfigError, RLModule, RLModuleSpec, registry
 from rlmodules.cli import main
 
 HOW = ("register it with a plugin, hand the object over (trusted_objects=[...]), or pass "
@@ -26,7 +26,7 @@ FAST = ["--timesteps", "256", "--num-threads", "1", "--seed", "0"]
 
 
 def refusal(source, names):
-    return (f"{source} names code that no plugin registers, by import path: {names}. "
+    return (f"{source} names code by import path that no plugin registers: {names}. "
             f"rlmodules imports code named in a file only when you say so: if you trust it, "
             f"pass --allow-import")
 
@@ -200,6 +200,9 @@ def test_a_module_class_nothing_registers_is_handed_over(tmp_path, canary):
     loaded = RLModule.from_checkpoint(
         path, trusted_objects=[MultiAgentPGWithSharedEncoder, PGPolicyUsingSharedEncoder])
     assert type(loaded) is MultiAgentPGWithSharedEncoder
+    with pytest.raises(ConfigError, match=r"trusted_objects holds 3, which has no __module__ "
+                                          r"and __qualname__ a file could name it by"):
+        RLModule.from_checkpoint(path, trusted_objects=[3])
     single = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT).build()
     single.as_multi_rl_module().save_to_path(tmp_path / "m")  # the registered container
     assert type(RLModule.from_checkpoint(tmp_path / "m")).__name__ == "MultiRLModule"

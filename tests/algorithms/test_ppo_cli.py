@@ -207,7 +207,7 @@ def test_record_and_gif_use_the_env_the_run_trained_on(tmp_path, capsys):
         write_json_file(state_file, state)
         capsys.readouterr()
         assert main(["record", str(out), "--episodes", "1", "--out", str(tmp_path / "y")]) == 1
-        assert f"names code that no plugin registers, by import path: {named}." in (
+        assert f"names code by import path that no plugin registers: {named}." in (
             capsys.readouterr().err)
 
 
