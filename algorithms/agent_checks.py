@@ -3,8 +3,9 @@
 An agent id outside ``possible_agents`` is caught when the agent first appears (a set
 membership on a path taken once per agent and episode). An observation is checked against
 the agent's ``observation_space(agent)`` when the agent first appears, and every step as one
-vectorised bounds-and-shape check per module id for Box spaces (NaN fails it too); only when
-that fails are the agents' observations checked one by one, to name the culprit.
+vectorised bounds-and-shape check per module id against the Box space of the first agent
+that acted with it (NaN fails it too); only when that fails are the agents' observations
+checked one by one against their own spaces, to name the culprit.
 """
 
 from __future__ import annotations
@@ -65,17 +66,13 @@ class BoxBounds:
                     and ((batch >= self.low) & (batch <= self.high)).all())
 
 
-def check_observations(members: list[tuple[Any, Any, Any]], module_space: Any) -> None:
+def check_observations(members: list[tuple[Any, Any, Any]]) -> None:
     """Raise ``ConfigError`` for the first ``(env, agent id, observation)`` whose
-    observation lies outside the agent's observation space, or else outside
-    ``module_space`` (the space of the module the agents act with): what a failed batch
-    check is about."""
-    for space_of in (lambda env, agent_id: env.observation_space(agent_id),
-                     lambda env, agent_id: module_space):
-        for env, agent_id, obs in members:
-            space = space_of(env, agent_id)
-            if not _contains(space, obs):
-                raise _outside(env, agent_id, obs, space)
+    observation lies outside the agent's observation space (after a batch check failed)."""
+    for env, agent_id, obs in members:
+        space = env.observation_space(agent_id)
+        if not _contains(space, obs):
+            raise _outside(env, agent_id, obs, space)
 
 
 def _contains(space: Any, obs: Any) -> bool:

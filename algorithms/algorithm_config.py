@@ -364,9 +364,9 @@ class AlgorithmConfig:
     def update_from_dict(self, settings: Mapping[str, Any]) -> AlgorithmConfig:
         """Apply flat or sectioned settings, as read from a TOML/JSON file.
 
-        Names in them are resolved now; to apply a file's settings, do it inside
-        ``rlmodules.registry.untrusted_input(path)`` so that its import paths resolve only to
-        registered envs and modules (as ``rlmodules train --config`` does).
+        To apply a file's settings, do it inside ``rlmodules.registry.untrusted_input(path,
+        trusted_objects=[...])``: its import paths then resolve, at once, only to registered
+        envs and modules or the objects handed over (as ``rlmodules train --config`` does).
 
         Sections are the builder methods (``[training]``, ``[env_runners]``, ``[evaluation]``,
         ``[rl_module]`` with ``model_config`` / ``module_class``, ``[environment]`` with

@@ -139,9 +139,10 @@ class MultiAgentSampler:
             mid: initial_state(module) for mid, module in multi_module.items()
             if module.is_stateful()
         }
-        #: Per module id with a Box observation space: each step's batch is checked at once.
-        self._obs_bounds = {mid: BoxBounds.of(module.observation_space)
-                            for mid, module in multi_module.items()}
+        #: Per module id, the Box observation space of the first agent that acts with it:
+        #: each step's batch is checked against it at once (``None``: not a Box, or agents
+        #: of different spaces share the module id, so only their first observations are).
+        self._obs_bounds: dict[str, BoxBounds | None] = {}
         self._slots = []
         for i in range(num_envs):
             env = env_creator()
@@ -178,6 +179,9 @@ class MultiAgentSampler:
             if agent is None:
                 check_new_agent(slot.env, slot.possible, agent_id, obs)
                 module_id = self.module_for(agent_id, slot.episode)
+                if module_id not in self._obs_bounds:
+                    self._obs_bounds[module_id] = BoxBounds.of(
+                        slot.env.observation_space(agent_id))
                 state = self._initial_states.get(module_id)
                 agent = slot.agents[agent_id] = _Agent(module_id, obs, state)
             agent.obs = obs
@@ -224,7 +228,7 @@ class MultiAgentSampler:
     def _observations(self, module_id: str, members: list[tuple[_EnvSlot, Any]],
                       agents: list[_Agent]) -> Any:
         """The observations of ``agents`` (acting with ``module_id``) as one batch, checked
-        against the module's observation space (see :mod:`.agent_checks`)."""
+        against their observation spaces (see :mod:`.agent_checks`)."""
         bounds = self._obs_bounds.get(module_id)
         try:
             stacked = _np_stack([a.obs for a in agents])
@@ -233,9 +237,9 @@ class MultiAgentSampler:
         except ValueError:  # observations of different shapes
             pass
         check_observations([(slot.env, agent_id, agent.obs) for (slot, agent_id), agent
-                            in zip(members, agents)],
-                           self.multi_module[module_id].observation_space)
-        return _np_stack([a.obs for a in agents])  # outside no space: the stack's own error
+                            in zip(members, agents)])
+        self._obs_bounds[module_id] = None  # each inside its own space: spaces differ
+        return _np_stack([a.obs for a in agents])
 
     def _step_env(self, slot: _EnvSlot, actions: Mapping[Any, Any]) -> None:
         observations, rewards, terminations, truncations, _ = slot.env.step(actions)
