@@ -284,6 +284,9 @@ def _kind_problem(kind: str, name: str, obj: Any) -> str | None:
     if kind == "config_key":
         ok = isinstance(obj, registry.ConfigKey)
         return None if ok else f"it points to {obj!r}, which is not a registry.ConfigKey"
+    if kind == "env":
+        return None if callable(obj) else f"it points to {obj!r}, which is not an env class " \
+            f"or factory"
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):
         return None  # a kind with no base class to check

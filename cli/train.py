@@ -14,6 +14,8 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from . import allow_import
+
 __all__ = ["register"]
 
 DEFAULT_ENV = "CartPole-v1"
@@ -56,6 +58,7 @@ def register(subparsers: Any) -> None:
                        help="also checkpoint every N iterations (0: only at the end)")
     train.add_argument("--resume", type=Path, default=None,
                        help="continue the run in this directory from its checkpoint")
+    allow_import.add_flag(train)
     _add_scaling_flags(train)
     train.set_defaults(func=run_train)
 
@@ -71,6 +74,7 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--gif", type=Path, default=None,
                           help="record the first episode as a GIF (needs Pillow and an env "
                                "that renders rgb_array)")
+    allow_import.add_flag(evaluate)
     evaluate.set_defaults(func=run_eval)
 
 
@@ -154,22 +158,22 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         if module not in (None, algo_key, f"rlmodules/{algo_key}"):
             preset.pop("rl_module", None)  # its model_config is the default module's
         config.update_from_dict(preset)
-    config.update_from_dict(settings)
-    if "environment" not in preset:  # an Atari preset wraps the id in AtariEnv
-        config.environment(env)
+    _apply_config_file(config, settings, args)
+    if "environment" not in preset and not (file_env and not args.env):
+        config.environment(env)  # an Atari preset wraps the id in AtariEnv; a file's is set
     if args.module is not None:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
     _apply_scaling(config, args)
-    shown_env = env if "environment" in preset else config.env  # the id, not its wrapper
-    stop_return = args.stop_return
-    if stop_return is None and isinstance(shown_env, str):
-        stop_return = _reward_threshold(shown_env)
+    shown_env = env  # as given: the id, not an Atari preset's wrapper
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = args.out or Path("runs") / f"{env_name(shown_env).replace('/', '-')}-{stamp}"
     _make_dir("--out", run_dir)
     algo = config.build()
+    stop_return = args.stop_return
+    if stop_return is None and isinstance(shown_env, str):
+        stop_return = _reward_threshold(shown_env)
     module_name = args.module or _module_name(config, algo_key)
     saved = {"env": env_name(shown_env), "module": module_name, "timesteps": timesteps,
              "stop_return": stop_return, "algo": algo_key}
@@ -177,13 +181,40 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
 
 
 def _reward_threshold(env: str) -> float | None:
-    """The registered reward threshold of a gymnasium id (None for import paths)."""
+    """The registered reward threshold of a gymnasium id (None for import paths and ids
+    gymnasium does not know). Looked up without importing: a ``module:Env-v0`` id's module
+    registered it while the algorithm was built."""
     import gymnasium as gym
 
     try:
-        return gym.spec(env).reward_threshold
+        return gym.spec(env.rpartition(":")[2]).reward_threshold
     except gym.error.Error:
         return None
+
+
+def _apply_config_file(config: Any, settings: dict[str, Any], args: argparse.Namespace
+                       ) -> None:
+    """Apply a ``--config`` file's settings: the envs and modules it names by import path
+    resolve only to registered ones, unless ``--allow-import``."""
+    from rlmodules import registry
+
+    if not settings:
+        return
+    with registry.untrusted_input(args.config, allow_import=args.allow_import):
+        try:
+            config.update_from_dict(settings)
+        except registry.ImportRefusedError:
+            from rlmodules.algorithms.named_code import unregistered
+
+            names = unregistered([(kind, section.get(key)) for kind, section, key in (
+                ("env", settings.get("environment"), "env"),
+                ("module", settings.get("rl_module"), "module_class"))
+                if isinstance(section, dict) and ":" in str(section.get(key))],
+                source=args.config)
+            if not names:
+                raise
+            raise ConfigError(allow_import.refusal(f"--config {args.config}", names)) \
+                from None
 
 
 def _resume(args: argparse.Namespace, algorithm_class: Any
@@ -201,13 +232,16 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
         saved["timesteps"] = _positive("--timesteps", args.timesteps)
     if args.stop_return is not None:
         saved["stop_return"] = args.stop_return
+    allow_import.check_checkpoint(run_dir / CHECKPOINT_DIR, args.allow_import,
+                                  parts=("env", "config", "module"))
     config = None
     if _scaling_settings(args):  # the saved config with other runner / learner counts
         from rlmodules.algorithms.checkpoint import saved_config
 
-        config = saved_config(run_dir / CHECKPOINT_DIR)
+        config = saved_config(run_dir / CHECKPOINT_DIR, allow_import=args.allow_import)
         _apply_scaling(config, args)
-    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config)
+    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config,
+                                           allow_import=args.allow_import)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
     return run_dir, algo, saved
 
@@ -255,9 +289,13 @@ def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | N
 
 
 def _module_name(config: Any, default: str) -> str:
+    from rlmodules.registry import import_path_of
+
     spec = config.rl_module_spec
     module_class = getattr(spec, "module_class", None)
-    return module_class if isinstance(module_class, str) else default
+    if module_class is None or isinstance(module_class, str):
+        return module_class or default
+    return import_path_of(module_class) or default
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -320,16 +358,18 @@ def run_eval(args: argparse.Namespace) -> int:
             f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
             f"pick a path in an existing directory"
         )
+    parts = ("config", "module") if args.env is not None else ("env", "config", "module")
+    allow_import.check_checkpoint(path, args.allow_import, parts=parts)
     config: AlgorithmConfig | None = None
     if args.env is not None or args.seed is not None:
-        config = saved_config(path)
+        config = saved_config(path, allow_import=args.allow_import, env=args.env)
         if args.env is not None:
             # The saved vectorisation may be the trained env's own (vector_entry_point),
             # which another env need not have: separate copies work for any env.
-            config.environment(args.env).env_runners(gym_env_vectorize_mode="sync")
+            config.env_runners(gym_env_vectorize_mode="sync")
         if args.seed is not None:
             config.debugging(seed=args.seed)
-    algo = Algorithm.from_checkpoint(path, config=config)
+    algo = Algorithm.from_checkpoint(path, config=config, allow_import=args.allow_import)
     try:
         result = algo.evaluate(num_episodes=episodes)
         if args.gif is not None:

@@ -14,11 +14,12 @@ Two families of hooks:
 
 * **Registration hooks** (``rlmodules_modules``, ``rlmodules_catalogs``,
   ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_export_formats``,
-  ``rlmodules_config_keys``, ``rlmodules_aliases``) are
+  ``rlmodules_config_keys``, ``rlmodules_envs``, ``rlmodules_aliases``) are
   collect-all hooks called once per plugin when the registry is first used (never at import).
   They return plain data: a mapping of name to an object or to a lazy
-  ``"package.module:attribute"`` string. Return lazy strings inside your plugin's own
-  top-level package: then listing names imports nothing heavy (never torch), and the
+  ``"package.module:attribute"`` string. Return lazy strings naming a top-level attribute
+  of a module inside your plugin's own package: then listing names imports nothing heavy
+  (never torch), and the
   discovery cache keeps the names so that later processes list them without importing the
   plugin at all (a target elsewhere could not be told from a forged cache entry, so such a
   plugin is imported in every process). A hook that raises or returns bad
@@ -162,11 +163,29 @@ def rlmodules_config_keys() -> Mapping[str, Any]:
 
 
 @hookspec
+def rlmodules_envs() -> Mapping[str, Any]:
+    """Register environments: env classes or factories (same form as :func:`rlmodules_modules`).
+
+    A file (a checkpoint's or a run's config) names an env by import path, and a name read
+    from a file resolves only to what was registered: an env registered here loads from such
+    a file without the user passing ``allow_import=True`` (``--allow-import``). The target is
+    what ``AlgorithmConfig.environment(env)`` takes: a gymnasium or parallel multi-agent env
+    class, or a factory.
+
+    Example::
+
+        @rlmodules.hookimpl
+        def rlmodules_envs():
+            return {"my_arena": "my_pkg.envs:Arena"}
+    """
+
+
+@hookspec
 def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
     """Declare renamed names: ``{kind: {old_name: new_name}}``.
 
     ``kind`` is one of ``"module"``, ``"catalog"``, ``"distribution"``, ``"checkpoint_format"``,
-    ``"export_format"``, ``"config_key"``.
+    ``"export_format"``, ``"config_key"``, ``"env"``.
     Resolving an old name returns the new target and warns once (``DeprecationWarning``), so
     checkpoints written under the old name keep loading.
 

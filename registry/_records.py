@@ -31,6 +31,7 @@ HOOK_KINDS = {
     "rlmodules_checkpoint_formats": "checkpoint_format",
     "rlmodules_export_formats": "export_format",
     "rlmodules_config_keys": "config_key",
+    "rlmodules_envs": "env",
 }
 KINDS = tuple(HOOK_KINDS.values())
 
