@@ -87,16 +87,18 @@ def module_checkpoint(path: Path) -> Path:
     if ObservationNormalizer.from_checkpoint(path) is not None:
         raise ConfigError(
             f"{path} was trained with observation_filter='MeanStdFilter': its module expects "
-            f"normalised observations, which recording and exporting do not apply yet; "
-            f"evaluate it with `rlmodules eval`"
+            f"normalised observations, which exporting does not apply yet; evaluate it with "
+            f"`rlmodules eval` or record it with `rlmodules record`"
         )
     return path / MODULE_COMPONENT
 
 
 def _load_module(path: Path) -> Any:
-    from rlmodules.rl_module import RLModule
+    """The checkpoint's policy on raw observations (a MeanStdFilter run's statistics in
+    front of its module): episodes record the env's own observations, for BC."""
+    from rlmodules.algorithms.policy import load_policy
 
-    return RLModule.from_checkpoint(module_checkpoint(path))
+    return load_policy(path)
 
 
 def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
@@ -141,7 +143,7 @@ def _mapping_fn(module: Any, pairs: list[str]) -> Any:
         agent, sep, module_id = pair.partition("=")
         if not sep or module_id not in module:
             raise ConfigError(
-                f"--map {pair!r} must be AGENT=MODULE with MODULE one of {module.keys()}"
+                f"--map {pair!r} must be AGENT=MODULE with MODULE one of {list(module.keys())}"
             )
         explicit[agent] = module_id
 
@@ -153,7 +155,7 @@ def _mapping_fn(module: Any, pairs: list[str]) -> Any:
             return key
         raise ConfigError(
             f"agent {agent_id!r} has no module: the checkpoint has module ids "
-            f"{module.keys()}; pass --map {agent_id}=MODULE_ID"
+            f"{list(module.keys())}; pass --map {agent_id}=MODULE_ID"
         )
 
     return mapping
