@@ -144,9 +144,7 @@ class RLModuleSpec:
 
             same = RLModuleSpec.from_module(spec.build())   # == spec
         """
-        from .multi_rl_module import MultiRLModule  # torch, on first use
-
-        if isinstance(module, MultiRLModule):
+        if isinstance(module, RLModule) and module.get_checkpointable_components():
             raise SpecError(
                 f"RLModuleSpec.from_module got a {type(module).__name__}; use "
                 f"MultiRLModuleSpec.from_module for a MultiRLModule"
