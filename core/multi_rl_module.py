@@ -149,22 +149,25 @@ class MultiRLModule(TorchRLModule):
         return _Items(self)
 
     # --- forwards: route {module_id: batch} to each sub-module -----------------------------------
-    def _routed(self, batch: Mapping[str, Any], method: str) -> dict[str, Any]:
+    def _routed(self, batch: Mapping[str, Any], method: str, kwargs: dict[str, Any]
+                ) -> dict[str, Any]:
+        """Each module id's forward on its part of ``batch``, with the same keywords (e.g.
+        RLlib's ``t``)."""
         out = {}
         for module_id, sub_batch in batch.items():
             if module_id not in self._rl_modules:
                 raise BatchError(self._unknown_id(module_id) + "; the batch must be keyed by them")
-            out[module_id] = getattr(self[module_id], method)(sub_batch)
+            out[module_id] = getattr(self[module_id], method)(sub_batch, **kwargs)
         return out
 
     def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_inference")
+        return self._routed(batch, "forward_inference", kwargs)
 
     def _forward_exploration(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_exploration")
+        return self._routed(batch, "forward_exploration", kwargs)
 
     def _forward_train(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_train")
+        return self._routed(batch, "forward_train", kwargs)
 
     def _check_inputs(self, batch: Any, keys: list[str], where: str) -> None:
         if not isinstance(batch, Mapping):

@@ -96,7 +96,9 @@ class DiagGaussian(_Gaussian):
         return 2 * int(space.shape[0])
 
     def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
-        return self.rsample(sample_shape=sample_shape).detach()
+        # torch.normal refuses NaN inputs, which compute_actions then explains
+        return torch.normal(with_sample_shape(self.mean, sample_shape),
+                            with_sample_shape(self.std, sample_shape)).detach()
 
     def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
         mean = with_sample_shape(self.mean, sample_shape)
@@ -194,8 +196,8 @@ class SquashedGaussian(_Gaussian):
         return unit.clamp(-bound, bound).atanh()
 
     def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
-        mean = with_sample_shape(self.mean, sample_shape)
-        pre = (mean + self.std * torch.randn_like(mean)).detach()
+        pre = torch.normal(with_sample_shape(self.mean, sample_shape),
+                           with_sample_shape(self.std, sample_shape)).detach()
         action = self._squash(pre)
         self._last = (action, pre)
         return action

@@ -441,6 +441,9 @@ def test_dqn_epsilon_schedule_drives_exploration():
     assert torch.equal(module.forward_exploration(batch, t=100)[Columns.ACTIONS], greedy)
     assert not torch.equal(module.forward_exploration(batch, t=0)[Columns.ACTIONS], greedy)
     assert Columns.ACTIONS not in module.forward_exploration(batch)  # no t: the caller explores
+    multi = module.as_multi_rl_module()  # a MultiRLModule passes t on
+    routed = multi.forward_exploration({DEFAULT_MODULE_ID: batch}, t=100)[DEFAULT_MODULE_ID]
+    assert torch.equal(routed[Columns.ACTIONS], greedy)
     with pytest.raises(Exception, match="epsilon must be a probability or a schedule"):
         dqn_module(OBS_SPACES["box"], epsilon=[(10, 1.0), (5, 0.1)])
 
