@@ -81,14 +81,6 @@ class GaussianPolicyHead(nn.Module):
         return torch.cat([mean, log_std], dim=-1)
 
 
-def _check_framework(framework: str, where: str) -> None:
-    if framework != "torch":
-        raise ConfigError(
-            f"Catalog.{where}(framework={framework!r}): rlmodules builds torch networks only; "
-            f"pass framework='torch' (or leave it out)"
-        )
-
-
 def _encoder_hint(space: gym.Space, config: DefaultModelConfig) -> str:
     if config.use_lstm:
         return " use_lstm=True needs an LSTM encoder plugin: `pip install rlmodules-lstm`."
@@ -189,7 +181,7 @@ class Catalog:
         ``model_config | {"use_lstm": False}`` to get the encoder it wraps); ``framework``
         is RLlib's keyword, ``"torch"`` the only one here.
         """
-        _check_framework(framework, "build_encoder")
+        self._check_framework(framework, "build_encoder")
         if self._encoder_config is not None and model_config is None:
             return self._encoder_config.build(framework=framework)  # type: ignore[no-any-return]
         config = self.model_config if model_config is None else model_config
@@ -205,14 +197,23 @@ class Catalog:
             self._latent_dims = (int(encoder.output_dim),)
         return encoder
 
+    @staticmethod
+    def _check_framework(framework: str, where: str) -> None:
+        """RLlib's ``framework=`` keyword: ``"torch"`` is the only one here."""
+        if framework != "torch":
+            raise ConfigError(
+                f"Catalog.{where}(framework={framework!r}): rlmodules builds torch networks "
+                f"only; pass framework='torch' (or leave it out)"
+            )
+
     def _input_dim(self, input_dim: int | None, framework: str, where: str) -> int:
         """A head's input width: ``input_dim``, else the encoder's (``latent_dims``)."""
-        _check_framework(framework, where)
+        self._check_framework(framework, where)
         return self.latent_dims[-1] if input_dim is None else input_dim
 
     def get_action_dist_cls(self, framework: str = "torch") -> Any:
         """The action distribution class (configured for the action space)."""
-        _check_framework(framework, "get_action_dist_cls")
+        self._check_framework(framework, "get_action_dist_cls")
         if self._action_dist_cls is None:
             self._action_dist_cls = default_action_dist_cls(
                 self.action_space, self.model_config, self

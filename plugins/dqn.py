@@ -187,7 +187,7 @@ class DQNCatalog(Catalog):
     af_output_gain = 1.0
 
     def get_action_dist_cls(self, framework: str = "torch") -> Any:
-        super().get_action_dist_cls(framework)  # checks framework
+        self._check_framework(framework, "get_action_dist_cls")
         return GreedyCategorical.for_space(self.action_space)
 
     @property
