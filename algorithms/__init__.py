@@ -43,6 +43,8 @@ _LAZY = {
     "BC": "bc",
     "MultiAgentSampler": "multi_agent",
     "ObservationNormalizer": "obs_normalization",
+    "load_policy": "policy",
+    "MeanStdFilterModule": "policy",
     "EpisodeWriter": "episodes",
     "read_episodes": "episodes",
     "record_episodes": "episodes",
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     from .offpolicy_learner import OffPolicyLearner
     from .onpolicy import OnPolicyAlgorithm
     from .onpolicy_learner import OnPolicyLearner
+    from .policy import MeanStdFilterModule, load_policy
     from .ppo import PPO, PPOLearner
     from .replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
     from .sac import SAC

@@ -149,7 +149,7 @@ class Algorithm:
             return self.module[module_id]
         if module_id == DEFAULT_MODULE_ID:
             return self.module
-        raise KeyError(f"no module id {module_id!r}; this algorithm has {self.module.keys()}")
+        raise KeyError(f"no module id {module_id!r}; this algorithm has {list(self.module.keys())}")
 
     def train(self) -> dict[str, Any]:
         """One iteration of the family's loop; returns metrics."""

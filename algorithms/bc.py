@@ -158,7 +158,7 @@ class BC(OnPolicyAlgorithm):
                 if module_id not in self.module:
                     raise ConfigError(
                         f"recorded agent {agent_id!r} maps to module id {module_id!r}, which "
-                        f"this BC algorithm lacks (it has {self.module.keys()})"
+                        f"this BC algorithm lacks (it has {list(self.module.keys())})"
                     )
                 self._check_spaces(agent_id, module_id, recorded)
                 parts.setdefault(module_id, []).append((steps.obs, steps.actions))

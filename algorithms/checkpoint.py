@@ -229,7 +229,7 @@ def restore_component(algo: Any, path: str | Path, component: str) -> None:
         if module_id not in algo.module:
             raise CheckpointError(
                 f"component {component!r} names module id {module_id!r}, but this algorithm "
-                f"has {algo.module.keys()}"
+                f"has {list(algo.module.keys())}"
             )
         algo.module[module_id].restore_from_path(path)
         return

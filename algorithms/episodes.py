@@ -373,10 +373,10 @@ def record_episodes(
     if policy_mapping_fn is None:
         if len(multi) != 1:
             raise EpisodeDataError(
-                f"the module has module ids {multi.keys()}; pass policy_mapping_fn to say "
+                f"the module has module ids {list(multi.keys())}; pass policy_mapping_fn to say "
                 f"which one each agent uses"
             )
-        only = multi.keys()[0]
+        only = next(iter(multi.keys()))
         policy_mapping_fn = lambda agent_id, episode, **kw: only  # noqa: E731
     agents = list(parallel.possible_agents)
     writer = EpisodeWriter(

@@ -160,7 +160,7 @@ class MultiAgentSampler:
         if module_id not in self.multi_module:
             raise ConfigError(
                 f"policy_mapping_fn mapped agent {agent_id!r} to module id {module_id!r}, but "
-                f"the MultiRLModule has {self.multi_module.keys()}; return one of those (and "
+                f"the MultiRLModule has {list(self.multi_module.keys())}; return one of those (and "
                 f"list it in multi_agent(policies=...))"
             )
         return module_id

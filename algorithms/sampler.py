@@ -68,7 +68,7 @@ def make_sampler(
         return MultiAgentSampler(
             env_creator=env_creator,
             multi_module=multi_module,
-            policy_mapping_fn=resolve_policy_mapping_fn(config, multi_module.keys()),
+            policy_mapping_fn=resolve_policy_mapping_fn(config, list(multi_module.keys())),
             num_envs=num_envs or config.num_envs,
             seed=seed,
             explore=explore,

@@ -55,6 +55,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ray\.rllib\.core(\.columns|\.rl_module(\.rl_module|\.torch(\.torch_rl_module)?"
          r"|\.multi_rl_module|\.default_model_config)?)?", "rlmodules"),
         (r"ray\.rllib\.utils(\.\w+)*", "rlmodules.compat"),
+        (r"ray\.rllib\.(policy\.sample_batch|core\.rl_module\.torch\.torch_compile_config)",
+         "rlmodules.compat"),
+        (r"ray\.rllib\.examples\.envs\.classes(\.\w+)*", "rlmodules.envs"),
         (r"ray\.rllib\.(models\.utils|models\.torch\.misc|core\.learner\.utils)",
          "rlmodules.compat"),
     )

@@ -56,7 +56,7 @@ def _record(args: argparse.Namespace) -> int:
     path = checkpoint_dir(Path(args.checkpoint))
     allow_import.check_checkpoint(path, args.allow_import,
                                   parts=("module",) if args.env else ("module", "env"))
-    module = load_module(path, allow_import=args.allow_import)
+    module = _load_module(path, allow_import=args.allow_import)
     env, env_config = _env(args, path)
     if args.env is not None:  # typed by the user: imports as any program input does
         env_creator = make_env_creator(env, env_config)
@@ -85,30 +85,12 @@ def _is_algorithm_checkpoint(path: Path) -> bool:
     return (path / STATE_FILE).is_file()
 
 
-def module_checkpoint(path: Path) -> Path:
-    """The module checkpoint in ``path``: a run directory's or an algorithm checkpoint's
-    module component, or ``path`` itself."""
-    path = checkpoint_dir(Path(path))
-    if not _is_algorithm_checkpoint(path):
-        return path
-    from rlmodules.algorithms.algorithm import MODULE_COMPONENT
-    from rlmodules.algorithms.obs_normalization import ObservationNormalizer
+def _load_module(path: Path, *, allow_import: bool) -> Any:
+    """The checkpoint's policy on raw observations (a MeanStdFilter run's statistics in
+    front of its module): episodes record the env's own observations, for BC."""
+    from rlmodules.algorithms.policy import load_policy
 
-    if ObservationNormalizer.from_checkpoint(path) is not None:
-        raise ConfigError(
-            f"{path} was trained with observation_filter='MeanStdFilter': its module expects "
-            f"normalised observations, which recording does not apply yet; evaluate it with "
-            f"`rlmodules eval`, or export it (`rlmodules export` bakes the statistics in)"
-        )
-    return path / MODULE_COMPONENT
-
-
-def load_module(path: Path, *, allow_import: bool, **kwargs: Any) -> Any:
-    """The module of the module checkpoint, algorithm checkpoint or run at ``path``."""
-    from rlmodules.rl_module import RLModule
-
-    return RLModule.from_checkpoint(module_checkpoint(path), allow_import=allow_import,
-                                    **kwargs)
+    return load_policy(path, allow_import=allow_import)
 
 
 def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
@@ -153,7 +135,7 @@ def _mapping_fn(module: Any, pairs: list[str]) -> Any:
         agent, sep, module_id = pair.partition("=")
         if not sep or module_id not in module:
             raise ConfigError(
-                f"--map {pair!r} must be AGENT=MODULE with MODULE one of {module.keys()}"
+                f"--map {pair!r} must be AGENT=MODULE with MODULE one of {list(module.keys())}"
             )
         explicit[agent] = module_id
 
@@ -165,7 +147,7 @@ def _mapping_fn(module: Any, pairs: list[str]) -> Any:
             return key
         raise ConfigError(
             f"agent {agent_id!r} has no module: the checkpoint has module ids "
-            f"{module.keys()}; pass --map {agent_id}=MODULE_ID"
+            f"{list(module.keys())}; pass --map {agent_id}=MODULE_ID"
         )
 
     return mapping

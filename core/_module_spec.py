@@ -78,8 +78,8 @@ class RLModuleSpec:
 
     def __init__(
         self,
-        *,
         module_class: Any = None,
+        *,
         observation_space: Any = None,
         action_space: Any = None,
         inference_only: bool | None = None,
@@ -134,6 +134,35 @@ class RLModuleSpec:
             catalog_class=self.catalog_class,
         )
 
+    @classmethod
+    def from_module(cls, module: RLModule) -> RLModuleSpec:
+        """The spec that builds a module like ``module`` (RLlib's): its class, spaces and
+        settings; what equals the class's defaults (a default ``model_config`` or catalog,
+        ``inference_only=False``) is left unset, so the spec equals the one it was built from.
+
+        Example::
+
+            same = RLModuleSpec.from_module(spec.build())   # == spec
+        """
+        if isinstance(module, RLModule) and module.get_checkpointable_components():
+            raise SpecError(
+                f"RLModuleSpec.from_module got a {type(module).__name__}; use "
+                f"MultiRLModuleSpec.from_module for a MultiRLModule"
+            )
+        if not isinstance(module, RLModule):
+            raise SpecError(
+                f"RLModuleSpec.from_module needs an RLModule, got {type(module).__name__}")
+        module = module.unwrapped()
+        return cls(
+            module_class=type(module),
+            observation_space=module.observation_space,
+            action_space=module.action_space,
+            inference_only=True if module.inference_only else None,
+            learner_only=module.learner_only,
+            model_config=_set_model_config(module),
+            catalog_class=_set_catalog_class(module),
+        )
+
     def update(self, other: RLModuleSpec, *, override: bool = True) -> RLModuleSpec:
         """Fill (``override=False``) or overwrite this spec's fields from ``other``'s set ones."""
         if not isinstance(other, RLModuleSpec):
@@ -173,6 +202,25 @@ class RLModuleSpec:
             catalog_class=data.get("catalog_class"),
             learner_only=_flag(data.get("learner_only", False), "learner_only"),
         )
+
+
+def _set_model_config(module: RLModule) -> Any:
+    """``module.model_config``, or None where it is empty or its class's default."""
+    config = module.model_config
+    default_class = type(module).default_model_config_class
+    if not config or (default_class is not None and config == default_class()):
+        return None
+    return config
+
+
+def _set_catalog_class(module: RLModule) -> Any:
+    """The class of ``module.catalog``, or None where it is the module class's default."""
+    if module.catalog is None:
+        return None
+    default = type(module).default_catalog_class
+    if default is not None and registry.get("catalog", default) is type(module.catalog):
+        return None
+    return type(module.catalog)
 
 
 def inherit_from_parent(spec: RLModuleSpec, parent: Any) -> RLModuleSpec:

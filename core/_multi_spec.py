@@ -42,8 +42,8 @@ class MultiRLModuleSpec:
 
     def __init__(
         self,
-        *,
         multi_rl_module_class: Any = None,
+        *,
         observation_space: Any = None,
         action_space: Any = None,
         inference_only: bool | None = None,
@@ -89,6 +89,98 @@ class MultiRLModuleSpec:
         """Deprecated alias of ``rl_module_specs``."""
         deprecated_alias("module_specs", "rl_module_specs", "MultiRLModuleSpec")
         return self.rl_module_specs
+
+    @classmethod
+    def from_module(cls, module: Any) -> MultiRLModuleSpec:
+        """The spec that builds a MultiRLModule like ``module`` (RLlib's): its class, spaces,
+        settings and one :meth:`RLModuleSpec.from_module` per module id; defaults are left
+        unset, so the spec equals the one it was built from.
+
+        Example::
+
+            same = MultiRLModuleSpec.from_module(multi_spec.build())   # == multi_spec
+        """
+        from .multi_rl_module import MultiRLModule  # torch, on first use
+
+        if not isinstance(module, MultiRLModule):
+            raise SpecError(
+                f"MultiRLModuleSpec.from_module needs a MultiRLModule, got "
+                f"{type(module).__name__}; use RLModuleSpec.from_module for one module"
+            )
+        specs = {}
+        for module_id, sub in module.items():
+            spec = RLModuleSpec.from_module(sub)
+            if module.inference_only and not sub.inference_only:
+                spec.inference_only = False  # would otherwise inherit True from here
+            specs[module_id] = spec
+        return cls(
+            multi_rl_module_class=None if type(module) is MultiRLModule else type(module),
+            observation_space=module.observation_space,
+            action_space=module.action_space,
+            inference_only=True if module.inference_only else None,
+            model_config=module.model_config or None,
+            rl_module_specs=specs,
+        )
+
+    def update(self, other: MultiRLModuleSpec | RLModuleSpec, *, override: bool = False
+               ) -> MultiRLModuleSpec:
+        """Merge ``other`` into this spec, as RLlib does.
+
+        An ``RLModuleSpec`` fills the unset fields of every sub-spec. A ``MultiRLModuleSpec``'s
+        sub-specs are added: a module id this spec lacks is added; one it has is replaced
+        with ``override=True``, else updated (``RLModuleSpec.update``). An explicit
+        ``inference_only=False`` in what is merged turns this spec's off.
+
+        Example::
+
+            spec.update(MultiRLModuleSpec(rl_module_specs={"p2": p2_spec}))  # adds "p2"
+        """
+        if isinstance(other, RLModuleSpec):
+            self._merge_shared(other)
+        elif isinstance(other, MultiRLModuleSpec):
+            if isinstance(other.rl_module_specs, RLModuleSpec):
+                self._merge_shared(other.rl_module_specs)
+            else:
+                for module_id, spec in (other.rl_module_specs or {}).items():
+                    self._add(module_id, spec, override)
+            if other.inference_only is False:
+                self.inference_only = False
+        else:
+            raise SpecError(
+                f"MultiRLModuleSpec.update needs a MultiRLModuleSpec or an RLModuleSpec, got "
+                f"{type(other).__name__}"
+            )
+        return self
+
+    def _merge_shared(self, other: RLModuleSpec) -> None:
+        """``other`` (one spec for every module id) into this spec's sub-specs."""
+        if other.inference_only is False:
+            self.inference_only = False
+        specs = self.rl_module_specs
+        if specs is None:
+            self.rl_module_specs = attrs.evolve(other)
+        elif isinstance(specs, RLModuleSpec):
+            specs.update(other, override=False)
+        else:
+            for spec in specs.values():
+                spec.update(other, override=False)
+
+    def _add(self, module_id: str, spec: RLModuleSpec, override: bool) -> None:
+        if isinstance(self.rl_module_specs, RLModuleSpec):
+            raise SpecError(
+                f"MultiRLModuleSpec.update: this spec has one RLModuleSpec shared by every "
+                f"module id, so module id {module_id!r} cannot be added; give it "
+                f"rl_module_specs={{module_id: spec}} instead"
+            )
+        if self.rl_module_specs is None:
+            self.rl_module_specs = {}
+        current = self.rl_module_specs.get(module_id)
+        if override or current is None:
+            self.rl_module_specs[module_id] = attrs.evolve(spec)
+            if spec.inference_only is False:
+                self.inference_only = False
+        else:
+            current.update(spec)
 
     def resolved_specs(self, module_ids: Any = None) -> dict[str, RLModuleSpec]:
         """``{module_id: spec}`` with unset fields inherited from this spec.

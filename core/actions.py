@@ -86,7 +86,7 @@ def _compute_multi(
     if unknown:
         raise BatchError(
             f"compute_actions got module ids {unknown} that the MultiRLModule lacks; "
-            f"it has {module.keys()}"
+            f"it has {list(module.keys())}"
         )
     if type(module) is MultiRLModule:  # the plain class only routes: act per module
         return {mid: _compute_single(module[mid], b, explore, for_env) for mid, b in batch.items()}

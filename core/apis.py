@@ -47,9 +47,10 @@ class InferenceOnlyAPI(abc.ABC):
     """A module whose ``inference_only`` build leaves out training-only sub-modules.
 
     The attributes named by :meth:`get_non_inference_attributes` (dotted paths for nested
-    ones, e.g. ``"encoder.critic_encoder"``) are removed from an ``inference_only`` build
-    after ``setup()``, and ``get_state(inference_only=True)`` of a full module drops their
-    weights, so a full module's state loads into an inference-only build.
+    ones, e.g. ``"encoder.critic_encoder"``) are deleted from an ``inference_only`` build
+    after ``setup()`` (RLlib 2.60's ``delattr``: ``hasattr`` is then False), and
+    ``get_state(inference_only=True)`` of a full module drops their weights, so a full
+    module's state loads into an inference-only build.
     """
 
     @abc.abstractmethod

@@ -147,13 +147,43 @@ class Catalog:
             {} if model_config is None else model_config
         )
         self._action_dist_cls: Any = None
+        self._encoder_config = type(self)._get_encoder_config(
+            observation_space=observation_space, model_config_dict=self.model_config,
+            action_space=action_space)
+        self._latent_dims: tuple[int, ...] | None = None
 
-    def build_encoder(self, model_config: DefaultModelConfig | None = None) -> Encoder:
-        """An encoder for the observation space, chosen by the installed plugins.
+    @classmethod
+    def _get_encoder_config(cls, observation_space: gym.Space, model_config_dict: Any,
+                            action_space: gym.Space | None = None, **kwargs: Any) -> Any:
+        """RLlib's hook for a catalog subclass that brings its own encoder: a config with
+        ``output_dims`` and ``build(framework="torch")`` (e.g. an ``rlmodules.models``
+        ``ModelConfig``), which :meth:`build_encoder` then builds. ``None`` (here) lets the
+        installed plugins choose the encoder."""
+        return None
+
+    @property
+    def latent_dims(self) -> tuple[int, ...]:
+        """The encoder's output dims (RLlib's name), which the heads take as their input."""
+        if self._encoder_config is not None:
+            return tuple(int(d) for d in self._encoder_config.output_dims)
+        if self._latent_dims is None:
+            with torch.device("meta"):  # learn the width without allocating weights
+                self.build_encoder()
+        assert self._latent_dims is not None
+        return self._latent_dims
+
+    def build_encoder(self, model_config: DefaultModelConfig | None = None, *,
+                      framework: str = "torch") -> Encoder:
+        """An encoder for the observation space, chosen by the installed plugins (or built
+        from :meth:`_get_encoder_config`, where a subclass gives one).
 
         ``model_config`` overrides the catalog's (a wrapping plugin passes
-        ``model_config | {"use_lstm": False}`` to get the encoder it wraps).
+        ``model_config | {"use_lstm": False}`` to get the encoder it wraps); ``framework``
+        is RLlib's keyword, ``"torch"`` the only one here.
         """
+        self._check_framework(framework, "build_encoder")
+        if self._encoder_config is not None and model_config is None:
+            return self._encoder_config.build(framework=framework)  # type: ignore[no-any-return]
         config = self.model_config if model_config is None else model_config
         encoder = encoder_for(self.observation_space, config, self)
         if encoder is None:
@@ -163,10 +193,27 @@ class Catalog:
                 f"(1-D), Discrete, MultiDiscrete, MultiBinary, and Dict and Tuple of those."
                 f"{_encoder_hint(self.observation_space, config)}"
             )
+        if model_config is None:
+            self._latent_dims = (int(encoder.output_dim),)
         return encoder
 
-    def get_action_dist_cls(self) -> Any:
+    @staticmethod
+    def _check_framework(framework: str, where: str) -> None:
+        """RLlib's ``framework=`` keyword: ``"torch"`` is the only one here."""
+        if framework != "torch":
+            raise ConfigError(
+                f"Catalog.{where}(framework={framework!r}): rlmodules builds torch networks "
+                f"only; pass framework='torch' (or leave it out)"
+            )
+
+    def _input_dim(self, input_dim: int | None, framework: str, where: str) -> int:
+        """A head's input width: ``input_dim``, else the encoder's (``latent_dims``)."""
+        self._check_framework(framework, where)
+        return self.latent_dims[-1] if input_dim is None else input_dim
+
+    def get_action_dist_cls(self, framework: str = "torch") -> Any:
         """The action distribution class (configured for the action space)."""
+        self._check_framework(framework, "get_action_dist_cls")
         if self._action_dist_cls is None:
             self._action_dist_cls = default_action_dist_cls(
                 self.action_space, self.model_config, self
@@ -182,12 +229,15 @@ class Catalog:
             )
         )
 
-    def build_pi_head(self, input_dim: int) -> nn.Module:
+    def build_pi_head(self, input_dim: int | None = None, *, framework: str = "torch"
+                      ) -> nn.Module:
         """Policy head: ``head_fcnet_hiddens`` then a linear layer to the distribution inputs.
 
         For a distribution whose inputs are means then log-stds (the Gaussians) it clips
         the log-stds and honours ``free_log_std``; any other distribution gets a plain head.
+        ``input_dim`` defaults to the encoder's width (``latent_dims``).
         """
+        input_dim = self._input_dim(input_dim, framework, "build_pi_head")
         config = self.model_config
         out_dim = self.action_dist_input_dim
         action_dim = self._gaussian_action_dim(out_dim)
@@ -212,8 +262,11 @@ class Catalog:
                                   clip=config.log_std_clip_param,
                                   log_std_init=config.log_std_init)
 
-    def build_vf_head(self, input_dim: int) -> nn.Module:
-        """Value head: ``head_fcnet_hiddens`` then a linear layer to one value."""
+    def build_vf_head(self, input_dim: int | None = None, *, framework: str = "torch"
+                      ) -> nn.Module:
+        """Value head: ``head_fcnet_hiddens`` then a linear layer to one value (``input_dim``
+        defaults to the encoder's width)."""
+        input_dim = self._input_dim(input_dim, framework, "build_vf_head")
         return self._head(input_dim, 1, self.vf_output_gain)
 
     def _head(self, input_dim: int, output_dim: int, output_gain: float) -> nn.Sequential:

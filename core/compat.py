@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .columns import Columns
 from .errors import ConfigError, SpaceError
 from .networks import activation_class
 
@@ -31,6 +33,7 @@ __all__ = [
     "DEPRECATED_VALUE",
     "FLOAT_MAX",
     "FLOAT_MIN",
+    "LARGE_INTEGER",
     "MAX_LOG_NN_OUTPUT",
     "MIN_LOG_NN_OUTPUT",
     "SMALL_NUMBER",
@@ -41,9 +44,11 @@ __all__ = [
     "OverrideToImplementCustomLogic",
     "OverrideToImplementCustomLogic_CallToSuperRecommended",
     "PublicAPI",
+    "SampleBatch",
     "StateDict",
     "TensorStructType",
     "TensorType",
+    "TorchCompileConfig",
     "batch",
     "convert_to_numpy",
     "convert_to_torch_tensor",
@@ -53,6 +58,7 @@ __all__ = [
     "one_hot",
     "override",
     "same_padding",
+    "softmax",
     "try_import_torch",
     "unbatch",
     "valid_padding",
@@ -62,6 +68,7 @@ __all__ = [
 FLOAT_MIN = float(np.finfo(np.float32).min)
 FLOAT_MAX = float(np.finfo(np.float32).max)
 SMALL_NUMBER = 1e-6
+LARGE_INTEGER = 100_000_000
 #: RLlib's clamp range of log-std network outputs.
 MIN_LOG_NN_OUTPUT = -5.0
 MAX_LOG_NN_OUTPUT = 2.0
@@ -214,6 +221,29 @@ def valid_padding(in_size: Sequence[int], filter_size: int | Sequence[int],
     """``(out_h, out_w)`` of an unpadded ("valid") convolution."""
     (in_h, in_w), (f_h, f_w), (s_h, s_w) = _pair(in_size), _pair(filter_size), _pair(stride_size)
     return math.ceil((in_h - f_h + 1) / s_h), math.ceil((in_w - f_w + 1) / s_w)
+
+
+def softmax(x: Any, axis: int = -1, epsilon: float | None = None) -> np.ndarray:
+    """Numpy softmax of ``x`` along ``axis``, each probability at least ``epsilon``
+    (``SMALL_NUMBER`` by default), as RLlib's ``ray.rllib.utils.numpy.softmax``."""
+    shifted = np.exp(np.asarray(x) - np.max(x, axis=axis, keepdims=True))  # no overflow
+    return np.maximum(shifted / shifted.sum(axis, keepdims=True), epsilon or SMALL_NUMBER)
+
+
+class SampleBatch(dict, Columns):  # type: ignore[type-arg]
+    """RLlib's old batch class, here as a dict that spells the column names the old way
+    (``SampleBatch.OBS == Columns.OBS == "obs"``), for modules that read batches so."""
+
+
+@dataclasses.dataclass
+class TorchCompileConfig:
+    """RLlib's ``torch.compile`` settings for a module's forwards (importable so that ported
+    code runs; ``torch_dynamo_backend`` and ``torch_dynamo_mode`` are ``torch.compile``'s
+    ``backend`` and ``mode``, ``kwargs`` its other arguments)."""
+
+    torch_dynamo_backend: str = "inductor"
+    torch_dynamo_mode: str | None = None
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def make_target_network(main_net: nn.Module) -> nn.Module:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from .errors import ConfigError, SpaceError
 
-__all__ = ["Distribution"]
+__all__ = ["Distribution", "with_sample_shape"]
 
 # (unconfigured class, space as canonical JSON, configuration key) -> configured subclass.
 _CONFIGURED: dict[tuple[type, str, Any], type] = {}
@@ -167,15 +167,28 @@ class Distribution(abc.ABC):
             )
 
     @abc.abstractmethod
-    def sample(self) -> Any:
-        """Draw actions (no gradient)."""
+    def sample(self, *, sample_shape: Any = None) -> Any:
+        """Draw actions (no gradient); ``sample_shape`` (RLlib's keyword) adds leading axes
+        of independent draws, e.g. ``sample(sample_shape=(10,))`` gives ``[10, B, ...]``."""
 
-    def rsample(self) -> Any:
+    def rsample(self, *, sample_shape: Any = None) -> Any:
         """Draw reparameterised actions (gradients flow to the inputs)."""
         raise NotImplementedError(
             f"{type(self).__name__} has no reparameterised sample; use sample(), or a "
             f"continuous distribution such as 'diag_gaussian' for rsample()"
         )
+
+    def sample_and_logp(self, *, sample_shape: Any = None) -> tuple[Any, Any]:
+        """``(actions, logp)`` of one :meth:`sample` (RLlib's)."""
+        actions = self.sample(sample_shape=sample_shape)
+        return actions, self.logp(actions)
+
+    def rsample_and_logp(self, *, sample_shape: Any = None) -> tuple[Any, Any]:
+        """``(actions, logp)`` of one :meth:`rsample`, both differentiable (RLlib's; SAC's
+        actor loss). A squashed Gaussian takes the log-density from the pre-squash draw, so
+        it stays exact where the actions saturate."""
+        actions = self.rsample(sample_shape=sample_shape)
+        return actions, self.logp(actions)
 
     @abc.abstractmethod
     def logp(self, value: Any) -> Any:
@@ -192,6 +205,14 @@ class Distribution(abc.ABC):
     @abc.abstractmethod
     def to_deterministic(self) -> Distribution:
         """The greedy counterpart (argmax / mean) whose ``sample()`` is deterministic."""
+
+
+def with_sample_shape(tensor: Any, sample_shape: Any) -> Any:
+    """``tensor`` with ``sample_shape`` leading axes (a view), to draw that many independent
+    samples at once; ``tensor`` itself for ``None`` or ``()``."""
+    if not sample_shape:
+        return tensor
+    return tensor.expand(*tuple(sample_shape), *tensor.shape)
 
 
 def _width_checked(base: type[Distribution]) -> Any:

@@ -7,6 +7,7 @@ This module is plain data: it never imports torch.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -191,6 +192,33 @@ def _as_dict(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
 
+class _DataclassFields:
+    """``__dataclass_fields__`` of an attrs config class: the ``dataclasses`` module's
+    functions (``is_dataclass``, ``fields``, ``asdict``, ``astuple``, ``replace``) then work
+    on it and on its subclasses, as on RLlib's dataclass ``DefaultModelConfig``, while attrs
+    keeps validating every value (``replace`` builds through the validating ``__init__``).
+
+    The fields are those of a plain dataclass made with the same names, types and defaults,
+    once per class.
+    """
+
+    _made: dict[type, dict[str, dataclasses.Field]] = {}
+
+    def __get__(self, instance: Any, owner: type) -> dict[str, dataclasses.Field]:
+        fields = self._made.get(owner)
+        if fields is None:
+            specs = []
+            for a in attrs.fields(owner):
+                if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+                    default = dataclasses.field(default_factory=a.default.factory)
+                else:
+                    default = dataclasses.field(default=a.default)
+                specs.append((a.name, a.type or Any, default))
+            shadow = dataclasses.make_dataclass(owner.__name__, specs, kw_only=True)
+            fields = self._made[owner] = shadow.__dataclass_fields__  # type: ignore[attr-defined]
+        return fields
+
+
 @attrs.define(kw_only=True, slots=True)
 class DefaultModelConfig:
     """Configuration of the default modules' networks (RLlib's names and defaults).
@@ -206,10 +234,16 @@ class DefaultModelConfig:
     than 512 x 512 keep PyTorch's own init, as RLlib's ``None`` means everywhere, because
     an orthogonal init of a 2048 x 2048 layer costs half a second).
 
+    It is also a dataclass to the ``dataclasses`` module, as RLlib's is:
+    ``dataclasses.asdict(cfg)``, ``dataclasses.replace(cfg, fcnet_hiddens=[32])`` (validated)
+    and ``dataclasses.fields(DefaultModelConfig)`` work, for subclasses too.
+
     Example::
 
         cfg = DefaultModelConfig(fcnet_hiddens=[64, 64]) | {"vf_share_layers": False}
     """
+
+    __dataclass_fields__ = _DataclassFields()
 
     # Fully connected encoder stack.
     fcnet_hiddens: list[int] = attrs.field(

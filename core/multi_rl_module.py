@@ -6,7 +6,7 @@ shared-encoder example). Forwards take and return ``{module_id: batch}``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from pathlib import Path
 from typing import Any
 
@@ -136,32 +136,38 @@ class MultiRLModule(TorchRLModule):
     def __len__(self) -> int:
         return len(self._rl_modules)
 
-    def keys(self) -> list[str]:
-        return list(self._rl_modules.keys())
+    def keys(self) -> KeysView[str]:
+        """The module ids, a live view as a dict's (``multi.keys() == {"p0", "p1"}``)."""
+        return self._rl_modules.keys()
 
-    def values(self) -> list[RLModule]:
-        return [_unheld(m) for m in self._rl_modules.values()]
+    def values(self) -> ValuesView[RLModule]:
+        """The modules, a live view as a dict's."""
+        return _Values(self)
 
-    def items(self) -> list[tuple[str, RLModule]]:
-        return [(k, _unheld(m)) for k, m in self._rl_modules.items()]
+    def items(self) -> ItemsView[str, RLModule]:
+        """``(module_id, module)`` pairs, a live view as a dict's."""
+        return _Items(self)
 
     # --- forwards: route {module_id: batch} to each sub-module -----------------------------------
-    def _routed(self, batch: Mapping[str, Any], method: str) -> dict[str, Any]:
+    def _routed(self, batch: Mapping[str, Any], method: str, kwargs: dict[str, Any]
+                ) -> dict[str, Any]:
+        """Each module id's forward on its part of ``batch``, with the same keywords (e.g.
+        RLlib's ``t``)."""
         out = {}
         for module_id, sub_batch in batch.items():
             if module_id not in self._rl_modules:
                 raise BatchError(self._unknown_id(module_id) + "; the batch must be keyed by them")
-            out[module_id] = getattr(self[module_id], method)(sub_batch)
+            out[module_id] = getattr(self[module_id], method)(sub_batch, **kwargs)
         return out
 
     def _forward_inference(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_inference")
+        return self._routed(batch, "forward_inference", kwargs)
 
     def _forward_exploration(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_exploration")
+        return self._routed(batch, "forward_exploration", kwargs)
 
     def _forward_train(self, batch: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return self._routed(batch, "forward_train")
+        return self._routed(batch, "forward_train", kwargs)
 
     def _check_inputs(self, batch: Any, keys: list[str], where: str) -> None:
         if not isinstance(batch, Mapping):
@@ -188,7 +194,7 @@ class MultiRLModule(TorchRLModule):
 
     def get_checkpointable_components(self) -> list[tuple[str, RLModule]]:
         """``(module_id, module)`` pairs: each module id is saved and restorable alone."""
-        return self.items()
+        return list(self.items())
 
     def get_state(
         self,
@@ -239,7 +245,7 @@ class MultiRLModule(TorchRLModule):
             if head != self.OWN_STATE_KEY and head not in self._rl_modules:
                 raise UnknownNameError(
                     f"{argument}={paths!r}: {type(self).__name__} has no component "
-                    f"{head!r}; it has {self.keys()} (and {self.OWN_STATE_KEY!r} for its "
+                    f"{head!r}; it has {list(self.keys())} (and {self.OWN_STATE_KEY!r} for its "
                     f"shared weights)"
                 )
             current = grouped.get(head, [])
@@ -273,7 +279,7 @@ class MultiRLModule(TorchRLModule):
         if unknown:
             raise CheckpointError(
                 f"cannot load state into {type(self).__name__}: module ids {unknown} are not "
-                f"in it (it has {self.keys()}); add them first or drop them from the state"
+                f"in it (it has {list(self.keys())}); add them first or drop them from the state"
             )
         validated: dict[str, Any] = {}
         for module_id, sub_state in state.items():
@@ -302,6 +308,16 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+class _Values(ValuesView):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class _Items(ItemsView):  # type: ignore[type-arg]
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
 
 
 class _Held(nn.Module):

@@ -369,7 +369,11 @@ class RLModule:
 
     @classmethod
     def from_checkpoint(cls, path: Any, **kwargs: Any) -> RLModule:
-        """Build a module from a checkpoint; its class comes from the registry."""
+        """Build a module from a checkpoint; its class comes from the registry, or is ``cls``
+        itself: ``MyModule.from_checkpoint(path)`` hands ``MyModule`` over (as
+        ``trusted_objects=[MyModule]`` would), so a checkpoint of it loads as in RLlib."""
+        if cls is not RLModule:
+            kwargs["trusted_objects"] = (*kwargs.get("trusted_objects", ()), cls)
         module = load_module(path, **kwargs)
         if not isinstance(module, cls):
             raise CheckpointError(

@@ -21,7 +21,9 @@ def own_setup(cls: type) -> bool:
 
 
 def drop_non_inference_attributes(module: Any) -> None:
-    """Remove the training-only sub-modules an ``InferenceOnlyAPI`` module names."""
+    """Delete the training-only attributes an ``InferenceOnlyAPI`` module names (RLlib 2.60's
+    ``delattr``): afterwards ``hasattr(module, "vf")`` is False and no loop over sub-modules
+    meets them. A path that is missing or ``None`` is left as it is."""
     if not isinstance(module, InferenceOnlyAPI):
         return
     for path in module.get_non_inference_attributes():
@@ -30,7 +32,7 @@ def drop_non_inference_attributes(module: Any) -> None:
         for part in parents:
             owner = getattr(owner, part, None)
         if owner is not None and getattr(owner, name, None) is not None:
-            setattr(owner, name, None)
+            delattr(owner, name)
 
 
 class RLModuleConfig:

@@ -24,6 +24,7 @@ _LAZY = {
     "AtariEnv": "atari",
     "is_atari_id": "atari",
     "StatelessCartPole": "stateless_cartpole",
+    "RandomEnv": "random_env",
     "ParallelEnv": "parallel_api",
     "check_parallel_env": "parallel_api",
     "is_parallel_env": "parallel_api",
@@ -45,5 +46,6 @@ if TYPE_CHECKING:
     from .multi_agent_cartpole import MultiAgentCartPole
     from .parallel_api import ParallelEnv, check_parallel_env, is_aec_env, is_parallel_env
     from .pettingzoo import TurnBasedParallelEnv, as_parallel_env
+    from .random_env import RandomEnv
     from .single_agent import DEFAULT_AGENT_ID, SingleAgentParallelEnv
     from .stateless_cartpole import StatelessCartPole

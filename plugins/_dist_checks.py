@@ -21,11 +21,14 @@ def is_box_1d(space: Any) -> bool:
     return isinstance(space, gym.spaces.Box) and len(space.shape) == 1
 
 
-def checked_actions(value: Any, like: torch.Tensor, batch_shape: Any, name: str) -> torch.Tensor:
-    """``value`` as a tensor on ``like``'s device, checked against the expected shape."""
+def checked_actions(value: Any, like: torch.Tensor, batch_shape: Any, name: str, *,
+                    leading: bool = False) -> torch.Tensor:
+    """``value`` as a tensor on ``like``'s device, checked against the expected shape
+    (``leading=True`` also accepts leading axes of ``sample(sample_shape=...)`` draws)."""
     if not isinstance(value, torch.Tensor):
         value = torch.as_tensor(np.asarray(value), device=like.device)
-    if value.shape != batch_shape:
+    shape = value.shape[value.dim() - len(batch_shape):] if leading else value.shape
+    if shape != batch_shape or value.dim() < len(batch_shape):
         raise BatchError(
             f"{name}.logp needs actions of shape {tuple(batch_shape)} (the batch shape of "
             f"the distribution's inputs), got {tuple(value.shape)}"

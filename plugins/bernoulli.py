@@ -6,7 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 import torch
-from rlmodules.distribution import Distribution
+from rlmodules.distribution import Distribution, with_sample_shape
 from torch.nn import functional as F
 
 from ._dist_checks import check_partner, checked_actions, unsupported
@@ -38,13 +38,13 @@ class Bernoulli(Distribution):
             raise unsupported("Bernoulli", space, "a 1-D MultiBinary")
         return int(space.shape[0])
 
-    def sample(self) -> torch.Tensor:
-        logits = self.logits.detach()
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        logits = with_sample_shape(self.logits.detach(), sample_shape)
         return (torch.rand_like(logits) < logits.sigmoid()).to(logits.dtype)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         # log σ(l) for 1, log σ(-l) = log σ(l) - l for 0: value * l - softplus(l).
-        value = checked_actions(value, self.logits, self.logits.shape, "Bernoulli")
+        value = checked_actions(value, self.logits, self.logits.shape, "Bernoulli", leading=True)
         return (value.to(self.logits.dtype) * self.logits - F.softplus(self.logits)).sum(-1)
 
     def entropy(self) -> torch.Tensor:

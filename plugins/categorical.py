@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import torch
-from rlmodules.distribution import Distribution
+from rlmodules.distribution import Distribution, with_sample_shape
 from rlmodules.errors import BatchError, SpaceError
 from torch.nn import functional as F
 
@@ -90,21 +90,26 @@ class Categorical(Distribution):
             self._log_probs = self.logits.log_softmax(-1)
         return self._log_probs
 
-    def sample(self) -> torch.Tensor:
-        actions = _gumbel_max(self.log_probs)
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        actions = _gumbel_max(with_sample_shape(self.log_probs, sample_shape))
         return actions + self.start if self.start else actions
 
-    def rsample(self) -> torch.Tensor:
-        probs = self.log_probs.exp()
-        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+    def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        log_probs = with_sample_shape(self.log_probs, sample_shape)
+        probs = log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(log_probs.detach()), probs.shape[-1])
         return (one_hot.to(probs.dtype) - probs).detach() + probs
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
-        value = checked_actions(value, self.logits, self.logits.shape[:-1], "Categorical")
+        value = checked_actions(value, self.logits, self.logits.shape[:-1], "Categorical",
+                                leading=True)
         index = value - self.start if self.start else value
         if index.dtype != torch.int64:
             index = index.long()
-        return self.log_probs.gather(-1, index.unsqueeze(-1)).squeeze(-1)
+        log_probs = self.log_probs
+        if index.dim() >= log_probs.dim():  # draws of sample(sample_shape=...)
+            log_probs = log_probs.expand(*index.shape, log_probs.shape[-1])
+        return log_probs.gather(-1, index.unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> torch.Tensor:
         log_probs = _finite(self.log_probs)
@@ -210,14 +215,15 @@ class MultiCategorical(Distribution):
             return actions
         return actions + sign * actions.new_tensor(self.start)
 
-    def sample(self) -> torch.Tensor:
-        return self._shift(_gumbel_max(self.log_probs), +1)
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        return self._shift(_gumbel_max(with_sample_shape(self.log_probs, sample_shape)), +1)
 
-    def rsample(self) -> torch.Tensor:
+    def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
         """Straight-through one-hot samples of every dimension, concatenated
         ``[..., sum(nvec)]`` (RLlib's form)."""
-        probs = self.log_probs.exp()
-        one_hot = F.one_hot(_gumbel_max(self.log_probs.detach()), probs.shape[-1])
+        log_probs = with_sample_shape(self.log_probs, sample_shape)
+        probs = log_probs.exp()
+        one_hot = F.one_hot(_gumbel_max(log_probs.detach()), probs.shape[-1])
         sample = (one_hot.to(probs.dtype) - probs).detach() + probs
         return torch.cat([part[..., :n] for part, n in zip(sample.unbind(-2), self.nvec)], -1)
 

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import torch
-from rlmodules.distribution import Distribution
+from rlmodules.distribution import Distribution, with_sample_shape
 
 from ._dist_checks import check_partner, checked_actions, is_box_1d, unsupported
 
@@ -44,18 +44,18 @@ class Deterministic(Distribution):
     def _batch_shape(self) -> torch.Size:
         return self.loc.shape[: self.loc.dim() - self.event_dims]
 
-    def sample(self) -> torch.Tensor:
-        return self.loc.detach()
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        return with_sample_shape(self.loc, sample_shape).detach()
 
-    def rsample(self) -> torch.Tensor:
-        return self.loc
+    def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        return with_sample_shape(self.loc, sample_shape)
 
     def _equal(self, value: torch.Tensor) -> torch.Tensor:
         equal = value == self.loc
         return equal.flatten(-self.event_dims).all(-1) if self.event_dims else equal
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
-        value = checked_actions(value, self.loc, self.loc.shape, "Deterministic")
+        value = checked_actions(value, self.loc, self.loc.shape, "Deterministic", leading=True)
         return torch.where(self._equal(value), 0.0, -math.inf)
 
     def entropy(self) -> torch.Tensor:

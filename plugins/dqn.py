@@ -2,9 +2,12 @@
 (C51-style) options and target networks.
 
 Every forward returns ``qf_preds`` (``[B, A]``) and the same values as
-``action_dist_inputs`` for a greedy distribution; exploration such as epsilon-greedy is the
-algorithm's job. Non-inference builds carry target copies of the encoder and heads
-(``target_*``), left out of inference-only builds and states.
+``action_dist_inputs`` for a greedy distribution. ``forward_inference`` also returns the
+greedy ``actions``; ``forward_exploration(batch, t=timestep)`` acts epsilon-greedily on the
+module's own ``epsilon`` schedule (as RLlib's env runners call it), and without ``t`` leaves
+exploration to the caller (rlmodules' DQN applies its ``epsilon``). ``forward_train`` on a
+batch with ``new_obs`` returns RLlib's training outputs. Non-inference builds carry target
+copies of the encoder and heads (``target_*``), left out of inference-only builds and states.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from rlmodules.apis import InferenceOnlyAPI, QNetAPI, TargetNetworkAPI
 from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.compat import make_target_network
-from rlmodules.distribution import Distribution
+from rlmodules.distribution import Distribution, with_sample_shape
 from rlmodules.errors import BatchError, ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
 from rlmodules.networks import ENCODER_OUT
@@ -30,6 +33,7 @@ from torch import nn
 __all__ = [
     "ATOMS",
     "QF_LOGITS",
+    "QF_NEXT_PREDS",
     "QF_PROBS",
     "QF_TARGET_NEXT_PROBS",
     "DQNCatalog",
@@ -45,6 +49,8 @@ QF_LOGITS = "qf_logits"
 QF_PROBS = "qf_probs"
 #: Target-network probabilities of the chosen next action ``[B, N]`` (distributional).
 QF_TARGET_NEXT_PROBS = "qf_target_next_probs"
+#: Online Q-values of the next observations ``[B, A]`` (double-Q, RLlib's name).
+QF_NEXT_PREDS = "qf_next_preds"
 
 
 def _flag(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -60,9 +66,37 @@ def _atoms(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
         )
 
 
+def _schedule(value: Any) -> Any:
+    """Converter: a probability, or ``[(timestep, value), ...]`` as a list of tuples."""
+    if isinstance(value, (list, tuple)):
+        return [tuple(point) if isinstance(point, (list, tuple)) else point for point in value]
+    return value
+
+
+def _epsilon(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    def probability(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x <= 1.0
+
+    points = value if isinstance(value, list) else None
+    ok = probability(value) or (bool(points) and all(
+        isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], int)
+        and not isinstance(p[0], bool) and p[0] >= 0 and probability(p[1]) for p in points)
+        and [p[0] for p in points] == sorted({p[0] for p in points}))
+    if not ok:
+        raise ConfigError(
+            f"DQNModelConfig.epsilon must be a probability or a schedule of (timestep, "
+            f"probability) pairs with increasing timesteps, e.g. [(0, 1.0), (10000, 0.05)]; "
+            f"got {value!r}"
+        )
+
+
 @attrs.define(kw_only=True, slots=True)
 class DQNModelConfig(DefaultModelConfig):
-    """DefaultModelConfig plus DQN's network options (RLlib's names and defaults).
+    """DefaultModelConfig plus DQN's options (RLlib's names and defaults), i.e. the keys
+    RLlib's ``DQNConfig`` puts into the module's model config: ``epsilon`` (the schedule of
+    ``forward_exploration(batch, t=...)``; linear between the points, the last value after
+    them) and ``std_init`` (noisy networks' initial sigma, which RLlib's default DQN module
+    ignores too: noisy networks are its Rainbow module's).
 
     Example::
 
@@ -74,6 +108,22 @@ class DQNModelConfig(DefaultModelConfig):
     num_atoms: int = attrs.field(default=1, validator=_atoms)
     v_min: float = attrs.field(default=-10.0, converter=float)
     v_max: float = attrs.field(default=10.0, converter=float)
+    epsilon: Any = attrs.field(factory=lambda: [(0, 1.0), (10000, 0.05)], converter=_schedule,
+                               validator=_epsilon)
+    std_init: float = attrs.field(default=0.5, converter=float)
+
+    def epsilon_at(self, timestep: int) -> float:
+        """The exploration probability of :attr:`epsilon` at ``timestep``."""
+        if not isinstance(self.epsilon, list):
+            return float(self.epsilon)
+        (t0, e0), *rest = self.epsilon
+        if timestep <= t0:
+            return float(e0)
+        for t1, e1 in rest:
+            if timestep < t1:
+                return float(e0 + (e1 - e0) * (timestep - t0) / (t1 - t0))
+            t0, e0 = t1, e1
+        return float(e0)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -109,8 +159,8 @@ class GreedyCategorical(Distribution):
             )
         return int(space.n)
 
-    def sample(self) -> torch.Tensor:
-        return self.actions
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        return with_sample_shape(self.actions, sample_shape)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
         return torch.where(value.long() == self.actions, 0.0, -math.inf)
@@ -136,20 +186,26 @@ class DQNCatalog(Catalog):
     vf_output_gain = 1.0
     af_output_gain = 1.0
 
-    def get_action_dist_cls(self) -> Any:
+    def get_action_dist_cls(self, framework: str = "torch") -> Any:
+        self._check_framework(framework, "get_action_dist_cls")
         return GreedyCategorical.for_space(self.action_space)
 
     @property
     def num_atoms(self) -> int:
         return int(self.model_config.get("num_atoms", 1))
 
-    def build_af_head(self, input_dim: int) -> nn.Module:
-        """Q (or, dueling, advantage) head: ``[..., A * num_atoms]``."""
+    def build_af_head(self, input_dim: int | None = None, *, framework: str = "torch"
+                      ) -> nn.Module:
+        """Q (or, dueling, advantage) head: ``[..., A * num_atoms]`` (``input_dim`` defaults
+        to the encoder's width)."""
+        input_dim = self._input_dim(input_dim, framework, "build_af_head")
         return self._head(input_dim, self.action_dist_input_dim * self.num_atoms,
                           self.af_output_gain)
 
-    def build_vf_head(self, input_dim: int) -> nn.Module:
+    def build_vf_head(self, input_dim: int | None = None, *, framework: str = "torch"
+                      ) -> nn.Module:
         """State-value head of a dueling Q-function: ``[..., num_atoms]``."""
+        input_dim = self._input_dim(input_dim, framework, "build_vf_head")
         return self._head(input_dim, self.num_atoms, self.vf_output_gain)
 
 
@@ -176,8 +232,8 @@ class DefaultDQNTorchRLModule(TorchRLModule, TargetNetworkAPI, QNetAPI, Inferenc
         catalog = self.required_catalog()
         config = self.model_config
         self.encoder = catalog.build_encoder()
-        self.af = catalog.build_af_head(self.encoder.output_dim)
-        self.vf = catalog.build_vf_head(self.encoder.output_dim) if config.dueling else None
+        self.af = catalog.build_af_head()
+        self.vf = catalog.build_vf_head() if config.dueling else None
         self.num_actions = catalog.action_dist_input_dim
         self.register_buffer(
             ATOMS, torch.linspace(config.v_min, config.v_max, config.num_atoms), persistent=False
@@ -198,7 +254,8 @@ class DefaultDQNTorchRLModule(TorchRLModule, TargetNetworkAPI, QNetAPI, Inferenc
         return [Columns.QF_PREDS, Columns.ACTION_DIST_INPUTS]
 
     def get_initial_state(self) -> dict[str, Any]:
-        return self.encoder.get_initial_state()
+        initial = getattr(self.encoder, "get_initial_state", None)  # a catalog's own encoder
+        return {} if initial is None else initial()  # may have none
 
     # --- target networks --------------------------------------------------------------------
     def make_target_networks(self) -> None:
@@ -242,11 +299,56 @@ class DefaultDQNTorchRLModule(TorchRLModule, TargetNetworkAPI, QNetAPI, Inferenc
     def get_non_inference_attributes(self) -> list[str]:
         return ["target_encoder", "target_af", "target_vf"]
 
-    # --- Q-values ---------------------------------------------------------------------------
+    # --- forwards ---------------------------------------------------------------------------
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         out = self.compute_q_values(batch)
         out[Columns.ACTION_DIST_INPUTS] = out[Columns.QF_PREDS]
         return out
+
+    def _forward_inference(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        out = self._forward(batch)
+        out[Columns.ACTIONS] = out[Columns.QF_PREDS].argmax(-1)
+        return out
+
+    def _forward_exploration(self, batch: dict[str, Any], t: int | None = None,
+                             **kwargs: Any) -> dict[str, Any]:
+        """Greedy Q-values (the caller explores); with ``t``, epsilon-greedy ``actions`` on
+        the ``epsilon`` schedule at timestep ``t`` (RLlib's). Random actions avoid those
+        with Q-value -inf (masked)."""
+        if t is None:
+            return self._forward(batch)
+        out = self.compute_q_values(batch)
+        q = out[Columns.QF_PREDS]
+        allowed = torch.nan_to_num(q, neginf=0.0) != 0.0
+        allowed = torch.where(allowed.any(-1, keepdim=True), allowed, torch.ones_like(allowed))
+        random = torch.multinomial(allowed.flatten(0, -2).float(), 1).view(q.shape[:-1])
+        explore = torch.rand(q.shape[:-1], device=q.device) < self.model_config.epsilon_at(t)
+        out[Columns.ACTIONS] = torch.where(explore, random, q.argmax(-1))
+        return out
+
+    def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Q-values of ``obs``; on a batch with ``new_obs`` also RLlib's training outputs:
+        ``qf_next_preds`` (online, next observations; double-Q only) and
+        ``qf_target_next_preds`` ``[B, A]`` (target network), plus ``qf_target_next_probs``
+        ``[B, A, N]`` when distributional."""
+        out = self._forward(batch)
+        if Columns.NEXT_OBS not in batch:
+            return out
+        next_batch = {**batch, Columns.OBS: batch[Columns.NEXT_OBS]}
+        next_batch.pop(Columns.STATE_IN, None)
+        if Columns.NEXT_STATE_IN in batch:
+            next_batch[Columns.STATE_IN] = batch[Columns.NEXT_STATE_IN]
+        if self.model_config.double_q:
+            out[QF_NEXT_PREDS] = self.compute_q_values(next_batch)[Columns.QF_PREDS]
+        target = self.forward_target(next_batch)
+        out[Columns.QF_TARGET_NEXT_PREDS] = target[Columns.QF_PREDS]
+        if QF_PROBS in target:
+            out[QF_TARGET_NEXT_PROBS] = target[QF_PROBS]
+        if Columns.STATE_OUT in target:
+            out[Columns.NEXT_STATE_OUT] = target[Columns.STATE_OUT]
+        return out
+
+    # --- Q-values ---------------------------------------------------------------------------
 
     def compute_q_values(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """Online Q-values ``{"qf_preds": [B, A]}`` (plus distributional outputs, ``state_out``)."""

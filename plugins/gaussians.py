@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from rlmodules.distribution import Distribution
+from rlmodules.distribution import Distribution, with_sample_shape
 from rlmodules.errors import SpaceError
 from torch.nn import functional as F
 
@@ -95,14 +95,18 @@ class DiagGaussian(_Gaussian):
             raise unsupported("DiagGaussian", space, "a 1-D Box")
         return 2 * int(space.shape[0])
 
-    def sample(self) -> torch.Tensor:
-        return torch.normal(self.mean, self.std).detach()
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        # torch.normal refuses NaN inputs, which compute_actions then explains
+        return torch.normal(with_sample_shape(self.mean, sample_shape),
+                            with_sample_shape(self.std, sample_shape)).detach()
 
-    def rsample(self) -> torch.Tensor:
-        return self.mean + self.std * torch.randn_like(self.mean)
+    def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        mean = with_sample_shape(self.mean, sample_shape)
+        return mean + self.std * torch.randn_like(mean)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
-        value = checked_actions(value, self.mean, self.mean.shape, "DiagGaussian")
+        value = checked_actions(value, self.mean, self.mean.shape, "DiagGaussian",
+                                leading=True)
         return _normal_log_density(value, self.mean, self.log_std, self.std).sum(-1)
 
     def entropy(self) -> torch.Tensor:
@@ -191,14 +195,16 @@ class SquashedGaussian(_Gaussian):
         bound = 1.0 - torch.finfo(unit.dtype).eps
         return unit.clamp(-bound, bound).atanh()
 
-    def sample(self) -> torch.Tensor:
-        pre = torch.normal(self.mean, self.std).detach()
+    def sample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        pre = torch.normal(with_sample_shape(self.mean, sample_shape),
+                           with_sample_shape(self.std, sample_shape)).detach()
         action = self._squash(pre)
         self._last = (action, pre)
         return action
 
-    def rsample(self) -> torch.Tensor:
-        pre = self.mean + self.std * torch.randn_like(self.mean)
+    def rsample(self, *, sample_shape: Any = None) -> torch.Tensor:
+        mean = with_sample_shape(self.mean, sample_shape)
+        pre = mean + self.std * torch.randn_like(mean)
         action = self._squash(pre)
         self._last = (action, pre)
         return action
@@ -207,7 +213,8 @@ class SquashedGaussian(_Gaussian):
         if self._last is not None and value is self._last[0]:
             pre = self._last[1]
         else:
-            value = checked_actions(value, self.mean, self.mean.shape, "SquashedGaussian")
+            value = checked_actions(value, self.mean, self.mean.shape, "SquashedGaussian",
+                                    leading=True)
             pre = self._unsquash(value)
         # log p(a) = log N(u) - log|da/du|
         density = _normal_log_density(pre, self.mean, self.log_std, self.std) - self._log_det(pre)

@@ -113,11 +113,11 @@ class MultiDistribution(Distribution):
             )
         return list(zip(self.components, value))
 
-    def sample(self) -> Any:
-        return self._map(lambda d: d.sample())
+    def sample(self, *, sample_shape: Any = None) -> Any:
+        return self._map(lambda d: d.sample(sample_shape=sample_shape))
 
-    def rsample(self) -> Any:
-        return self._map(lambda d: d.rsample())
+    def rsample(self, *, sample_shape: Any = None) -> Any:
+        return self._map(lambda d: d.rsample(sample_shape=sample_shape))
 
     def logp(self, value: Any) -> torch.Tensor:
         return _total(d.logp(v) for d, v in self._pairs(value, "logp"))

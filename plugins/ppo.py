@@ -76,6 +76,10 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
     def get_non_inference_attributes(self) -> list[str]:
         return ["vf", "vf_encoder"]
 
+    def __vf_encoder(self) -> Any:
+        """The critic's own encoder, or None (shared; or a subclass that builds none)."""
+        return getattr(self, "vf_encoder", None)
+
     def __shared(self) -> bool:
         """``vf_share_layers``, read from the catalog's validated config (``model_config``
         is a plain dict for subclasses that bring their own keys)."""
@@ -88,7 +92,8 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
         actor = self.encoder.get_initial_state()
         if self.__shared():
             return actor
-        critic = self.vf_encoder.get_initial_state() if self.vf_encoder is not None else {}
+        vf_encoder = self.__vf_encoder()
+        critic = vf_encoder.get_initial_state() if vf_encoder is not None else {}
         return {k: v for k, v in ((ACTOR, actor), (CRITIC, critic)) if v}
 
     def __split(self) -> bool:
@@ -112,10 +117,10 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
     def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         split = self.__split()
         encoded = self.__encode(self.encoder, batch, ACTOR) if split else self.encoder(batch)
-        out = {Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT])}
+        out = {Columns.ACTION_DIST_INPUTS: self.pi(_features(encoded, ACTOR))}
         if split:  # run the critic's encoder too, to keep its state in step
-            critic = None if self.vf_encoder is None else self.__encode(
-                self.vf_encoder, batch, CRITIC)
+            vf_encoder = self.__vf_encoder()
+            critic = None if vf_encoder is None else self.__encode(vf_encoder, batch, CRITIC)
             out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
         elif Columns.STATE_OUT in encoded:
             out[Columns.STATE_OUT] = encoded[Columns.STATE_OUT]
@@ -123,10 +128,11 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         encoded = self.__encode(self.encoder, batch, ACTOR)
-        critic = None if self.vf_encoder is None else self.__encode(self.vf_encoder, batch, CRITIC)
+        vf_encoder = self.__vf_encoder()
+        critic = None if vf_encoder is None else self.__encode(vf_encoder, batch, CRITIC)
         out = {
-            Columns.ACTION_DIST_INPUTS: self.pi(encoded[ENCODER_OUT]),
-            Columns.EMBEDDINGS: (critic or encoded)[ENCODER_OUT],
+            Columns.ACTION_DIST_INPUTS: self.pi(_features(encoded, ACTOR)),
+            Columns.EMBEDDINGS: _features(critic or encoded, CRITIC),
         }
         if self.is_stateful():
             out[Columns.STATE_OUT] = self.__state_out(encoded, critic)
@@ -147,15 +153,22 @@ class DefaultPPOTorchRLModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI)
         ``embeddings`` from ``forward_train`` skip the encoder; otherwise the critic's
         encoder (the shared one with ``vf_share_layers=True``) runs on ``batch``.
         """
-        if self.vf is None:
+        if getattr(self, "vf", None) is None:
             raise RuntimeError(
                 f"{type(self).__name__} was built with inference_only=True and has no value "
                 f"function; build it with inference_only=False to compute values"
             )
         if embeddings is None:
-            encoder = self.vf_encoder or self.encoder
-            embeddings = self.__encode(encoder, batch, CRITIC)[ENCODER_OUT]
+            encoder = self.__vf_encoder() or self.encoder
+            embeddings = _features(self.__encode(encoder, batch, CRITIC), CRITIC)
         return self.vf(embeddings).squeeze(-1)
+
+
+def _features(encoded: Mapping[str, Any], part: str) -> Any:
+    """The actor's or critic's features: ``encoder_out`` itself, or its ``part`` where an
+    actor-critic encoder (``rlmodules.models.ActorCriticEncoderConfig``) returns both."""
+    features = encoded[ENCODER_OUT]
+    return features[part] if isinstance(features, Mapping) else features
 
 
 #: RLlib's name of the default PPO module (the same class).

@@ -65,7 +65,8 @@ class SACCatalog(Catalog):
 
     qf_output_gain = 1.0
 
-    def get_action_dist_cls(self) -> Any:
+    def get_action_dist_cls(self, framework: str = "torch") -> Any:
+        self._check_framework(framework, "get_action_dist_cls")
         if self._action_dist_cls is None:
             space = self.action_space
             if isinstance(space, gym.spaces.Box):

@@ -105,7 +105,7 @@ def _logp_entropy(subject: Subject) -> str:
     """The distribution from ``action_dist_inputs`` gives finite logp and entropy per row."""
     module = subject.module
     for phase in ("train", "exploration"):
-        if phase == "train" and module.inference_only:
+        if phase not in phases(subject):
             continue
         inputs = outputs(subject, phase).get(Columns.ACTION_DIST_INPUTS)
         if isinstance(inputs, torch.Tensor):

@@ -52,7 +52,7 @@ def batched_initial_state(module: Any, batch_size: int) -> Any:
     """``get_initial_state()`` with a batch axis of ``batch_size`` in front of every leaf."""
     return tree_map(
         module.get_initial_state(),
-        lambda x: x.unsqueeze(0).expand(batch_size, *x.shape).clone(),
+        lambda x: torch.as_tensor(x).unsqueeze(0).expand(batch_size, *x.shape).clone(),
     )
 
 
@@ -127,6 +127,7 @@ def tree_mismatch(
         return f"keys differ: {sorted(left)} vs {sorted(right)}"
     for path, a in left.items():
         b = right[path]
+        a, b = (torch.as_tensor(x) if isinstance(x, np.ndarray) else x for x in (a, b))
         if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor):
             if not (a is b or a == b):
                 return f"{path!r}: {a!r} vs {b!r}"

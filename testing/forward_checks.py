@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from rlmodules.actions import compute_actions
 from rlmodules.columns import Columns
@@ -47,8 +48,22 @@ def forward(module: Any, phase: str, batch: dict[str, Any]) -> Any:
 
 
 def phases(subject: Subject) -> tuple[str, ...]:
-    """The forward phases the module has: the acting ones, and train unless inference-only."""
-    return ACTING_PHASES if subject.module.inference_only else (*ACTING_PHASES, "train")
+    """The forward phases the module has: the acting ones, and train unless it is
+    inference-only or has no weights (a random or heuristic policy is never trained)."""
+    module = subject.module
+    if module.inference_only or not has_weights(module):
+        return ACTING_PHASES
+    return (*ACTING_PHASES, "train")
+
+
+def has_weights(module: Any) -> bool:
+    """True if ``module`` has parameters to train."""
+    return isinstance(module, torch.nn.Module) and any(True for _ in module.parameters())
+
+
+def _is_array(value: Any) -> bool:
+    """A tensor, or a numpy array (what modules without weights often return)."""
+    return isinstance(value, (torch.Tensor, np.ndarray))
 
 
 def outputs(subject: Subject, phase: str) -> Any:
@@ -95,8 +110,8 @@ def _forward_outputs(subject: Subject) -> str:
                 f"declares (it returned {sorted(out)})",
                 fix=f"return every declared column from _forward_{phase}, or stop declaring it",
             )
-        if not any(isinstance(v, torch.Tensor) for _, v in tree_leaves(out)):
-            fail(f"forward_{phase} returned no tensors (keys {sorted(out)})")
+        if not any(_is_array(v) for _, v in tree_leaves(out)):
+            fail(f"forward_{phase} returned no tensors or numpy arrays (keys {sorted(out)})")
         time = None if phase == "train" else 1
         _check_rows(out, subject.lead_shape(time), phase)
         seen.append(f"{phase}: {', '.join(sorted(out))}")
@@ -106,7 +121,7 @@ def _forward_outputs(subject: Subject) -> str:
 def _check_rows(out: dict[str, Any], lead: tuple[int, ...], phase: str) -> None:
     for column in _ROW_COLUMNS:
         for path, leaf in tree_leaves(out.get(column), column):
-            if isinstance(leaf, torch.Tensor) and tuple(leaf.shape[: len(lead)]) != lead:
+            if _is_array(leaf) and tuple(leaf.shape[: len(lead)]) != lead:
                 fail(
                     f"forward_{phase} returned {path!r} of shape {tuple(leaf.shape)}; expected "
                     f"leading dims {lead} (one entry per batch row"
@@ -135,8 +150,14 @@ def _repeat_inference(subject: Subject, mode: Any) -> tuple[Any, str | None]:
     return second, tree_mismatch(first, second)
 
 
+def _skip_without_weights(subject: Subject) -> None:
+    if not has_weights(subject.module):
+        skip("a module without weights acts by its own rule (a random or heuristic policy)")
+
+
 def _deterministic_inference(subject: Subject) -> str:
     """``forward_inference`` in eval mode gives the same outputs for the same batch."""
+    _skip_without_weights(subject)
     _, mismatch = _repeat_inference(subject, eval_mode)
     if mismatch:
         fail(f"two forward_inference calls on the same batch in eval mode differ ({mismatch})")
@@ -165,6 +186,7 @@ check_deterministic_inference = Check(
 
 def _train_mode_inference(subject: Subject) -> str:
     """``forward_inference`` is repeatable in train mode too (no dropout left on)."""
+    _skip_without_weights(subject)
     if _repeat_inference(subject, eval_mode)[1]:
         skip("inference is random even in eval mode; see deterministic_inference")
     trained, mismatch = _repeat_inference(subject, train_mode)

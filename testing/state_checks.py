@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from rlmodules.columns import Columns
 
@@ -33,10 +34,11 @@ def _require_stateful(subject: Subject) -> dict[str, Any]:
 
 
 def _state_shapes(subject: Subject) -> str:
-    """``get_initial_state`` is unbatched tensors; every ``state_out`` leaf is ``[B, ...]``."""
+    """``get_initial_state`` is unbatched tensors (or numpy arrays, as RLlib's examples
+    return); every ``state_out`` leaf is ``[B, ...]``."""
     initial = dict(tree_leaves(_require_stateful(subject)))
     for path, leaf in initial.items():
-        if not isinstance(leaf, torch.Tensor):
+        if not isinstance(leaf, (torch.Tensor, np.ndarray)):
             fail(f"get_initial_state()[{path!r}] is a {type(leaf).__name__}, not a tensor")
     module, size = subject.module, subject.batch_size
     phases = {"inference": subject.acting_batch(), "exploration": subject.acting_batch()}

@@ -22,11 +22,11 @@ def make_multi():
 
 def test_mapping_interface():
     multi = make_multi()
-    assert multi.keys() == ["a", "b"] and len(multi) == 2 and "a" in multi
+    assert list(multi.keys()) == ["a", "b"] and len(multi) == 2 and "a" in multi
     assert [mid for mid, _ in multi.items()] == list(multi) == ["a", "b"]
-    assert multi["a"] is multi.values()[0]
+    assert multi["a"] is list(multi.values())[0]
     multi.remove_module("a")
-    assert multi.keys() == ["b"]
+    assert list(multi.keys()) == ["b"]
     # Sub-module parameters belong to the container (one optimizer sees them all).
     assert len(list(multi.parameters())) == len(list(multi["b"].parameters()))
 

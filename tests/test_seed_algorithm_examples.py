@@ -81,7 +81,7 @@ def test_bc_multi_agent_shared_policy_example():
     print(algo.get_module())
 
     assert isinstance(algo.get_module(), DiscreteBCTorchModule)
-    assert algo.module.keys() == ["default_policy"]
+    assert list(algo.module.keys()) == ["default_policy"]
     # Both agents' recorded steps trained the one shared module.
     assert {a for ep in algo.recorded.episodes for a in ep} == {0, 1}
     assert algo.rows["default_policy"]["obs"].shape[0] == sum(
@@ -130,7 +130,7 @@ def test_bc_multi_agent_two_policy_nets_example():
     print(algo.get_module())
 
     multi = algo.get_module()
-    assert multi.keys() == ["p0", "p1"]
+    assert list(multi.keys()) == ["p0", "p1"]
     assert multi["p0"].policy[0].out_features == 32
     assert multi["p1"].policy[0].out_features == 128
     before = {mid: [p.clone() for p in m.parameters()] for mid, m in multi.items()}

@@ -267,7 +267,7 @@ def _read_state(module: Any, node: dict[str, Any], root: Path, where: str) -> di
         module_id: child for module_id, child in node["components"].items()
         if not (module.inference_only and child.get("learner_only", False))
     }
-    saved, present = list(components), module.keys()
+    saved, present = list(components), list(module.keys())
     if set(saved) != set(present):
         raise CheckpointError(
             f"checkpoint {root} component {label} has module ids {saved}, but the "

@@ -228,7 +228,7 @@ def test_one_rl_module_spec_serves_every_policy_and_ppo_trains_them():
     algo = (_ppo(policies={"p0", "p1"}, policy_mapping_fn=lambda a, e, **kw: f"p{a}")
             .rl_module(rl_module_spec=RLModuleSpec(model_config={"fcnet_hiddens": [16]}))
             .debugging(seed=0).build())
-    assert algo.module.keys() == ["p0", "p1"]
+    assert list(algo.module.keys()) == ["p0", "p1"]
     assert all(m.model_config.fcnet_hiddens == [16] for m in algo.module.values())
     result = algo.train()
     assert {"p0/policy_loss", "p0/vf_loss", "p1/policy_loss", "p1/vf_loss"} <= set(result)

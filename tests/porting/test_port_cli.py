@@ -59,14 +59,14 @@ def test_port_lists_every_name_without_a_counterpart_with_its_line(tmp_path, cap
     path = tmp_path / "mod.py"
     path.write_text(
         "from ray.rllib.core.columns import Columns\n"
-        "from ray.rllib.policy.sample_batch import SampleBatch\n"
+        "from ray.rllib.policy.torch_policy_v2 import TorchPolicyV2\n"
         "from ray.rllib.core.models.configs import MLPHeadConfig, NoSuchConfig\n"
         "import ray\n"
     )
     assert main(["port", str(path), "--write"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{path}: line 2: module ray.rllib.policy.sample_batch has no rlmodules counterpart",
+        f"{path}: line 2: module ray.rllib.policy.torch_policy_v2 has no rlmodules counterpart",
         f"{path}: line 3: NoSuchConfig (from ray.rllib.core.models.configs) has no "
         f"counterpart in rlmodules.models",
         f"{path}: line 4: module ray has no rlmodules counterpart",

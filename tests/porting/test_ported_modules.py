@@ -32,6 +32,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SOURCES = Path(__file__).parent / "rllib_style"
 PACKAGE = "ported_rllib_style"
 BOX4 = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+IMAGE = gym.spaces.Box(0.0, 1.0, (3, 8, 8), np.float32)
 MASKED_OBS = gym.spaces.Dict({
     "observations": BOX4, "action_mask": gym.spaces.Box(0.0, 1.0, (2,), np.float32),
 })
@@ -115,6 +116,17 @@ CASES = {
                          TargetPointEnv),
     "own_networks_ppo": ("own_networks_ppo_rlm", "OwnNetworksPPORLModule", BOX4,
                          gym.spaces.Discrete(2), {"hidden_dim": 16}, "CartPole-v1"),
+    "lstm_late_targets": ("lstm_target_rlm", "LSTMWithTargetRLModule", BOX4,
+                          gym.spaces.Discrete(2), {"lstm_cell_size": 8}, "CartPole-v1"),
+    "heuristic": ("heuristic_rlm", "BeatLastMoveRLModule", gym.spaces.Discrete(4),
+                  gym.spaces.Discrete(3), None, None),
+    "sample_batch_random": ("heuristic_rlm", "SampleBatchRandomRLModule", BOX4,
+                            gym.spaces.Discrete(3), None, None),
+    "encoder_config_ppo": ("encoder_config_ppo_rlm", "EncoderConfigPPORLModule", IMAGE,
+                           gym.spaces.Discrete(2), None, lambda config: _class(
+                               "encoder_config_ppo_rlm", "RandomEnv")(
+                               {"observation_space": IMAGE, "action_space": gym.spaces.Discrete(2),
+                                "max_episode_len": 8})),
 }
 
 
@@ -180,6 +192,7 @@ def _leaves(value):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
     module = _spec(case).build()
+    weightless = not module.get_state()  # random and heuristic policies: never trained
     batch = _batch(module)
     taken = compute_actions(module, batch, explore=True)[Columns.ACTIONS]
     for explore in (True, False):
@@ -188,13 +201,13 @@ def test_ported_module_builds_acts_and_round_trips(ported, case, tmp_path):
             assert module.action_space.contains(action), (case, action)
         if module.is_stateful():
             assert Columns.STATE_OUT in out
-    if module.is_stateful() and "random" not in case:  # [B, T] sequences with seq_lens
+    if module.is_stateful() and not weightless:  # [B, T] sequences with seq_lens
         sequences = {Columns.OBS: _tensors(batch[Columns.OBS]).unsqueeze(1).expand(5, 3, -1),
                      Columns.STATE_IN: _tensors(batch[Columns.STATE_IN]),
                      Columns.SEQ_LENS: torch.full((5,), 3)}
         assert module.forward_train(sequences)[Columns.ACTION_DIST_INPUTS].shape[:2] == (5, 3)
         assert module.compute_values(sequences).shape == (5, 3)
-    if not module.is_stateful() and "random" not in case:
+    if not module.is_stateful() and not weightless:
         torch_batch = {Columns.OBS: _tensors(batch[Columns.OBS])}
         for forward in (module.forward_inference, module.forward_exploration):
             assert Columns.ACTION_DIST_INPUTS in forward(_copy(torch_batch))
