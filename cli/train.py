@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -63,8 +62,9 @@ def register(subparsers: Any) -> None:
         "eval", help="evaluate a trained checkpoint",
         description="Run greedy episodes of a checkpoint and print mean ± std return.",
     )
-    evaluate.add_argument("checkpoint", type=Path,
-                          help="an algorithm checkpoint or a run directory holding one")
+    evaluate.add_argument("checkpoint",
+                          help="an algorithm checkpoint, a run directory holding one, a "
+                               "packaged policy or its Hub name hf://org/name[@revision]")
     evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     evaluate.add_argument("--seed", type=int, default=None)
@@ -231,8 +231,12 @@ def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
 
 
 def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
+    from rlmodules.policy_package import PACKAGE_FILE
+
     algo.save_to_path(run_dir / CHECKPOINT_DIR)
     (run_dir / "run.json").write_text(json.dumps(saved, indent=1))
+    # A resumed packaged run (`hf download` + --resume) is a run again: its file list is stale.
+    (run_dir / PACKAGE_FILE).unlink(missing_ok=True)
 
 
 def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | None,
@@ -322,14 +326,20 @@ def run_eval(args: argparse.Namespace) -> int:
     from rlmodules.algorithms.checkpoint import saved_config
     from rlmodules.algorithms.config import AlgorithmConfig
     from rlmodules.algorithms.env_creation import env_name
+    from rlmodules.hub import is_hub_path
+    from rlmodules.policy_package import is_policy_package
 
-    path = checkpoint_dir(args.checkpoint)
     episodes = _positive("--episodes", args.episodes)
     if args.gif is not None and not args.gif.parent.is_dir():
         raise ConfigError(
             f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
             f"pick a path in an existing directory"
         )
+    if is_hub_path(args.checkpoint) or is_policy_package(args.checkpoint):
+        from .package import evaluate_package
+
+        return evaluate_package(args)
+    path = checkpoint_dir(Path(args.checkpoint))
     config: AlgorithmConfig | None = None
     if args.env is not None or args.seed is not None:
         config = saved_config(path)
@@ -354,19 +364,13 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
     try:
-        from PIL import Image
+        import PIL  # noqa: F401
     except ImportError:
         print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
         return
     from rlmodules.algorithms.recording import record_episode_frames
+    from rlmodules.sharing import write_video
 
-    # Frames are drawn off-screen: no pygame banner, and no display for SDL to look for.
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     frames = record_episode_frames(algo, seed=seed)
-    images = [Image.fromarray(frame) for frame in frames]
-    try:
-        images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
-    except OSError as exc:
-        raise ConfigError(f"--gif {gif}: cannot write the GIF ({exc})") from None
-    print(f"recorded {len(images)} frames: {gif}")
+    write_video(frames, gif, fps=30)
+    print(f"recorded {len(frames)} frames: {gif}")
