@@ -125,7 +125,7 @@ def _write(loaded: _Source, staging: Path, *, episodes: int, seed: int, video: s
     loaded.module.save_to_path(staging / _PARTS["module"])
     contents["module"] = _PARTS["module"]
     normalizer = None if algo is None else algo.obs_normalizer
-    contents["export"] = _export(staging, normalizer is not None, notes) if export else None
+    contents["export"] = _export(staging, normalizer, notes) if export else None
     evaluation = evaluate_policy(
         loaded.module, loaded.env, loaded.env_config,
         seeds=range(seed, seed + episodes), record=video is not None,
@@ -216,11 +216,12 @@ def _copy_run_files(run_dir: Path | None, staging: Path) -> list[str]:
     return copied
 
 
-def _export(staging: Path, normalized: bool, notes: list[str]) -> str | None:
-    """The ONNX export of the module, when an ``onnx`` export format is installed."""
+def _export(staging: Path, normalizer: Any, notes: list[str]) -> str | None:
+    """The ONNX export of the module, when an ``onnx`` export format is installed; a run
+    with an observation ``normalizer`` needs its statistics baked into the graph."""
     if "onnx" not in {record.name for record in registry.list("export_format")}:
         return None
-    if normalized:
+    if normalizer is not None:
         notes.append("no ONNX export: this run normalises observations (MeanStdFilter) and "
                      "this rlmodules cannot bake the statistics into an export yet")
         return None

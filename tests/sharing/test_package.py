@@ -254,3 +254,58 @@ def test_a_downloaded_package_resumes_as_a_run(cartpole_package, tmp_path, capsy
     assert not (local / PACKAGE_FILE).exists()  # a run again: the old file list is gone
     rows = (local / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(row)["training_iteration"] for row in rows] == [1, 2, 3]
+
+
+def test_a_run_with_observation_normalisation_is_evaluated_as_it_was_trained(tmp_path, capsys):
+    from rlmodules.algorithms.obs_normalization import ObservationNormalizer
+
+    config = tmp_path / "normalised.toml"
+    config.write_text('[env_runners]\nobservation_filter = "MeanStdFilter"\n'
+                      'num_envs_per_env_runner = 2\n'
+                      '[training]\ntrain_batch_size = 128\nminibatch_size = 64\n')
+    run, out = tmp_path / "run", tmp_path / "package"
+    assert main(["train", "--timesteps", "256", "--num-threads", "1", "--seed", "0",
+                 "--config", str(config), "--out", str(run)]) == 0
+    assert main(["package", str(run), "--out", str(out), "--episodes", "2", "--seed", "5"]) == 0
+    printed = capsys.readouterr().out
+    manifest = verify_package(out)
+    assert manifest["observation_filter"] == "MeanStdFilter"
+    if "onnx" in printed:  # rlmodules-onnx installed: said why the export is left out
+        assert "note: no ONNX export: this run normalises observations" in printed
+    assert manifest["contents"]["export"] is None
+    # The module acted on normalised observations, with the statistics frozen.
+    normalizer = ObservationNormalizer.from_checkpoint(out / "checkpoint")
+    module = RLModule.from_checkpoint(out)
+    returns = []
+    for seed in (5, 6):
+        env = gym.make("CartPole-v1")
+        obs, _ = env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            action = compute_actions(module, {"obs": normalizer.normalize(obs)[None]},
+                                     explore=False, for_env=True)["actions_for_env"][0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+    assert manifest["evaluation"]["returns"] == returns
+    card = (out / "README.md").read_text()
+    assert "| Observation filter | MeanStdFilter |" in card
+    assert "the module expects normalised observations" in card
+    assert main(["eval", str(out), "--episodes", "2"]) == 0
+    mean, std = np.mean(returns), np.std(returns)
+    assert f"return {mean:.2f} ± {std:.2f} over 2 episodes" in capsys.readouterr().out
+
+
+def test_the_readme_shows_a_card_that_parses():
+    from pathlib import Path
+
+    from huggingface_hub import ModelCard
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Sharing a policy\n", 1)[1]
+    card = ModelCard(section.split("````markdown\n", 1)[1].split("\n````", 1)[0])
+    assert "## Hyper-parameters" in card.text and "hf upload your-name/" in card.text
+    (result,) = card.data.eval_results
+    assert (result.dataset_name, result.metric_type) == ("CartPole-v1", "mean_reward")
+    assert result.metric_value == "500.00 +/- 0.00"  # a solved CartPole, greedy
+    assert card.data.library_name == "rlmodules"
