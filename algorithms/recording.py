@@ -66,7 +66,8 @@ def rendering_env(env: Any, env_config: Mapping[str, Any]) -> Any:
 @attrs.frozen
 class PlayedEpisode:
     """One episode :func:`play_episode` played: its return, length (steps) and, when
-    rendered, its ``length + 1`` RGB frames ``[H, W, 3]`` (the reset and every step)."""
+    rendered, its RGB frames ``[H, W, 3]``: the reset and every step (``length + 1``), or the
+    first ``max_frames`` of them."""
 
     episode_return: float
     length: int
@@ -74,13 +75,13 @@ class PlayedEpisode:
 
 
 def play_episode(module: Any, env: Any, *, seed: int | None, max_steps: int | None = None,
-                 render: bool = False, env_id: str = "the env",
+                 render: bool = False, max_frames: int | None = None, env_id: str = "the env",
                  preprocess: Callable[[Any], Any] | None = None) -> PlayedEpisode:
     """Play one greedy episode of the single-agent ``module`` in ``env`` (reset with
     ``seed``), stopping at its end or after ``max_steps``. ``preprocess`` maps each
     observation before the module sees it (e.g. frozen observation normalisation);
     ``render`` collects ``env.render()`` frames (an env made with ``render_mode=
-    "rgb_array"``). The env is left open."""
+    "rgb_array"``), the first ``max_frames`` of them if given. The env is left open."""
     state = tree_map(lambda s: s.unsqueeze(0), initial_state(module)) \
         if module.is_stateful() else None
     obs, _ = env.reset(seed=seed)
@@ -97,7 +98,7 @@ def play_episode(module: Any, env: Any, *, seed: int | None, max_steps: int | No
             tree_map(lambda a: a[0], out[Columns.ACTIONS_FOR_ENV]))
         total += float(reward)
         steps += 1
-        if render:
+        if render and (max_frames is None or len(frames) < max_frames):
             frames.append(_render(env, env_id))
         if terminated or truncated:
             break

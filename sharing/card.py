@@ -100,7 +100,10 @@ def _evaluation(manifest: Mapping[str, Any], name: str) -> str:
         f"{mean_length:.1f} steps. Evaluated with rlmodules {manifest['rlmodules_version']}.",
     ]
     if manifest.get("video"):
-        lines[-1] += f" The replay is the first of these episodes (seed {seeds[0]})."
+        frames = ev.get("recorded_frames")
+        part = "" if frames is None or frames > ev["lengths"][0] \
+            else f", its first {frames - 1} steps"
+        lines[-1] += f" The replay is the first of these episodes (seed {seeds[0]}{part})."
     lines.append(f"\nThe same episodes again: `rlmodules eval hf://{name} "
                  f"--episodes {ev['episodes']}` (they use the recorded seeds).\n")
     return "\n".join(lines)

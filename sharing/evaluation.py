@@ -16,10 +16,13 @@ from rlmodules.algorithms.env_creation import env_name, make_env_creator
 from rlmodules.algorithms.recording import play_episode, rendering_env
 from rlmodules.errors import ConfigError
 
-__all__ = ["Evaluation", "evaluate_policy", "MAX_EPISODE_STEPS"]
+__all__ = ["Evaluation", "evaluate_policy", "MAX_EPISODE_STEPS", "MAX_VIDEO_FRAMES"]
 
 #: Steps after which an evaluation episode is cut (an env without a time limit never hangs it).
 MAX_EPISODE_STEPS = 100_000
+#: Frames a recorded episode keeps at most (its first ones), as RL Zoo's 1000-step videos:
+#: frames are held in memory until the video is written.
+MAX_VIDEO_FRAMES = 1000
 
 
 @attrs.frozen
@@ -48,7 +51,8 @@ class Evaluation:
         return {"episodes": len(self.seeds), "seeds": list(self.seeds),
                 "returns": list(self.returns), "lengths": list(self.lengths),
                 "mean": self.mean, "std": self.std, "explore": False,
-                "recorded_episode": self.recorded}
+                "recorded_episode": self.recorded,
+                "recorded_frames": None if self.recorded is None else len(self.frames)}
 
 
 def evaluate_policy(module: Any, env: Any, env_config: Mapping[str, Any], *,
@@ -57,9 +61,14 @@ def evaluate_policy(module: Any, env: Any, env_config: Mapping[str, Any], *,
     """Play one greedy episode of ``module`` per seed in ``env`` (an id, import path, class
     or factory, made with ``env_config``); with ``record``, the first episode is played in
     an env that renders ``rgb_array`` frames. ``preprocess`` maps observations before the
-    module sees them (the frozen normalisation of a ``MeanStdFilter`` run)."""
+    module sees them (the frozen normalisation of a ``MeanStdFilter`` run). A recorded
+    episode keeps its first :data:`MAX_VIDEO_FRAMES` frames.
+    """
     if not seeds:
         raise ConfigError("an evaluation needs at least one episode")
+    training = getattr(module, "training", False)
+    if training:
+        module.eval()  # as Algorithm.evaluate does; given back as it was below
     returns: list[float] = []
     lengths: list[int] = []
     frames: list[np.ndarray] = []
@@ -75,8 +84,8 @@ def evaluate_policy(module: Any, env: Any, env_config: Mapping[str, Any], *,
                 instance = plain
             try:
                 played = play_episode(module, instance, seed=seed, render=rendered,
-                                      max_steps=MAX_EPISODE_STEPS, env_id=env_name(env),
-                                      preprocess=preprocess)
+                                      max_steps=MAX_EPISODE_STEPS, max_frames=MAX_VIDEO_FRAMES,
+                                      env_id=env_name(env), preprocess=preprocess)
             finally:
                 if rendered:
                     instance.close()
@@ -86,5 +95,7 @@ def evaluate_policy(module: Any, env: Any, env_config: Mapping[str, Any], *,
     finally:
         if plain is not None:
             plain.close()
+        if training:
+            module.train()
     return Evaluation(seeds=tuple(seeds), returns=tuple(returns), lengths=tuple(lengths),
                       recorded=0 if record else None, frames=frames, fps=fps)

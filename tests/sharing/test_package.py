@@ -129,15 +129,20 @@ def test_the_folder_verifies_and_tampering_with_any_file_is_caught(
     shown = capsys.readouterr().out
     assert "all checksums ok" in shown and "policy       ppo (PPO) on CartPole-v1" in shown
 
-    listed = list(_manifest(cartpole_package)["files"])
-    for name in [*listed, PACKAGE_FILE]:
+    manifest = _manifest(cartpole_package)
+    for name in [*manifest["files"], PACKAGE_FILE]:
         copy = tmp_path / name.replace("/", "_")
         shutil.copytree(cartpole_package, copy)
         target = copy / name
-        data = bytearray(target.read_bytes())
-        data[len(data) // 2] ^= 0x01  # one flipped bit
-        target.write_bytes(bytes(data))
-        expected = "is corrupted" if name == PACKAGE_FILE else f"{name}: checksum differs"
+        if name == PACKAGE_FILE:  # a better score, the old checksum kept
+            edited = dict(manifest, evaluation=dict(manifest["evaluation"], mean=500.0))
+            target.write_text(json.dumps(edited))
+            expected = "rlmodules_package.json is corrupted"
+        else:
+            data = bytearray(target.read_bytes())
+            data[len(data) // 2] ^= 0x01  # one flipped bit
+            target.write_bytes(bytes(data))
+            expected = f"{name}: checksum differs"
         with pytest.raises(CheckpointError, match=expected):
             verify_package(copy)
         with pytest.raises(CheckpointError):
