@@ -314,3 +314,44 @@ def test_the_readme_shows_a_card_that_parses():
     assert (result.dataset_name, result.metric_type) == ("CartPole-v1", "mean_reward")
     assert result.metric_value == "500.00 +/- 0.00"  # a solved CartPole, greedy
     assert card.data.library_name == "rlmodules"
+
+
+class _Painted(gym.Env):
+    """Five steps; each rendered frame shows its step number."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    observation_space = gym.spaces.Box(0.0, 9.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, config=None):
+        self.render_mode = (config or {}).get("render_mode")
+
+    def reset(self, *, seed=None, options=None):
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(1, self.t, np.float32), 1.0, self.t == 5, False, {}
+
+    def render(self):
+        return np.full((4, 6, 3), self.t, np.uint8)
+
+
+def test_evaluation_records_the_first_episode_and_keeps_at_most_max_frames(monkeypatch):
+    from rlmodules import RLModuleSpec
+    from rlmodules.sharing import evaluate_policy, evaluation
+
+    module = RLModuleSpec(module_class="ppo", observation_space=_Painted.observation_space,
+                          action_space=_Painted.action_space).build()
+    module.train()
+    result = evaluate_policy(module, _Painted, {}, seeds=[1, 2], record=True)
+    assert (result.returns, result.lengths, result.fps) == ((5.0, 5.0), (5, 5), 25)
+    assert [int(frame[0, 0, 0]) for frame in result.frames] == [0, 1, 2, 3, 4, 5]
+    assert module.training  # given back as it was
+    monkeypatch.setattr(evaluation, "MAX_VIDEO_FRAMES", 3)
+    result = evaluate_policy(module, _Painted, {}, seeds=[1], record=True)
+    assert [int(frame[0, 0, 0]) for frame in result.frames] == [0, 1, 2]
+    assert result.lengths == (5,) and result.to_json()["recorded_frames"] == 3
+    with pytest.raises(ConfigError, match="at least one episode"):
+        evaluate_policy(module, _Painted, {}, seeds=[])
