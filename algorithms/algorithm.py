@@ -62,6 +62,8 @@ class Algorithm:
     default_module_class = "rlmodules/ppo"
     #: The learner :meth:`make_learner` builds (each algorithm names its own).
     learner_class: type[Learner] | None = None
+    #: What :meth:`from_checkpoint` loaded this algorithm from (None: built in this process).
+    checkpoint_source: str | None = None
 
     def __init__(self, config: AlgorithmConfig) -> None:
         config.validate()
@@ -266,9 +268,12 @@ class Algorithm:
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: AlgorithmConfig | None = None,
                         env: Any = None, trusted_objects: Iterable[Any] = (),
-                        allow_import: bool = False) -> Algorithm:
+                        allow_import: bool = False, revision: str | None = None) -> Algorithm:
         """Build the algorithm saved at ``path`` and restore its state.
 
+        ``path`` is an algorithm checkpoint, a folder written by ``rlmodules package``, or
+        its Hub name ``"hf://org/name"`` (``@rev`` or ``revision=``; see
+        ``RLModule.from_checkpoint``); ``checkpoint_source`` records what was loaded.
         Nothing the checkpoint names is imported: an env, ``policy_mapping_fn`` or class it
         names by import path resolves only to what a plugin registered, or to an object you
         hand over. ``config`` replaces the saved one (needed when it held a lambda, e.g. a
@@ -277,12 +282,16 @@ class Algorithm:
         ``[MyEnv, my_mapping_fn]``); ``allow_import=True`` lets it import whatever it names
         (for checkpoints you trust).
         """
-        algo = load_algorithm(path, config=config, allow_import=allow_import,
-                              trusted_objects=trusted_objects, env=env)
+        from rlmodules.hub import open_checkpoint
+
+        with open_checkpoint(path, "algorithm", revision=revision) as opened:
+            algo = load_algorithm(opened.path, config=config, allow_import=allow_import,
+                                  trusted_objects=trusted_objects, env=env)
         if not isinstance(algo, cls):
             raise ConfigError(
                 f"checkpoint {path} holds a {type(algo).__name__}, not a {cls.__name__}"
             )
+        algo.checkpoint_source = opened.source
         return algo
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from rlmodules import registry
 from rlmodules.checkpoint import METADATA_FILE, read_metadata
 from rlmodules.errors import RLModulesError
+from rlmodules.hub import is_hub_path
+from rlmodules.policy_package import is_policy_package
 
 from .inspect_algorithm import (
     RUN_FILE,
@@ -27,6 +29,7 @@ from .inspect_algorithm import (
     print_algorithm,
     print_run,
 )
+from .inspect_package import describe_package, print_package
 
 __all__ = ["register", "describe"]
 
@@ -37,7 +40,8 @@ def register(subparsers: Any) -> None:
         "inspect", help="describe a module checkpoint: class, plugins it needs, spaces, "
         "config, parameters per component, format"
     )
-    p.add_argument("path", help="a checkpoint directory written by save_to_path()")
+    p.add_argument("path", help="a checkpoint directory written by save_to_path(), a run "
+                   "directory, a packaged policy or its Hub name hf://org/name[@revision]")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--verify", action="store_true", help="also verify every tensor file's "
                    "checksum (non-zero exit when one fails)")
@@ -46,8 +50,11 @@ def register(subparsers: Any) -> None:
 
 def describe(path: str, *, verify: bool = False) -> dict[str, Any]:
     """A JSON-ready description of the checkpoint at ``path``: a module checkpoint, an
-    algorithm checkpoint (``kind: "algorithm"``, with its module under ``"rl_module"``) or a
-    ``rlmodules train`` run directory (``kind: "run"``, with its ``"checkpoint"``)."""
+    algorithm checkpoint (``kind: "algorithm"``, with its module under ``"rl_module"``), a
+    ``rlmodules train`` run directory (``kind: "run"``, with its ``"checkpoint"``) or a
+    packaged policy, local or ``hf://`` (``kind: "package"``, with its ``"checkpoint"``)."""
+    if is_hub_path(path) or is_policy_package(path):
+        return describe_package(path, describe, verify=verify)
     root = Path(path)
     module = functools.partial(_describe_module, verify=verify)
     if (root / RUN_FILE).is_file():
@@ -165,12 +172,27 @@ def _inspect(args: Any) -> int:
     if args.json:
         json.dump(info, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    else:
+        _print_any(info)
+    if info["kind"] == "package":
+        corrupted = any(f.get("checksum_ok") is False for f in info["files"])
+        return 1 if corrupted else _status(info["checkpoint"])
+    return _status(info)
+
+
+def _print_any(info: dict[str, Any]) -> None:
+    if info["kind"] == "package":
+        print_package(info, _print_any)
     elif info["kind"] == "run":
         print_run(info, _print_text)
     elif info["kind"] == "algorithm":
         print_algorithm(info, _print_text)
     else:
         _print_text(info)
+
+
+def _status(info: dict[str, Any]) -> int:
+    """1 when a plugin the checkpoint needs is missing or a file failed its checksum."""
     algorithm = info.get("checkpoint", info)
     module = algorithm.get("rl_module", info)
     files = [*module["components"], *algorithm.get("tensor_files", {}).values()]

@@ -6,7 +6,6 @@ Heavy imports (torch, gymnasium) happen when a command runs, not when the parser
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import time
 from pathlib import Path
@@ -66,8 +65,9 @@ def register(subparsers: Any) -> None:
         "eval", help="evaluate a trained checkpoint",
         description="Run greedy episodes of a checkpoint and print mean ± std return.",
     )
-    evaluate.add_argument("checkpoint", type=Path,
-                          help="an algorithm checkpoint or a run directory holding one")
+    evaluate.add_argument("checkpoint",
+                          help="an algorithm checkpoint, a run directory holding one, a "
+                               "packaged policy or its Hub name hf://org/name[@revision]")
     evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     evaluate.add_argument("--seed", type=int, default=None)
@@ -271,10 +271,14 @@ def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
 
 
 def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
+    from rlmodules.policy_package import PACKAGE_FILE
+
     from .run_files import write_run_file
 
     algo.save_to_path(run_dir / CHECKPOINT_DIR)
     write_run_file(run_dir, saved)
+    # A resumed packaged run (`hf download` + --resume) is a run again: its file list is stale.
+    (run_dir / PACKAGE_FILE).unlink(missing_ok=True)
 
 
 def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | None,
@@ -350,14 +354,20 @@ def run_eval(args: argparse.Namespace) -> int:
     from rlmodules.algorithms.checkpoint import saved_config
     from rlmodules.algorithms.config import AlgorithmConfig
     from rlmodules.algorithms.env_creation import env_name
+    from rlmodules.hub import is_hub_path
+    from rlmodules.policy_package import is_policy_package
 
-    path = checkpoint_dir(args.checkpoint)
     episodes = _positive("--episodes", args.episodes)
     if args.gif is not None and not args.gif.parent.is_dir():
         raise ConfigError(
             f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
             f"pick a path in an existing directory"
         )
+    if is_hub_path(args.checkpoint) or is_policy_package(args.checkpoint):
+        from .package import evaluate_package
+
+        return evaluate_package(args)
+    path = checkpoint_dir(Path(args.checkpoint))
     parts = ("config", "module") if args.env is not None else ("env", "config", "module")
     allow_import.check_checkpoint(path, args.allow_import, parts=parts)
     config: AlgorithmConfig | None = None
@@ -384,23 +394,13 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
     try:
-        from PIL import Image
+        import PIL  # noqa: F401
     except ImportError:
         print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
         return
     from rlmodules.algorithms.recording import record_episode_frames
-    from rlmodules.checkpoint import atomic_write_file
+    from rlmodules.sharing import write_video
 
-    # Frames are drawn off-screen: no pygame banner, and no display for SDL to look for.
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     frames = record_episode_frames(algo, seed=seed)
-    images = [Image.fromarray(frame) for frame in frames]
-    buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=33,
-                   loop=0)
-    try:
-        atomic_write_file(gif, buffer.getvalue())
-    except OSError as exc:
-        raise ConfigError(f"--gif {gif}: cannot write the GIF ({exc})") from None
-    print(f"recorded {len(images)} frames: {gif}")
+    write_video(frames, gif, fps=30)
+    print(f"recorded {len(frames)} frames: {gif}")

@@ -59,6 +59,8 @@ class RLModule:
     default_catalog_class: ClassVar[Any] = None
     #: The cheap forward input/output check; set to False on a module to skip it.
     check_io: bool = True
+    #: What :meth:`from_checkpoint` loaded this module from (None: built in this process).
+    checkpoint_source: str | None = None
 
     def __init__(
         self,
@@ -368,17 +370,29 @@ class RLModule:
         restore_module(self, path, component=component)
 
     @classmethod
-    def from_checkpoint(cls, path: Any, **kwargs: Any) -> RLModule:
+    def from_checkpoint(cls, path: Any, *, revision: str | None = None, **kwargs: Any
+                        ) -> RLModule:
         """Build a module from a checkpoint; its class comes from the registry, or is ``cls``
         itself: ``MyModule.from_checkpoint(path)`` hands ``MyModule`` over (as
-        ``trusted_objects=[MyModule]`` would), so a checkpoint of it loads as in RLlib."""
+        ``trusted_objects=[MyModule]`` would), so a checkpoint of it loads as in RLlib.
+
+        ``path`` is a module checkpoint, a folder written by ``rlmodules package``, or its
+        Hub name ``"hf://org/name"`` (``"hf://org/name@rev"`` or ``revision=`` for a
+        branch, tag or commit; needs ``rlmodules[hub]``), verified whole before it is read.
+        The module's ``checkpoint_source`` records what was loaded (a Hub name with the
+        commit it resolved to).
+        """
+        from .hub import open_checkpoint
+
         if cls is not RLModule:
             kwargs["trusted_objects"] = (*kwargs.get("trusted_objects", ()), cls)
-        module = load_module(path, **kwargs)
+        with open_checkpoint(path, "module", revision=revision) as opened:
+            module = load_module(opened.path, **kwargs)
         if not isinstance(module, cls):
             raise CheckpointError(
                 f"checkpoint {path} holds a {type(module).__name__}, not a {cls.__name__}"
             )
+        module.checkpoint_source = opened.source
         return module
 
     @classmethod

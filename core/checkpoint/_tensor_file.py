@@ -9,10 +9,12 @@ reading the weights, and it catches truncation and flipped bits.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import mmap
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,8 @@ __all__ = [
     "CHECKSUM_ALGORITHM",
     "contained_file",
     "file_checksum",
+    "lies_within",
+    "links_allowed_into",
     "read_tensor_file",
     "verify_tensor_file",
     "write_tensor_file",
@@ -51,6 +55,9 @@ def _pool() -> ThreadPoolExecutor:
 
 
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+#: Real directories that checkpoint files may link into (see :func:`links_allowed_into`).
+_link_roots: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "rlmodules_link_roots", default=())
 
 
 def file_checksum(path: str | os.PathLike[str]) -> str:
@@ -175,13 +182,43 @@ def contained_file(directory: str | os.PathLike[str], file_name: Any) -> Path:
     path = Path(directory) / file_name
     if not path.is_file():
         raise CheckpointError(f"checkpoint file {path} is missing")
-    real_dir = Path(os.path.realpath(directory))
-    if Path(os.path.realpath(path)).parent != real_dir:
+    real = Path(os.path.realpath(path))
+    if real.parent != Path(os.path.realpath(directory)) and not _in_link_root(real):
         raise CheckpointError(
             f"checkpoint file {path} is a link to {os.path.realpath(path)}, outside the "
             f"checkpoint; a checkpoint's files must lie inside its directory"
         )
     return path
+
+
+@contextlib.contextmanager
+def links_allowed_into(root: str | os.PathLike[str]) -> Iterator[None]:
+    """While the block runs, a checkpoint file may also be a symlink to a file inside
+    ``root``: how a download cache stores files (Hugging Face's cache links each file of a
+    snapshot to ``../../blobs/<hash>``). Elsewhere a file must lie in its checkpoint
+    directory, so a checkpoint cannot make a load read files outside it.
+
+    Example::
+
+        with links_allowed_into(cache / "models--org--name"):
+            module = RLModule.from_checkpoint(cache / "models--org--name/snapshots/abc/module")
+    """
+    token = _link_roots.set((*_link_roots.get(), Path(os.path.realpath(root))))
+    try:
+        yield
+    finally:
+        _link_roots.reset(token)
+
+
+def lies_within(path: str | os.PathLike[str], directory: str | os.PathLike[str]) -> bool:
+    """Whether ``path``, symlinks followed, lies inside ``directory`` (or inside a root that
+    :func:`links_allowed_into` allows now)."""
+    real = Path(os.path.realpath(path))
+    return real.is_relative_to(os.path.realpath(directory)) or _in_link_root(real)
+
+
+def _in_link_root(real: Path) -> bool:
+    return any(real.is_relative_to(root) for root in _link_roots.get())
 
 
 def verify_tensor_file(directory: str | os.PathLike[str], entry: Any) -> Path:
