@@ -59,6 +59,8 @@ class OffPolicyLearner(Learner):
         metrics, td_errors = learner.update(buffer.sample(64), timestep=algo.timesteps)
     """
 
+    static_shapes = True  # every replayed batch has train_batch_size rows
+
     def setup(self) -> None:
         self.rl_module = self.module[DEFAULT_MODULE_ID]
         self.check_module(self.rl_module)

@@ -14,6 +14,8 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from .accel import accel_settings, add_accel_flags, evaluation_device
+
 __all__ = ["register"]
 
 DEFAULT_ENV = "CartPole-v1"
@@ -68,6 +70,8 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     evaluate.add_argument("--seed", type=int, default=None)
+    evaluate.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                          help="evaluate on this device (default: the CPU, in fp32)")
     evaluate.add_argument("--gif", type=Path, default=None,
                           help="record the first episode as a GIF (needs Pillow and an env "
                                "that renders rgb_array)")
@@ -215,6 +219,7 @@ def _add_scaling_flags(train: Any) -> None:
     train.add_argument("--ray-address", default=None,
                        help="Ray cluster to join ('auto', 'ray://head:10001'; default: "
                             "RAY_ADDRESS, else a local Ray)")
+    add_accel_flags(train)
 
 
 def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -222,8 +227,11 @@ def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                                              ("ray_address", args.ray_address))
                if value is not None}
     learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
-    return {section: values for section, values in
-            (("env_runners", runners), ("learners", learners)) if values}
+    sections = {section: values for section, values in
+                (("env_runners", runners), ("learners", learners)) if values}
+    for section, values in accel_settings(args).items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return sections
 
 
 def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
@@ -330,9 +338,9 @@ def run_eval(args: argparse.Namespace) -> int:
             f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
             f"pick a path in an existing directory"
         )
-    config: AlgorithmConfig | None = None
+    config: AlgorithmConfig = saved_config(path)
+    config.learners(**evaluation_device(args.device))
     if args.env is not None or args.seed is not None:
-        config = saved_config(path)
         if args.env is not None:
             # The saved vectorisation may be the trained env's own (vector_entry_point),
             # which another env need not have: separate copies work for any env.
