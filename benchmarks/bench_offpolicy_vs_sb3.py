@@ -29,6 +29,8 @@ import torch
 
 DQN_STEPS = 50_000
 SAC_STEPS = 20_000
+#: Settings ours gets on top of its config (the speed levers: --precision, --compile).
+LEVERS: dict[str, dict[str, Any]] = {}
 
 
 def ours_dqn(seed: int) -> Any:
@@ -46,6 +48,7 @@ def ours_dqn(seed: int) -> Any:
                   min_sample_timesteps_per_iteration=256)
         .rl_module(model_config={"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"})
         .debugging(seed=seed)
+        .update_from_dict(LEVERS)
         .build()
     )
 
@@ -64,6 +67,7 @@ def ours_sac(seed: int) -> Any:
                   min_sample_timesteps_per_iteration=200)
         .rl_module(model_config={"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"})
         .debugging(seed=seed)
+        .update_from_dict(LEVERS)
         .build()
     )
 
@@ -128,9 +132,16 @@ def main() -> None:
     parser.add_argument("--max-steps-factor", type=float, default=2.0,
                         help="give up after this many times zoo's step budget (default 2)")
     parser.add_argument("--skip-sb3", action="store_true")
+    parser.add_argument("--precision", default="32-true",
+                        help="ours: learners(precision=...) (bf16-mixed, auto, ...)")
+    parser.add_argument("--compile", choices=["none", "learner", "worker", "both"],
+                        default="none", help="ours: torch_compile_learner / _worker")
     args = parser.parse_args()
     torch.set_num_threads(args.num_threads)
-    print(f"torch {torch.__version__}, {args.num_threads} thread(s)")
+    LEVERS.update({"learners": {"precision": args.precision}, "framework": {
+        "torch_compile_learner": args.compile in ("learner", "both"),
+        "torch_compile_worker": args.compile in ("worker", "both")}})
+    print(f"torch {torch.__version__}, {args.num_threads} thread(s), ours with {LEVERS}")
     print(f"{'algo':<4} {'seed':>4} {'library':<10} {'solved':>6} {'time s':>8} "
           f"{'env steps':>10} {'steps/s':>8}  where our time goes")
     for algo in args.algos:
