@@ -29,8 +29,11 @@ def check_accel_settings(config: Any) -> None:
     from .devices import acting_device, learner_device
     from .precision import check_precision
 
-    device = learner_device(config)
-    check_precision(learners["precision"], device)
+    if learners["num_learners"] >= 2 and learners["num_gpus_per_learner"] > 0:
+        # GPU learner actors check their own device where they run (the driver may have none).
+        check_precision(learners["precision"], None)
+    else:
+        check_precision(learners["precision"], learner_device(config))
     if runners["num_gpus_per_env_runner"] > 0:
         if runners["num_env_runners"]:
             raise ConfigError(

@@ -45,12 +45,16 @@ def _supports_bf16(device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_bf16()
 
 
-def check_precision(setting: Any, device: torch.device, what: str = "learners") -> None:
-    """Raise a ``ConfigError`` if ``setting`` is unknown or ``device`` cannot run it."""
+def check_precision(setting: Any, device: torch.device | None, what: str = "learners"
+                    ) -> None:
+    """Raise a ``ConfigError`` if ``setting`` is unknown or ``device`` (None: not known
+    here) cannot run it."""
     if setting not in PRECISIONS:
         raise ConfigError(
             f"{what}(precision={setting!r}) is not known; use one of {PRECISIONS}"
         )
+    if device is None:
+        return
     if setting == "16-mixed" and device.type != "cuda":
         raise ConfigError(
             f"precision='16-mixed' (float16 with a gradient scaler) needs a GPU and this "
