@@ -57,6 +57,8 @@ _LAZY = {
     "EnvRunnerGroup": "env_runners",
     "EnvRunnerError": "env_runners",
     "LearnerGroup": "distributed_learner",
+    "TorchCompileConfig": "compiling",
+    "CompileFallbackWarning": "compiling",
 }
 
 __all__ = list(_LAZY)
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .algorithm_config import AlgorithmConfig
     from .bc import BC, BCConfig
+    from .compiling import CompileFallbackWarning, TorchCompileConfig
     from .config import OnPolicyConfig, PPOConfig
     from .distributed_learner import LearnerGroup
     from .dqn import DQN

@@ -33,7 +33,8 @@ from .checkpoint import (
     restore_component,
     save_algorithm,
 )
-from .env_creation import make_env_creator
+from .devices import ActingModule, acting_device
+from .env_creation import backend_options, make_env_creator
 from .learner import Learner
 
 # Importable from here as before.
@@ -77,8 +78,10 @@ class Algorithm:
         self.np_random = np.random.default_rng(seed)
         self.torch_generator = torch.Generator()
         self.torch_generator.manual_seed(int(self.np_random.integers(2**62)))
-        self.env_creator = make_env_creator(config.env, config.env_config)
-        self.evaluation_env_creator = make_env_creator(config.env, config.evaluation_env_config)
+        backend = backend_options(config)
+        self.env_creator = make_env_creator(config.env, config.env_config, **backend)
+        self.evaluation_env_creator = make_env_creator(config.env, config.evaluation_env_config,
+                                                       **backend)
         probe = self.env_creator()
         try:
             self.is_multi_agent = is_parallel_env(probe)
@@ -87,6 +90,8 @@ class Algorithm:
         finally:
             probe.close()
         self.learner = self._scaled_learner(self.make_learner())
+        #: The module samplers act with: the learner's, or a synced copy (see ``devices``).
+        self.acting = self._acting_module()
         self.iteration = 0
         self.timesteps = 0
         self.episodes = 0
@@ -110,8 +115,25 @@ class Algorithm:
         if self.learner_class is None:
             raise NotImplementedError(
                 f"{type(self).__name__} must set learner_class or implement make_learner()")
+        # With data-parallel learner actors the module here only holds the weights.
+        local = self.config.learner_settings["num_learners"] >= 2
         return self.learner_class(module=self.module, config=self.config,
-                                  generator=self.torch_generator)
+                                  generator=self.torch_generator,
+                                  device=torch.device("cpu") if local else None)
+
+    def _acting_module(self) -> ActingModule:
+        device = acting_device(self.config)
+        if self.is_multi_agent and device.type != "cpu":
+            raise ConfigError(
+                "num_gpus_per_env_runner > 0: multi-agent samplers act on the CPU; set "
+                "num_gpus_per_env_runner=0 (the learner may still train on a GPU)"
+            )
+        clock = getattr(self.learner, "compile_clock", None)
+        return ActingModule(self.module, device, self.config, clock)
+
+    def sync_acting_module(self) -> None:
+        """Bring the acting module up to the learner's weights (before sampling)."""
+        self.acting.sync(self.learner)
 
     def _scaled_learner(self, learner: Learner) -> Any:
         """The learner ``train()`` uses: ``learner`` itself, unless a family spreads it
@@ -134,7 +156,7 @@ class Algorithm:
             normalizer = self.obs_normalizer
             wrap_env = lambda env: NormalizeObservations(  # noqa: E731
                 env, normalizer, update=not evaluation)
-        return make_sampler(self.config, creator, self.module, seed=env_seed,
+        return make_sampler(self.config, creator, self.acting.module, seed=env_seed,
                             explore=explore, num_envs=num_envs,
                             multi_agent=self.is_multi_agent, wrap_env=wrap_env)
 
@@ -165,6 +187,7 @@ class Algorithm:
         sampler = self._new_sampler(explore=explore, env_seed=seed,
                                     num_envs=min(wanted, self.config.num_envs), evaluation=True)
         self.module.eval()
+        self.sync_acting_module()
         try:
             episodes = sampler.run_episodes(wanted, seed=seed)
         finally:
@@ -221,6 +244,9 @@ class Algorithm:
             result["module_episode_returns_mean"] = {
                 mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}
         result.update(metrics)
+        clock = getattr(self.learner, "compile_clock", None)
+        if clock is not None and clock.seconds:
+            result["time_compile_s"] = clock.seconds
         return self._with_evaluation(result)
 
     def _with_evaluation(self, result: dict[str, Any]) -> dict[str, Any]:

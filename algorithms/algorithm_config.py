@@ -20,6 +20,7 @@ from typing import Any
 from rlmodules.errors import ConfigError
 from rlmodules.model_config import DefaultModelConfig
 
+from .accel_config import check_accel_settings
 from .config_checks import _check_int, _check_number, _update
 from .config_data import config_from_dict, config_to_dict, update_config
 
@@ -41,12 +42,17 @@ _ENV_RUNNERS: dict[str, Any] = {
     "ray_address": None,
     # RLlib's name: "MeanStdFilter" normalises observations by running mean and std.
     "observation_filter": "NoFilter",
+    # Accelerators (algorithms/accel_config.py): "envpool" steps EnvPool's Atari / MuJoCo
+    # envs; a GPU makes samplers act with the learner's module on it.
+    "env_backend": "gymnasium",
+    "num_gpus_per_env_runner": 0,
 }
 #: Learner settings and their defaults (``num_learners >= 2``: data-parallel Ray actors).
 _LEARNERS: dict[str, Any] = {
     "num_learners": 0,
     "num_cpus_per_learner": 1,
     "num_gpus_per_learner": 0,
+    "precision": "32-true",
 }
 #: Settings every algorithm's ``training()`` accepts; each family adds its own and its
 #: defaults (``train_batch_size`` is the env steps of an on-policy iteration, the replayed
@@ -64,6 +70,16 @@ _EVALUATION: dict[str, Any] = {
     "evaluation_config": None,
 }
 _VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
+#: ``framework()`` settings (RLlib's names): compiled learner updates and acting forwards.
+_FRAMEWORK: dict[str, Any] = {
+    "framework": "torch",
+    "torch_compile_learner": False,
+    "torch_compile_learner_dynamo_backend": "inductor",
+    "torch_compile_learner_dynamo_mode": None,
+    "torch_compile_worker": False,
+    "torch_compile_worker_dynamo_backend": "inductor",
+    "torch_compile_worker_dynamo_mode": None,
+}
 
 
 class AlgorithmConfig:
@@ -96,6 +112,7 @@ class AlgorithmConfig:
         self.training_settings: dict[str, Any] = copy.deepcopy(self.training_defaults)
         self.evaluation_settings: dict[str, Any] = dict(_EVALUATION)
         self.learner_settings: dict[str, Any] = dict(_LEARNERS)
+        self.framework_settings: dict[str, Any] = dict(_FRAMEWORK)
         self.rl_module_spec: Any = None
         self.model_config_setting: DefaultModelConfig | dict[str, Any] | None = None
         self.policies: Any = None
@@ -141,9 +158,29 @@ class AlgorithmConfig:
     def learners(self, **settings: Any) -> AlgorithmConfig:
         """``num_learners`` (K >= 2 runs K data-parallel learner actors in one
         torch.distributed group; 0 or 1 learns in the training process),
-        ``num_cpus_per_learner``, ``num_gpus_per_learner`` (0: learners train on CPUs)."""
+        ``num_cpus_per_learner``, ``num_gpus_per_learner`` (0: learners train on CPUs;
+        1: on a GPU each, NCCL between several), ``precision`` ("32-true", "bf16-mixed",
+        "16-mixed" on GPUs, or "auto": bf16 where it measures faster)."""
         _update(self.learner_settings, settings, "learners")
         return self
+
+    def framework(self, framework: str | None = None, **settings: Any) -> AlgorithmConfig:
+        """RLlib's compile settings: ``torch_compile_learner`` (compile forward, loss and
+        backward of each update), ``torch_compile_worker`` (the acting forward), each with
+        ``..._dynamo_backend`` ("inductor") and ``..._dynamo_mode`` (None, "default",
+        "reduce-overhead": CUDA graphs on a GPU, ...); ``framework`` is "torch"."""
+        if framework is not None:
+            settings["framework"] = framework
+        _update(self.framework_settings, settings, "framework")
+        return self
+
+    def get_torch_compile_learner_config(self) -> Any:
+        """The learner's :class:`~rlmodules.algorithms.compiling.TorchCompileConfig`."""
+        return _compile_config(self.framework_settings, "learner")
+
+    def get_torch_compile_worker_config(self) -> Any:
+        """The acting forward's :class:`~rlmodules.algorithms.compiling.TorchCompileConfig`."""
+        return _compile_config(self.framework_settings, "worker")
 
     def training(self, **settings: Any) -> AlgorithmConfig:
         """Learning hyper-parameters; see ``training_defaults`` for the keys and defaults."""
@@ -274,7 +311,7 @@ class AlgorithmConfig:
     def __getattr__(self, name: str) -> Any:
         # config.lr, config.gamma, ...: read any setting as an attribute, as in RLlib.
         for section in ("training_settings", "env_runner_settings", "evaluation_settings",
-                        "learner_settings"):
+                        "learner_settings", "framework_settings"):
             settings = self.__dict__.get(section)
             if settings is not None and name in settings:
                 return settings[name]
@@ -301,6 +338,7 @@ class AlgorithmConfig:
         threads = self.env_runner_settings["num_threads"]
         if threads is not None:
             _check_int("num_threads", threads, minimum=1)
+        check_accel_settings(self)
         obs_filter = self.env_runner_settings["observation_filter"]
         if obs_filter not in ("NoFilter", "MeanStdFilter"):
             raise ConfigError(
@@ -373,3 +411,11 @@ class AlgorithmConfig:
         ``env`` / ``env_config``, ``[debugging]``).
         """
         return update_config(self, settings)
+
+
+def _compile_config(settings: Mapping[str, Any], who: str) -> Any:
+    from .compiling import TorchCompileConfig
+
+    return TorchCompileConfig(
+        torch_dynamo_backend=settings[f"torch_compile_{who}_dynamo_backend"],
+        torch_dynamo_mode=settings[f"torch_compile_{who}_dynamo_mode"])

@@ -24,6 +24,7 @@ from .learner import Learner
 from .module_setup import module_ids_of, resolve_policy_mapping_fn
 from .onpolicy import OnPolicyAlgorithm
 from .onpolicy_learner import OnPolicyLearner, TrainRows
+from .precision import fp32
 from .rollout import to_tensor, tree_map
 
 __all__ = ["BCConfig", "BC", "BCLearner"]
@@ -109,7 +110,8 @@ class BCLearner(OnPolicyLearner):
         timestep: int,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         module = self.module[module_id]
-        dist = module.get_train_action_dist_cls().from_logits(fwd_out[Columns.ACTION_DIST_INPUTS])
+        dist_inputs = fp32(fwd_out[Columns.ACTION_DIST_INPUTS])
+        dist = module.get_train_action_dist_cls().from_logits(dist_inputs)
         loss = -dist.logp(batch[Columns.ACTIONS]).mean()
         return loss, {"bc_loss": loss.detach(), "entropy": dist.entropy().mean().detach()}
 

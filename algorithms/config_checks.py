@@ -47,11 +47,6 @@ def _check_scaling(runners: Mapping[str, Any], learners: Mapping[str, Any]) -> N
     if not isinstance(runners["restart_failed_env_runners"], bool):
         raise ConfigError("restart_failed_env_runners must be True or False, got "
                           f"{runners['restart_failed_env_runners']!r}")
-    if learners["num_gpus_per_learner"] > 0:
-        raise ConfigError(
-            f"num_gpus_per_learner={learners['num_gpus_per_learner']}: learners train on CPUs "
-            f"for now (the learner prepares its batches on the CPU); use num_gpus_per_learner=0"
-        )
     address = runners["ray_address"]
     if address is not None and not (isinstance(address, str) and address):
         raise ConfigError(

@@ -26,10 +26,10 @@ __all__ = ["config_to_dict", "config_from_dict", "update_config", "map_class_ref
 #: Top-level keys of :func:`config_to_dict` output.
 DICT_SECTIONS = ("config_class", "env", "env_config", "env_runners", "training", "evaluation",
                  "rl_module_spec", "model_config", "policies", "policy_mapping_fn", "seed",
-                 "not_serialised", "learners")
+                 "not_serialised", "learners", "framework")
 #: Sections of a config file, each a builder method's settings.
 FILE_SECTIONS = ("environment", "env_runners", "training", "evaluation", "rl_module",
-                 "debugging", "learners")
+                 "debugging", "learners", "framework")
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -46,6 +46,7 @@ def config_to_dict(config: Any) -> dict[str, Any]:
         "training": copy.deepcopy(config.training_settings),
         "evaluation": dict(config.evaluation_settings),
         "learners": dict(config.learner_settings),
+        "framework": dict(config.framework_settings),
         "rl_module_spec": None if spec is None else {
             "kind": type(spec).__name__, "spec": spec.to_dict()},
         "model_config": _model_config_ref(config.model_config_setting),
@@ -78,6 +79,7 @@ def config_from_dict(config: Any, data: Mapping[str, Any]) -> Any:
     config.training(**(data.get("training") or {}))
     config.evaluation(**(data.get("evaluation") or {}))
     config.learners(**(data.get("learners") or {}))
+    config.framework(**(data.get("framework") or {}))
     spec = data.get("rl_module_spec")
     if spec is not None:
         config.rl_module(rl_module_spec=_spec_from(spec))

@@ -1,5 +1,5 @@
 """Data-parallel learners: ``num_learners`` Ray actors in one ``torch.distributed`` group
-(gloo, on CPUs).
+(gloo on CPUs; NCCL with ``num_gpus_per_learner > 0``, one GPU per learner).
 
 Every learner gets the whole train batch (one ``ray.put``) and the same minibatch order
 (the algorithm's generator state), prepares it identically, and trains on its own shard
@@ -97,9 +97,10 @@ class LearnerActor:
     def join(self, host: str, port: int, timeout_s: float) -> None:
         import torch.distributed as dist
 
+        backend = "nccl" if self.learner.device.type == "cuda" else "gloo"
         dist.init_process_group(
-            "gloo", init_method=f"tcp://{host}:{port}", rank=self.rank, world_size=self.world_size,
-            timeout=timedelta(seconds=timeout_s))
+            backend, init_method=f"tcp://{host}:{port}", rank=self.rank,
+            world_size=self.world_size, timeout=timedelta(seconds=timeout_s))
 
     def update(self, weights: Any, generator_state: torch.Tensor, rollouts: Any,
                timestep: int) -> tuple[dict[str, float], Any, Any]:
@@ -145,7 +146,7 @@ class LearnerGroup:
         self.local = learner
         count = settings["num_learners"]
         actor_class = self.ray.remote(LearnerActor).options(
-            num_cpus=settings["num_cpus_per_learner"])
+            num_cpus=settings["num_cpus_per_learner"], num_gpus=settings["num_gpus_per_learner"])
         files = module_files(learner.module)
         self.actors = [actor_class.remote() for _ in range(count)]
         try:

@@ -20,6 +20,7 @@ from .dqn_math import c51_loss, c51_projection, greedy_next_q, huber_td_loss, td
 from .offpolicy import OffPolicyAlgorithm
 from .offpolicy_config import DQNConfig
 from .offpolicy_learner import TD_ERROR, OffPolicyLearner, require_methods
+from .precision import fp32
 from .schedules import schedule_value
 
 __all__ = ["DQN", "DQNConfig", "DQNLearner", "Q_API"]
@@ -44,12 +45,13 @@ class DQNLearner(OffPolicyLearner):
                        ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         module = self.rl_module
         t = self.config.training_settings
-        online = module.compute_q_values({Columns.OBS: batch[Columns.OBS]})
+        # The networks may run in lower precision; TD targets and C51 projections in fp32.
+        online = fp32(module.compute_q_values({Columns.OBS: batch[Columns.OBS]}))
         actions = batch[Columns.ACTIONS].long()
         with torch.no_grad():
             next_batch = {Columns.OBS: batch[Columns.NEXT_OBS]}
-            target = module.forward_target(next_batch)
-            chooser = module.compute_q_values(next_batch) if t["double_q"] else target
+            target = fp32(module.forward_target(next_batch))
+            chooser = fp32(module.compute_q_values(next_batch)) if t["double_q"] else target
         if t["num_atoms"] > 1:
             per_sample, td_error = self._c51(online, target, chooser, batch, actions)
         else:

@@ -15,10 +15,20 @@ from typing import Any
 
 from rlmodules.errors import ConfigError, UnknownNameError
 
-__all__ = ["RegisteredEnvCreator", "env_name", "make_env_creator"]
+__all__ = ["RegisteredEnvCreator", "EnvPoolCreator", "env_name", "make_env_creator",
+           "backend_options"]
 
 
-def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
+def backend_options(config: Any) -> dict[str, Any]:
+    """The keywords of :func:`make_env_creator` that a config's ``env_runners()`` settings
+    give: the env backend, and EnvPool's threads (``num_cpus_per_env_runner``)."""
+    runners = config.env_runner_settings
+    return {"env_backend": runners["env_backend"],
+            "num_threads": max(1, int(runners["num_cpus_per_env_runner"]))}
+
+
+def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None, *,
+                     env_backend: str = "gymnasium", num_threads: int = 1
                      ) -> Callable[[], Any]:
     """A no-argument function making one env instance.
 
@@ -30,12 +40,17 @@ def make_env_creator(env: Any, env_config: Mapping[str, Any] | None = None
     RLlib's ``register_env`` convention; a factory taking keywords only, such as
     PettingZoo's ``parallel_env(**kwargs)``, gets ``factory(**env_config)``). A PettingZoo
     AEC env it makes comes converted to the parallel API (``rlmodules.envs.as_parallel_env``).
+
+    ``env_backend="envpool"`` makes EnvPool's version of an ``AtariEnv`` game or a MuJoCo
+    id instead (an :class:`EnvPoolCreator`, stepped by ``num_threads`` threads).
     """
     from rlmodules.envs import as_parallel_env
 
     env_config = dict(env_config or {})
     if isinstance(env, str) and ":" in env:
         env = _env_named(env)
+    if env_backend == "envpool":
+        return EnvPoolCreator(env, env_config, num_threads=num_threads)
     if isinstance(env, str):
         return RegisteredEnvCreator(env, env_config)
     if inspect.isclass(env):
@@ -112,6 +127,31 @@ class RegisteredEnvCreator:
                 f"{self.env_config!r}: {str(exc).partition(' was raised from')[0]}; pass only "
                 f"keyword arguments its constructor takes"
             ) from None
+
+
+class EnvPoolCreator:
+    """Makes EnvPool's version of an env (see :mod:`rlmodules.envs.envpool_env`): one env
+    when called, and the sampler's vector env with :meth:`make_vector` whatever
+    ``gym_env_vectorize_mode`` says (EnvPool steps its envs as one batch)."""
+
+    env_backend = "envpool"
+
+    def __init__(self, env: Any, env_config: Mapping[str, Any], *, num_threads: int) -> None:
+        from rlmodules.envs.envpool_env import envpool_task
+
+        self.task, self.kwargs = envpool_task(env, env_config)
+        self.num_threads = num_threads
+
+    def __call__(self) -> Any:
+        from rlmodules.envs.envpool_env import EnvPoolEnv
+
+        return EnvPoolEnv(self.task, self.kwargs)
+
+    def make_vector(self, num_envs: int) -> Any:
+        from rlmodules.envs.envpool_env import EnvPoolVectorEnv
+
+        return EnvPoolVectorEnv(self.task, self.kwargs, num_envs=num_envs,
+                                num_threads=self.num_threads)
 
 
 def _env_named(env: str) -> Any:

@@ -49,16 +49,19 @@ class EnvRunner:
     def setup(self, *, config: Any, files: dict[str, bytes], seed: int | None,
               multi_agent: bool) -> None:
         """Build the module and envs; ``seed`` seeds the envs and the action sampling."""
-        from .env_creation import make_env_creator
+        from .devices import ActingModule
+        from .env_creation import backend_options, make_env_creator
         from .sampler import make_sampler
 
         torch.set_num_threads(max(1, int(config.env_runner_settings["num_cpus_per_env_runner"])))
         if seed is not None:
             torch.manual_seed(seed)
-        self.module = module_from_files(files, inference_only=True)
-        self.module.eval()
-        self.sampler = make_sampler(config, make_env_creator(config.env, config.env_config),
-                                    self.module, seed=seed, explore=True,
+        module = module_from_files(files, inference_only=True)
+        module.eval()
+        # The acting forward as the config says (compiled, precision); weights load into it.
+        self.module = ActingModule(module, torch.device("cpu"), config).module
+        creator = make_env_creator(config.env, config.env_config, **backend_options(config))
+        self.sampler = make_sampler(config, creator, self.module, seed=seed, explore=True,
                                     multi_agent=multi_agent)
 
     def sample(self, weights: Any, num_steps: int) -> tuple[dict[str, Any], list[Any]]:

@@ -42,7 +42,7 @@ class FlatLayout:
         return {Columns.OBS: tree_map(_grid_flat, rollout["obs"])}
 
     def values_to_grid(self, values: torch.Tensor) -> np.ndarray:
-        return values.reshape(self.grid_shape).numpy()
+        return values.float().cpu().reshape(self.grid_shape).numpy()
 
     def train_rows(self, batch: Mapping[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
         """``batch`` (from :meth:`value_batch`) and ``columns`` (``[T, N]`` grids) at the
@@ -121,6 +121,7 @@ class SequenceLayout:
         return self._batch(rollout)
 
     def values_to_grid(self, values: torch.Tensor) -> np.ndarray:
+        values = values.float().cpu()
         grid = torch.zeros(self.grid_shape[0] * self.grid_shape[1], dtype=values.dtype)
         keep = ~self.padding
         grid[self.index[keep]] = values[keep]

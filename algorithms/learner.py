@@ -9,10 +9,13 @@ gradient clipping and the optimizer step. The families differ in what a step is 
 epochs over a sampled batch, :class:`~rlmodules.algorithms.offpolicy_learner.
 OffPolicyLearner` (DQN, SAC) one step per replayed batch.
 
-Where the hardware settings apply, each in one method every step passes through:
-:meth:`~Learner.to_device` (the batches), :meth:`~Learner.autocast` (the precision of
-forward and loss) and :meth:`~Learner.compiled` (the loss function). For now learners train
-on the CPU in fp32, eagerly: these place, cast and compile nothing.
+Where the hardware settings apply, each in one place every step passes through: the
+learner's ``device`` (``num_gpus_per_learner``: the module and optimizers live there),
+:meth:`~Learner.to_device` (the batches), :meth:`~Learner.autocast` (``precision``: forward
+and loss under autocast, fp32 weights, a gradient scaler for float16) and
+:meth:`~Learner.compiled` (``torch_compile_learner``: forward, loss and backward compiled;
+the optimizer step is already one fused kernel per flat buffer). Losses take network
+outputs through :func:`~rlmodules.algorithms.precision.fp32` so their math stays fp32.
 
 In checkpoints: the optimizers' state per parameter name, checked whole before any of it
 loads, and learner-owned tensors (:meth:`~Learner.state_tensors`, e.g. SAC's temperature).
@@ -24,14 +27,19 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import torch
 from rlmodules.errors import CheckpointError
 from rlmodules.multi_rl_module import MultiRLModule
 
+from .compiling import CompileClock, compiled
+from .devices import learner_device
 from .flat_params import FlatParameters
 
 # Importable from here as before.
 from .optimizer_state import checked_optimizer_state, fast_adam, optimizer_state
+from .precision import Precision
+from .rollout import tree_map
 from .schedules import schedule_value
 
 __all__ = ["Learner", "OptimizerPart", "optimizer_state", "checked_optimizer_state",
@@ -71,14 +79,28 @@ class Learner:
 
     #: Adam's epsilon (torch's default; the on-policy family uses SB3's and CleanRL's 1e-5).
     adam_eps: float = 1e-8
+    #: Every step's batch has the same shapes (off-policy: a fixed batch size), so a
+    #: compiled update on CUDA is captured with CUDA graphs unless a mode is given.
+    static_shapes: bool = False
 
-    def __init__(self, *, module: MultiRLModule, config: Any, generator: torch.Generator) -> None:
+    def __init__(self, *, module: MultiRLModule, config: Any, generator: torch.Generator,
+                 device: torch.device | None = None) -> None:
         self.module = module
         self.config = config
         self.generator = generator
+        #: Where the module, optimizers and batches live (``num_gpus_per_learner``).
+        self.device = learner_device(config) if device is None else device
+        module.to(self.device)  # in place, before the optimizers' flat buffers are made
         #: Set on each of several data-parallel learners (see ``distributed_learner``):
         #: shards every minibatch and sums the weighted gradients over the learners.
         self.data_parallel: Any = None
+        self.precision = Precision(config.learner_settings["precision"], self.device)
+        #: float16 only: scales the loss so small gradients survive, skips steps with inf.
+        self.grad_scaler = torch.amp.GradScaler(self.device.type) \
+            if self.precision.setting == "16-mixed" else None
+        #: Seconds spent compiling (``torch_compile_learner``), for the progress line.
+        self.compile_clock = CompileClock()
+        self._cudagraphs = False
         self.setup()
         named = self.named_trainable_parameters()
         self.parts = {
@@ -124,35 +146,61 @@ class Learner:
 
     # --- where device, precision and compilation apply -------------------------------------------
     def to_device(self, batch: Any) -> Any:
-        """``batch`` (a tree of tensors) on the device of the learner's module; every batch
-        passes here before the module sees it. Learners train on the CPU for now."""
-        return batch
+        """``batch`` (a tree of tensors) on the learner's device; every batch passes here
+        before the module sees it (on the CPU: the batch itself)."""
+        if self.device.type == "cpu":
+            return batch
+        return tree_map(lambda x: x.to(self.device, non_blocking=True)
+                        if isinstance(x, torch.Tensor) else x, batch)
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
-        """The precision context around forward and loss of every step (fp32 for now)."""
-        return contextlib.nullcontext()
+        """The precision context around forward and loss of every step (``precision``)."""
+        return self.precision.autocast()
 
     def compiled(self, compute_losses: Callable[..., Any]) -> Callable[..., Any]:
-        """``compute_losses`` as the step calls it (compiled, once there is a setting)."""
-        return compute_losses
+        """``compute_losses`` as the step calls it: compiled with ``torch_compile_learner``
+        (with CUDA graphs on a GPU when shapes are static and no mode is set)."""
+        if not self.config.framework_settings["torch_compile_learner"]:
+            return compute_losses
+        compile_config = self.config.get_torch_compile_learner_config()
+        if compile_config.torch_dynamo_mode is None and self.device.type == "cuda" \
+                and self.static_shapes:
+            compile_config = attrs.evolve(compile_config, torch_dynamo_mode="reduce-overhead")
+        self._cudagraphs = compile_config.torch_dynamo_mode == "reduce-overhead" \
+            and self.device.type == "cuda"
+        return compiled(compute_losses, compile_config, self.compile_clock,
+                        what=f"{type(self).__name__} update")
 
     # --- the gradient step -----------------------------------------------------------------------
     def _step(self, batch: Any, timestep: int) -> dict[str, torch.Tensor]:
         """One gradient step: loss, backward, the data-parallel gradient sum, then per part
         clipping (``grad_clip``; its norm is the metric ``<part>/grad_norm``) and the step."""
-        with self.autocast():
-            loss, metrics = self._compute_losses(batch, timestep)
-        for part in self.parts.values():
-            part.flat.zero_grad()
-        if loss is not None:
-            loss.backward()
-        grad_clip = self.config.training_settings["grad_clip"]
-        for name, part in self.parts.items():
-            if self.data_parallel is not None:
-                self.data_parallel.all_reduce_gradients(part.flat)
-            if grad_clip is not None:
-                metrics[f"{name}/grad_norm"] = part.flat.clip_grad_norm_(grad_clip)
-            part.optimizer.step()
+        with self.precision.timed():
+            if self._cudagraphs:  # the graphs' outputs are reused: copy the metrics out
+                torch.compiler.cudagraph_mark_step_begin()
+            with self.autocast():
+                loss, metrics = self._compute_losses(batch, timestep)
+            if self._cudagraphs:
+                metrics = {k: v.clone() for k, v in metrics.items()}
+            for part in self.parts.values():
+                part.flat.zero_grad()
+            scaler = self.grad_scaler
+            if loss is not None:
+                (loss if scaler is None else scaler.scale(loss)).backward()
+            grad_clip = self.config.training_settings["grad_clip"]
+            for name, part in self.parts.items():
+                if self.data_parallel is not None:
+                    self.data_parallel.all_reduce_gradients(part.flat)
+                if scaler is not None:
+                    scaler.unscale_(part.optimizer)
+                if grad_clip is not None:
+                    metrics[f"{name}/grad_norm"] = part.flat.clip_grad_norm_(grad_clip)
+                if scaler is None:
+                    part.optimizer.step()
+                else:  # skipped when the scaled gradients overflowed
+                    scaler.step(part.optimizer)
+            if scaler is not None:
+                scaler.update()
         return metrics
 
     def set_learning_rates(self, timestep: int) -> None:

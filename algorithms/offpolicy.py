@@ -92,7 +92,7 @@ class OffPolicyAlgorithm(Algorithm):
 
     def _training_sampler(self, *, env_seed: int | None) -> ExplorationSampler:
         return ExplorationSampler(
-            env_creator=self.env_creator, multi_module=self.module,
+            env_creator=self.env_creator, multi_module=self.acting.module,
             num_envs=self.config.num_envs,
             vectorize_mode=self.config.env_runner_settings["gym_env_vectorize_mode"],
             seed=env_seed)
@@ -136,6 +136,7 @@ class OffPolicyAlgorithm(Algorithm):
         self.sampler.random_fraction = self.exploration_fraction(self.timesteps) \
             if learning else 1.0
         self.module.eval()
+        self.sync_acting_module()
         fragment = self.config.env_runner_settings["rollout_fragment_length"]
         rollout = self.sampler.sample(fragment)[DEFAULT_MODULE_ID]
         steps = fragment * self.config.num_envs
@@ -191,7 +192,7 @@ class OffPolicyAlgorithm(Algorithm):
             metrics, td_errors = self.learner.update(batch, timestep=self.timesteps)
             learned = time.perf_counter()
             if prioritized and td_errors is not None:
-                self.replay_buffer.update_priorities(indices, td_errors.detach().numpy())
+                self.replay_buffer.update_priorities(indices, td_errors.detach().cpu().numpy())
             timers["replay"] += sampled - start + time.perf_counter() - learned
             timers["learn"] += learned - sampled
             out.append(metrics)

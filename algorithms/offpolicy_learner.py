@@ -59,6 +59,8 @@ class OffPolicyLearner(Learner):
         metrics, td_errors = learner.update(buffer.sample(64), timestep=algo.timesteps)
     """
 
+    static_shapes = True  # every replayed batch has train_batch_size rows
+
     def setup(self) -> None:
         self.rl_module = self.module[DEFAULT_MODULE_ID]
         self.check_module(self.rl_module)
@@ -89,7 +91,8 @@ class OffPolicyLearner(Learner):
             self.last_target_update = timestep
         tensors = self.to_device(tree_map(torch.from_numpy, dict(batch)))
         self.set_learning_rates(timestep)
-        self.rl_module.train()
+        if not self.rl_module.training:  # once per round: train() walks every sub-module
+            self.rl_module.train()
         self.check_parameters_linked()
         metrics = self._step(tensors, timestep)
         return metrics, metrics.pop(TD_ERROR, None)

@@ -54,7 +54,7 @@ class OnPolicyAlgorithm(Algorithm):
             return self._new_sampler(explore=True, env_seed=env_seed)
         from .env_runners import EnvRunnerGroup
 
-        return EnvRunnerGroup(config=self.config, module=self.module, seed=env_seed,
+        return EnvRunnerGroup(config=self.config, module=self.acting.module, seed=env_seed,
                               multi_agent=self.is_multi_agent)
 
     @property
@@ -69,6 +69,7 @@ class OnPolicyAlgorithm(Algorithm):
         envs = self.config.num_sampling_envs
         steps_per_env = self.config.training_settings["train_batch_size"] // envs
         self.module.eval()
+        self.sync_acting_module()
         rollouts = self.sampler.sample(steps_per_env)
         sampled = time.perf_counter()
         self.timesteps += steps_per_env * envs

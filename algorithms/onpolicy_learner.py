@@ -33,15 +33,17 @@ class OnPolicyLearner(Learner):
 
     adam_eps = 1e-5
 
-    def __init__(self, *, module: Any, config: Any, generator: torch.Generator) -> None:
-        super().__init__(module=module, config=config, generator=generator)
+    def __init__(self, *, module: Any, config: Any, generator: torch.Generator,
+                 device: torch.device | None = None) -> None:
+        super().__init__(module=module, config=config, generator=generator, device=device)
         #: True during the last epoch: losses may skip diagnostics-only work before it.
         self.final_epoch = True
 
     # --- to be provided by an algorithm ----------------------------------------------------------
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
                 ) -> tuple[dict[str, TrainRows], dict[str, int]]:
-        """``({module_id: rows}, {module_id: env steps per row})`` from sampler rollouts."""
+        """``({module_id: rows}, {module_id: env steps per row})`` from sampler rollouts
+        (CPU tensors; forward passes here take their batch through :meth:`to_device`)."""
         raise NotImplementedError(f"{type(self).__name__} must implement prepare()")
 
     def compute_loss_for_module(
@@ -72,7 +74,8 @@ class OnPolicyLearner(Learner):
         self.set_learning_rates(timestep)
         self.module.train()
         self.check_parameters_linked()
-        rows, steps_per_row = self.prepare(self.to_device(rollouts))
+        rows, steps_per_row = self.prepare(rollouts)  # on the CPU (GAE runs in numpy)
+        rows = self.to_device(rows)
         collected: dict[str, list[torch.Tensor]] = {}
         count = final_count = 0
         for epoch in range(t["num_epochs"]):
@@ -114,7 +117,8 @@ class OnPolicyLearner(Learner):
             losses.append(loss)
             metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
         total = torch.stack(losses).sum() if len(losses) > 1 else losses[0] if losses else None
-        metrics["learner/total_loss"] = torch.zeros(()) if total is None else total.detach()
+        metrics["learner/total_loss"] = torch.zeros((), device=self.device) if total is None \
+            else total.detach()
         return total, metrics
 
     def _trainable(self, module_id: str) -> bool:

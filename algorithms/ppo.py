@@ -28,6 +28,7 @@ from .ppo_math import (
     normalize_advantages,
     value_loss,
 )
+from .precision import fp32
 from .schedules import schedule_value
 
 __all__ = ["PPO", "PPOConfig", "PPOLearner"]
@@ -78,9 +79,10 @@ class PPOLearner(OnPolicyLearner):
                         layouts: Mapping[str, Any]) -> dict[str, Any]:
         """Value estimates on every ``[T + 1, N]`` grid cell of modules with a critic
         (``compute_values`` may change its batch: the train rows are cut from it)."""
-        with torch.no_grad():
+        with torch.no_grad(), self.autocast():
             return {
-                mid: layouts[mid].values_to_grid(self.module[mid].compute_values(batch))
+                mid: layouts[mid].values_to_grid(
+                    self.module[mid].compute_values(self.to_device(batch)))
                 for mid, batch in batches.items()
                 if hasattr(self.module[mid], "compute_values")
             }
@@ -100,6 +102,7 @@ class PPOLearner(OnPolicyLearner):
         t = self.config.training_settings
         module = self.module[module_id]
         mask = batch.get(Columns.LOSS_MASK)
+        fwd_out = fp32(fwd_out)  # log-probabilities and losses in fp32
         dist = module.get_train_action_dist_cls().from_logits(fwd_out[Columns.ACTION_DIST_INPUTS])
         logp = dist.logp(batch[Columns.ACTIONS])
         advantages = batch[Columns.ADVANTAGES]
@@ -116,7 +119,8 @@ class PPOLearner(OnPolicyLearner):
             loss = loss - entropy_coeff * entropy
             metrics["entropy"] = entropy.detach()
         if Columns.VF_PREDS in batch:
-            values = module.compute_values(batch, embeddings=fwd_out.get(Columns.EMBEDDINGS))
+            values = fp32(module.compute_values(
+                batch, embeddings=fwd_out.get(Columns.EMBEDDINGS)))
             vf_loss = value_loss(values, batch[Columns.VALUE_TARGETS], t["vf_clip_param"], mask)
             loss = loss + t["vf_loss_coeff"] * vf_loss
             metrics["vf_loss"] = vf_loss.detach()

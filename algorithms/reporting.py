@@ -40,6 +40,7 @@ class ProgressLine:
         self.every_s = every_s
         self.start = time.perf_counter()
         self._last_print = -math.inf
+        self._compile_shown = False
 
     def format(self, result: dict[str, Any]) -> str:
         elapsed = time.perf_counter() - self.start
@@ -60,6 +61,10 @@ class ProgressLine:
 
     def update(self, result: dict[str, Any]) -> None:
         now = time.perf_counter()
+        if result.get("time_compile_s") and not self._compile_shown:  # once, on its own line
+            self._compile_shown = True
+            line = f"compiled in {result['time_compile_s']:.1f} s (torch.compile)"
+            self.stream.write(f"\r{line}\x1b[K\n" if self.tty else f"{line}\n")
         if self.tty:
             self.stream.write("\r" + self.format(result) + "\x1b[K")
             self.stream.flush()

@@ -22,6 +22,7 @@ from rlmodules.columns import Columns
 from .offpolicy import OffPolicyAlgorithm
 from .offpolicy_config import SACConfig
 from .offpolicy_learner import TD_ERROR, OffPolicyLearner, require_methods
+from .precision import fp32
 from .rollout import tree_map
 from .sac_math import (
     actor_loss,
@@ -53,7 +54,8 @@ class SACLearner(OffPolicyLearner):
     def setup(self) -> None:
         super().setup()
         t = self.config.training_settings
-        self.log_alpha = torch.nn.Parameter(torch.tensor(math.log(t["initial_alpha"])))
+        self.log_alpha = torch.nn.Parameter(torch.tensor(math.log(t["initial_alpha"]),
+                                                         device=self.device))
         target = t["target_entropy"]
         space = self.rl_module.action_space
         self.target_entropy = target_entropy_auto(space) if target == "auto" else float(target)
@@ -79,7 +81,7 @@ class SACLearner(OffPolicyLearner):
         dist_cls = module.get_train_action_dist_cls()
         # One actor pass over s and s' together: the policy at s trains, at s' bootstraps.
         both = tree_map(lambda now, later: torch.cat([now, later]), obs, next_obs)
-        dist_inputs = module.forward_train({Columns.OBS: both})[Columns.ACTION_DIST_INPUTS]
+        dist_inputs = fp32(module.forward_train({Columns.OBS: both})[Columns.ACTION_DIST_INPUTS])
         size = batch[Columns.REWARDS].shape[0]
         inputs_now, inputs_next = dist_inputs[:size], dist_inputs[size:].detach()
         if self.discrete:
@@ -88,16 +90,19 @@ class SACLearner(OffPolicyLearner):
             next_dist = dist_cls.from_logits(inputs_next)
             next_actions = next_dist.sample()
             next_logp = next_dist.logp(next_actions)
-            target = module.forward_target({Columns.OBS: next_obs, Columns.ACTIONS: next_actions})
+            target = fp32(module.forward_target({Columns.OBS: next_obs,
+                                                 Columns.ACTIONS: next_actions}))
             y = soft_td_targets(batch[Columns.REWARDS], batch["discounts"],
                                 batch[Columns.TERMINATEDS], _q_min(target), next_logp, alpha)
-        q = module.compute_q_values({Columns.OBS: obs, Columns.ACTIONS: batch[Columns.ACTIONS]})
+        q = fp32(module.compute_q_values({Columns.OBS: obs,
+                                          Columns.ACTIONS: batch[Columns.ACTIONS]}))
         critic_loss, td_error = self._critic_loss(q, y, batch.get("weights"))
         dist = dist_cls.from_logits(inputs_now)
         actions = dist.rsample()
         logp = dist.logp(actions)
         with _frozen(self.critic_params):
-            q_pi = _q_min(module.compute_q_values({Columns.OBS: obs, Columns.ACTIONS: actions}))
+            q_pi = _q_min(fp32(module.compute_q_values({Columns.OBS: obs,
+                                                        Columns.ACTIONS: actions})))
         policy_loss = actor_loss(logp, q_pi, alpha)
         temperature_loss = alpha_loss(self.log_alpha, logp, self.target_entropy)
         return critic_loss + policy_loss + temperature_loss, self._metrics(
@@ -109,11 +114,11 @@ class SACLearner(OffPolicyLearner):
         module = self.rl_module
         obs = batch[Columns.OBS]
         with torch.no_grad():
-            target = module.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]})
+            target = fp32(module.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]}))
             next_v = soft_next_value_discrete(inputs_next.softmax(-1), _q_min(target), alpha)
             y = batch[Columns.REWARDS] + batch["discounts"] * \
                 (~batch[Columns.TERMINATEDS]).float() * next_v
-        q_all = module.compute_q_values({Columns.OBS: obs})
+        q_all = fp32(module.compute_q_values({Columns.OBS: obs}))
         index = batch[Columns.ACTIONS].long()[:, None]
         q = {k: v.gather(-1, index).squeeze(-1) for k, v in q_all.items()}
         critic_loss, td_error = self._critic_loss(q, y, batch.get("weights"))

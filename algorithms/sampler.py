@@ -126,6 +126,9 @@ class VectorEnvSampler:
         self._finished: list[EpisodeResult] = []
         self._finished_slots: list[list[EpisodeResult]] | None = None  # run_episodes
         self._stateful = self.module.is_stateful()
+        #: Acting on a GPU: inputs go there and outputs come back to the CPU each step.
+        self._gpu = next((p.device for p in _parameters(self.module)
+                          if p.device.type != "cpu"), None)
         self._initial_state = initial_state(self.module)
         self._state = self._batched_initial_state(num_envs) if self._stateful else None
 
@@ -177,9 +180,14 @@ class VectorEnvSampler:
         batch: dict[str, Any] = {Columns.OBS: tree_map(to_tensor, self._obs)}
         if self._stateful:
             batch[Columns.STATE_IN] = self._state
+        if self._gpu is not None:
+            batch = tree_map(lambda x: x.to(self._gpu, non_blocking=True), batch)
         outs = compute_actions(
             self.multi_module, {self.module_id: batch}, explore=self.explore, for_env=True
         )
+        if self._gpu is not None:
+            return tree_map(lambda x: x.cpu() if isinstance(x, torch.Tensor) else x,
+                            outs[self.module_id])
         return outs[self.module_id]
 
     def _next_state(self, state_out: Any, valid: np.ndarray) -> Any:
@@ -237,8 +245,15 @@ class VectorEnvSampler:
         self.env.close()
 
 
+def _parameters(module: Any) -> list[torch.Tensor]:
+    params = getattr(module, "parameters", None)
+    return list(params())[:1] if callable(params) else []
+
+
 def _make_vector_env(env_creator: Callable[[], Any], num_envs: int, mode: str) -> Any:
     autoreset = gym.vector.AutoresetMode.NEXT_STEP
+    if getattr(env_creator, "env_backend", None) == "envpool":  # one batched C++ pool
+        return env_creator.make_vector(num_envs)  # type: ignore[attr-defined]
     fns = [env_creator] * num_envs
     if mode == "sync":
         return gym.vector.SyncVectorEnv(fns, autoreset_mode=autoreset)

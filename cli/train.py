@@ -13,6 +13,7 @@ from typing import Any
 from rlmodules.errors import ConfigError
 
 from . import allow_import
+from .accel import accel_settings, add_accel_flags, evaluation_device
 
 __all__ = ["register"]
 
@@ -70,6 +71,8 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     evaluate.add_argument("--seed", type=int, default=None)
+    evaluate.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                          help="evaluate on this device (default: the CPU, in fp32)")
     evaluate.add_argument("--gif", type=Path, default=None,
                           help="record the first episode as a GIF (needs Pillow and an env "
                                "that renders rgb_array)")
@@ -254,6 +257,7 @@ def _add_scaling_flags(train: Any) -> None:
     train.add_argument("--ray-address", default=None,
                        help="Ray cluster to join ('auto', 'ray://head:10001'; default: "
                             "RAY_ADDRESS, else a local Ray)")
+    add_accel_flags(train)
 
 
 def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -261,8 +265,11 @@ def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                                              ("ray_address", args.ray_address))
                if value is not None}
     learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
-    return {section: values for section, values in
-            (("env_runners", runners), ("learners", learners)) if values}
+    sections = {section: values for section, values in
+                (("env_runners", runners), ("learners", learners)) if values}
+    for section, values in accel_settings(args).items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return sections
 
 
 def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
@@ -369,9 +376,9 @@ def run_eval(args: argparse.Namespace) -> int:
     path = checkpoint_dir(Path(args.checkpoint))
     parts = ("config", "module") if args.env is not None else ("env", "config", "module")
     allow_import.check_checkpoint(path, args.allow_import, parts=parts)
-    config: AlgorithmConfig | None = None
+    config: AlgorithmConfig = saved_config(path, allow_import=args.allow_import, env=args.env)
+    config.learners(**evaluation_device(args.device))
     if args.env is not None or args.seed is not None:
-        config = saved_config(path, allow_import=args.allow_import, env=args.env)
         if args.env is not None:
             # The saved vectorisation may be the trained env's own (vector_entry_point),
             # which another env need not have: separate copies work for any env.

@@ -133,7 +133,7 @@ def _standalone_tensors(tensors: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         if storage in seen and tensor.numel():
             tensor = tensor.clone()
         seen.add(storage)
-        out[name] = tensor.contiguous()
+        out[name] = tensor.contiguous().cpu()  # device-free on disk
     return out
 
 

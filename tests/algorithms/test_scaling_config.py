@@ -46,9 +46,8 @@ def test_runners_without_ray_installed_name_the_extra(monkeypatch):
     ("learners", {"num_learners": 1.5}, "num_learners must be an int >= 0, got 1.5"),
     ("learners", {"num_cpus_per_learner": -1},
      "num_cpus_per_learner must be a number in [0.0, inf], got -1"),
-    ("learners", {"num_gpus_per_learner": 1},
-     "num_gpus_per_learner=1: learners train on CPUs for now (the learner prepares its "
-     "batches on the CPU); use num_gpus_per_learner=0"),
+    ("learners", {"num_gpus_per_learner": 2},
+     "num_gpus_per_learner must be a number in [0.0, 1.0], got 2"),
 ])
 def test_bad_scaling_settings_are_named(method, settings, message):
     config = getattr(PPOConfig().environment("CartPole-v1"), method)(**settings)
