@@ -12,7 +12,7 @@ from rlmodules.rl_module import DEFAULT_MODULE_ID
 
 from .rollout import to_tensor, tree_map
 
-__all__ = ["record_episode_frames"]
+__all__ = ["record_episode_frames", "record_frames"]
 
 
 def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
@@ -20,12 +20,21 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
     """RGB frames ``[H, W, 3]`` of one greedy episode. The env is made as the algorithm
     makes it, with ``render_mode="rgb_array"`` added to its ``env_config`` (a gymnasium id
     passes it to ``gym.make``; an env class or factory must pass it on to its env)."""
+    return record_frames(algo.module, algo.config.env, algo.config.env_config,
+                         module_id=module_id, max_steps=max_steps, seed=seed)
+
+
+def record_frames(multi_module: Any, env_spec: Any, env_config: dict[str, Any], *,
+                  module_id: str = DEFAULT_MODULE_ID, max_steps: int = 1000,
+                  seed: int | None = None) -> list[np.ndarray]:
+    """:func:`record_episode_frames` for ``multi_module[module_id]`` acting in the env
+    ``env_spec`` (an id, class or factory) made with ``env_config``."""
     from .env_creation import env_name, make_env_creator
 
-    env_config = {**algo.config.env_config, "render_mode": "rgb_array"}
-    name = env_name(algo.config.env)
+    env_config = {**env_config, "render_mode": "rgb_array"}
+    name = env_name(env_spec)
     try:
-        env = make_env_creator(algo.config.env, env_config)()
+        env = make_env_creator(env_spec, env_config)()
     except TypeError as exc:  # a constructor without a render_mode keyword
         raise ConfigError(
             f"cannot record {name}: making it with render_mode='rgb_array' failed ({exc})"
@@ -39,7 +48,7 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
             f"takes render_mode from its env_config (it was made with render_mode="
             f"{getattr(env, 'render_mode', None)!r})"
         )
-    module = algo.module[module_id]
+    module = multi_module[module_id]
     state = tree_map(lambda s: s.unsqueeze(0), module.get_initial_state()) \
         if module.is_stateful() else None
     frames = []
@@ -50,7 +59,7 @@ def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
             batch: dict[str, Any] = {Columns.OBS: tree_map(lambda x: to_tensor(x)[None], obs)}
             if state is not None:
                 batch[Columns.STATE_IN] = state
-            out = compute_actions(algo.module, {module_id: batch}, explore=False,
+            out = compute_actions(multi_module, {module_id: batch}, explore=False,
                                   for_env=True)[module_id]
             state = out.get(Columns.STATE_OUT, state)
             obs, _, terminated, truncated, _ = env.step(

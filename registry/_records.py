@@ -30,6 +30,7 @@ HOOK_KINDS = {
     "rlmodules_distributions": "distribution",
     "rlmodules_checkpoint_formats": "checkpoint_format",
     "rlmodules_export_formats": "export_format",
+    "rlmodules_callbacks": "callbacks",
 }
 KINDS = tuple(HOOK_KINDS.values())
 
