@@ -44,7 +44,7 @@ def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str,
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)

@@ -21,16 +21,18 @@ def timesteps_of(result: Mapping[str, Any]) -> int:
     return int(steps)
 
 
-def scalars(result: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, int | float]]:
-    """``(tag, value)`` for every finite number in ``result`` (ints stay ints), nested
-    dicts flattened with ``/`` (``evaluation/episode_return_mean``)."""
+def scalars(result: Mapping[str, Any], prefix: str = "", *, finite: bool = True
+            ) -> Iterator[tuple[str, int | float]]:
+    """``(tag, value)`` for every number in ``result`` (ints stay ints; only finite ones
+    unless ``finite=False``), nested dicts flattened with ``/``
+    (``evaluation/episode_return_mean``)."""
     for key, value in result.items():
         tag = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            yield from scalars(value, f"{tag}/")
+            yield from scalars(value, f"{tag}/", finite=finite)
             continue
         if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy / torch scalar
             value = value.item()
         if isinstance(value, (int, float)) and not isinstance(value, bool) \
-                and math.isfinite(value):
+                and (math.isfinite(value) or not finite):
             yield tag, value

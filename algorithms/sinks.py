@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,7 +48,8 @@ class CsvMetrics:
         self._file = path.open("a", newline="")
 
     def write(self, result: Mapping[str, Any]) -> None:
-        row = dict(scalars(result))
+        row = {key: value if math.isfinite(value) else ""
+               for key, value in scalars(result, finite=False)}
         new = [key for key in row if key not in self.columns]
         if new or not self.columns:
             self._widen(new)
@@ -93,29 +95,38 @@ class MetricsWriter:
         unknown = [name for name in loggers if name not in LOGGERS]
         if unknown:
             raise ConfigError(f"unknown logger {unknown[0]!r}; loggers are {', '.join(LOGGERS)}")
+        #: Sinks with ``write(result)`` and ``close()``; ``tracking_ids`` (e.g. W&B's run
+        #: id) lets a resumed run go on in the same tracked run.
+        self.sinks: list[Any] = []
+        self.tensorboard = None
+        self.tracking_ids = tracking_ids if tracking_ids is not None else {}
+        try:
+            for logger in loggers:
+                self.sinks.append(self._open(logger, run_dir, run_name or run_dir.name,
+                                             run_config or {}))
+        except BaseException:
+            self._close_sinks()
+            raise
+        self.sinks = [sink for sink in self.sinks if sink is not None]
         self.jsonl_path = run_dir / "metrics.jsonl"
         self.csv_path = run_dir / "metrics.csv"
         self._jsonl = self.jsonl_path.open("a" if resume else "w")
         self._csv = CsvMetrics(self.csv_path, resume=resume)
-        #: Sinks with ``write(result)`` and ``close()``; their ids let a resumed run go on
-        #: in the same tracked run (``tracking_ids``, e.g. W&B's run id).
-        self.sinks: list[Any] = []
-        self.tensorboard = None
-        name = run_name or run_dir.name
-        ids = tracking_ids if tracking_ids is not None else {}
-        for logger in loggers:
-            if logger == "tensorboard":
-                from .tensorboard import TensorBoardWriter
 
-                self.tensorboard = TensorBoardWriter.open(run_dir)
-                if self.tensorboard is not None:
-                    self.sinks.append(self.tensorboard)
-            else:
-                from .tracking import open_tracker
+    def _open(self, logger: str, run_dir: Path, name: str, config: Mapping[str, Any]) -> Any:
+        if logger == "tensorboard":  # None without the tensorboard package
+            from .tensorboard import TensorBoardWriter
 
-                self.sinks.append(open_tracker(logger, run_dir, name=name,
-                                               config=run_config or {}, ids=ids))
-        self.tracking_ids = ids
+            self.tensorboard = TensorBoardWriter.open(run_dir)
+            return self.tensorboard
+        from .tracking import open_tracker
+
+        return open_tracker(logger, run_dir, name=name, config=config, ids=self.tracking_ids)
+
+    def _close_sinks(self) -> None:
+        for sink in self.sinks:
+            if sink is not None:
+                sink.close()
 
     def write(self, result: Mapping[str, Any]) -> None:
         self._jsonl.write(json.dumps(result, default=float) + "\n")
@@ -127,5 +138,4 @@ class MetricsWriter:
     def close(self) -> None:
         self._jsonl.close()
         self._csv.close()
-        for sink in self.sinks:
-            sink.close()
+        self._close_sinks()

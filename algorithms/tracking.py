@@ -55,7 +55,8 @@ def _flat_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 class WandbSink:
-    """Results to a Weights & Biases run (see the module docstring)."""
+    """Results to a Weights & Biases run (see the module docstring); ``run`` is the W&B
+    run, to log more to it."""
 
     def __init__(self, run_dir: Path, *, name: str, config: Mapping[str, Any],
                  ids: dict[str, str]) -> None:
@@ -64,23 +65,24 @@ class WandbSink:
         except ImportError:
             raise _missing("wandb", "wandb") from None
         try:
-            self._run = wandb.init(
+            self.run = wandb.init(
                 project=os.environ.get("WANDB_PROJECT", _PROJECT), name=name,
                 dir=str(run_dir), config=dict(config), id=ids.get("wandb"),
-                resume="allow" if "wandb" in ids else None, reinit="create_new")
+                resume="allow" if "wandb" in ids else None, reinit="create_new",
+                settings=wandb.Settings(quiet=True, console="off"))
         except Exception as exc:  # wandb's own errors: no API key, no network, ...
             raise ConfigError(
                 f"--logger wandb: W&B could not start a run ({type(exc).__name__}: {exc}); "
                 f"log in with `wandb login`, or set WANDB_MODE=offline to log without a "
                 f"network"
             ) from None
-        ids["wandb"] = self._run.id
+        ids["wandb"] = self.run.id
 
     def write(self, result: Mapping[str, Any]) -> None:
-        self._run.log(dict(scalars(result)), step=timesteps_of(result))
+        self.run.log(dict(scalars(result)), step=timesteps_of(result))
 
     def close(self) -> None:
-        self._run.finish()
+        self.run.finish()
 
 
 #: MLflow metric names: letters, digits, ``_ - . /`` and spaces.
@@ -98,20 +100,35 @@ class MlflowSink:
         except ImportError:
             raise _missing("mlflow", "mlflow") from None
         self._metric = Metric
-        self._client = MlflowClient()
+        try:
+            self._client = MlflowClient()
+            self._run_id = self._start(name, config, ids, Param)
+        except Exception as exc:  # MLflow's own errors: the store, the server, ...
+            raise ConfigError(
+                f"--logger mlflow: MLflow could not start a run ({type(exc).__name__}: "
+                f"{exc}); check MLFLOW_TRACKING_URI (now {self._uri()!r})"
+            ) from None
+
+    def _start(self, name: str, config: Mapping[str, Any], ids: dict[str, str],
+               param: Any) -> str:
+        if "mlflow" in ids:
+            self._client.update_run(ids["mlflow"], status="RUNNING")
+            return ids["mlflow"]
         experiment_name = os.environ.get("MLFLOW_EXPERIMENT_NAME", _PROJECT)
         experiment = self._client.get_experiment_by_name(experiment_name)
         experiment_id = experiment.experiment_id if experiment is not None \
             else self._client.create_experiment(experiment_name)
-        if "mlflow" in ids:
-            self._run_id = ids["mlflow"]
-            self._client.update_run(self._run_id, status="RUNNING")
-        else:
-            run = self._client.create_run(experiment_id, run_name=name)
-            self._run_id = ids["mlflow"] = run.info.run_id
-            params = [Param(key, value) for key, value in _flat_config(config).items()]
-            for start in range(0, len(params), 100):  # MLflow takes 100 per batch
-                self._client.log_batch(self._run_id, params=params[start:start + 100])
+        run_id = ids["mlflow"] = self._client.create_run(experiment_id, run_name=name).info.run_id
+        params = [param(key, value) for key, value in _flat_config(config).items()]
+        for start in range(0, len(params), 100):  # MLflow takes 100 per batch
+            self._client.log_batch(run_id, params=params[start:start + 100])
+        return run_id
+
+    @staticmethod
+    def _uri() -> str:
+        from mlflow.tracking import get_tracking_uri
+
+        return str(get_tracking_uri())
 
     def write(self, result: Mapping[str, Any]) -> None:
         step, now = timesteps_of(result), int(time.time() * 1000)

@@ -35,9 +35,13 @@ class TrainingRun:
         self.run_dir = run_dir
         self.saved = saved
         self.checkpoint_every = checkpoint_every
-        self.writer = MetricsWriter(
-            run_dir, resume=resume, loggers=loggers, run_name=run_dir.name,
-            run_config=algo.config.to_dict(), tracking_ids=saved.setdefault("tracking", {}))
+        try:
+            self.writer = MetricsWriter(
+                run_dir, resume=resume, loggers=loggers, run_name=run_dir.name,
+                run_config=algo.config.to_dict(), tracking_ids=saved.setdefault("tracking", {}))
+        except BaseException:
+            algo.stop()
+            raise
         self.progress = ProgressLine(total_timesteps=saved["timesteps"],
                                      start_timesteps=algo.timesteps)
         self.result: dict[str, Any] | None = None
