@@ -75,7 +75,7 @@ def test_the_hooks_run_in_order_and_their_metrics_reach_the_result(tmp_path):
 def test_hook_functions_are_called_with_the_hooks_keywords():
     seen = []
     algo = _config().callbacks(
-        on_train_result=lambda *, algorithm, result, **kw: seen.append(result["training_iteration"]),
+        on_train_result=lambda *, result, **kw: seen.append(result["training_iteration"]),
         on_episode_end=[lambda *, episode, **kw: None]).build()
     algo.train()
     algo.stop()
