@@ -19,6 +19,7 @@ line (``reporting(progress=True)``). With none of these configured it adds nothi
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -241,18 +242,19 @@ class Algorithm:
         """The metrics every sampling iteration reports (returns over the last
         ``RETURN_WINDOW`` episodes; ``NO_RETURN_YET`` and NaN before the first one), then
         ``metrics``, then what :meth:`_finish_iteration` adds."""
-        returns = self.recent_returns
+        mean, std = _mean_std(self.recent_returns)
         result: dict[str, Any] = {
             "training_iteration": self.iteration,
             "num_env_steps_sampled_lifetime": self.timesteps,
             "num_episodes_lifetime": self.episodes,
-            "episode_return_mean": float(np.mean(returns)) if returns else NO_RETURN_YET,
-            "episode_return_std": float(np.std(returns)) if returns else float("nan"),
-            "episode_len_mean": float(np.mean(self.recent_lengths)) if returns else float("nan"),
+            "episode_return_mean": mean,
+            "episode_return_std": std,
+            "episode_len_mean": sum(self.recent_lengths) / len(self.recent_lengths)
+            if self.recent_lengths else math.nan,
         }
         if self.is_multi_agent:
             result["module_episode_returns_mean"] = {
-                mid: float(np.mean(window)) if window else NO_RETURN_YET
+                mid: math.fsum(window) / len(window) if window else NO_RETURN_YET
                 for mid, window in sorted(self.recent_module_returns.items())}
         result.update(metrics)
         return self._finish_iteration(result)
@@ -350,3 +352,11 @@ class Algorithm:
             )
         return algo
 
+
+def _mean_std(values: collections.deque) -> tuple[float, float]:
+    """Mean and standard deviation of a return window (plain Python: windows are short,
+    and numpy's conversion costs more than the sums); ``NO_RETURN_YET`` and NaN if empty."""
+    if not values:
+        return NO_RETURN_YET, math.nan
+    mean = math.fsum(values) / len(values)
+    return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))

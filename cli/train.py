@@ -191,6 +191,7 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     if stop_return is None and isinstance(shown_env, str):
         stop_return = _reward_threshold(shown_env)
     stop_on_ = stop_on(config, args.stop_on, algo_key)
+    config.reporting(progress=False)  # the command line shows its own
     algo = config.build()
     run_dir = make_out_dir(args.out, overwrite=args.overwrite) if args.out is not None \
         else numbered_run_dir(env_name(shown_env), algo_key)
@@ -213,6 +214,10 @@ def _reward_threshold(env: str) -> float | None:
 
 def _resume(args: argparse.Namespace, algorithm_class: Any
             ) -> tuple[Path, Any, dict[str, Any]]:
+    """The run in ``args.resume`` with its saved config, changed by the flags given now."""
+    from rlmodules.algorithms.checkpoint import saved_config
+    from rlmodules.algorithms.schedules import stretch_schedules
+
     run_dir = args.resume
     saved = read_run_file(run_dir)
     saved.setdefault("stop_on", "train")  # runs from before --stop-on
@@ -224,34 +229,20 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
         saved["stop_return"] = args.stop_return
     if args.loggers:
         saved["loggers"] = args.loggers
-    config = None
-    changes = (args.num_env_runners, args.num_learners, args.ray_address, args.num_envs,
-               args.eval_freq, args.eval_episodes, args.input)
-    if any(value is not None for value in changes) or args.overrides or \
-            saved["timesteps"] != old_budget:
-        from rlmodules.algorithms.checkpoint import saved_config
-        from rlmodules.algorithms.schedules import stretch_schedules
-
-        config = saved_config(run_dir / CHECKPOINT_DIR)
-        if args.input is not None:  # the recorded episodes moved
-            offline_input(config, args, saved.get("algo", "ppo"))
-        stretched = stretch_schedules(config.training_settings, old_budget, saved["timesteps"])
-        if stretched:
-            print(f"schedules {', '.join(stretched)} ended at the old budget "
-                  f"({old_budget:,} steps); they now end at {saved['timesteps']:,}")
-        apply_flags(config, args)
-    if args.stop_on is not None:
-        saved["stop_on"] = stop_on(config or _saved_config(run_dir), args.stop_on,
-                                    saved.get("algo", "ppo"))
+    config = saved_config(run_dir / CHECKPOINT_DIR)
+    if args.input is not None:  # the recorded episodes moved
+        offline_input(config, args, saved.get("algo", "ppo"))
+    stretched = stretch_schedules(config.training_settings, old_budget, saved["timesteps"])
+    if stretched:
+        print(f"schedules {', '.join(stretched)} ended at the old budget "
+              f"({old_budget:,} steps); they now end at {saved['timesteps']:,}")
+    apply_flags(config, args)
+    config.reporting(progress=False)  # the command line shows its own
+    if args.stop_on is not None or args.eval_freq is not None:
+        saved["stop_on"] = stop_on(config, args.stop_on, saved.get("algo", "ppo"))
     algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
     return run_dir, algo, saved
-
-
-def _saved_config(run_dir: Path) -> Any:
-    from rlmodules.algorithms.checkpoint import saved_config
-
-    return saved_config(run_dir / CHECKPOINT_DIR)
 
 
 def _add_scaling_flags(train: Any) -> None:
