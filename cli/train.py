@@ -45,8 +45,9 @@ def register(subparsers: Any) -> None:
                             "'dqn' or 'sac'; see `rlmodules list`)")
     train.add_argument("--config", type=Path, default=None,
                        help="TOML or JSON file of builder settings ([training], [env_runners], "
-                            "[rl_module], [environment], [evaluation], [debugging]), or the "
-                            "name of a bundled example such as stateless_cartpole_lstm")
+                            "[rl_module], [environment], [evaluation], [debugging], "
+                            "[callbacks], ...), or the name of a bundled example such as "
+                            "stateless_cartpole_lstm")
     train.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="SECTION.KEY=VALUE",
                        help="one setting over the preset and --config (repeatable), e.g. "
