@@ -257,19 +257,6 @@ def _add_scaling_flags(train: Any) -> None:
                             "RAY_ADDRESS, else a local Ray)")
 
 
-def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    runners = {key: value for key, value in (("num_env_runners", args.num_env_runners),
-                                             ("ray_address", args.ray_address))
-               if value is not None}
-    learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
-    return {section: values for section, values in
-            (("env_runners", runners), ("learners", learners)) if values}
-
-
-def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
-    config.update_from_dict(_scaling_settings(args))
-
-
 def _report(run: TrainingRun, result: dict[str, Any] | None) -> None:
     if result is None:
         return

@@ -40,9 +40,8 @@ def apply_flags(config: Any, args: argparse.Namespace) -> None:
     """The flags that change settings, in the order they apply (``--set`` last); also
     used on ``--resume``."""
     from .overrides import apply_overrides
-    from .train import _apply_scaling
 
-    _apply_scaling(config, args)
+    config.update_from_dict(_scaling_settings(args))
     if args.num_envs is not None:
         config.env_runners(num_envs_per_env_runner=positive("--num-envs", args.num_envs))
     if args.eval_freq is not None:
@@ -77,3 +76,12 @@ def positive(flag: str, value: int) -> int:
     if value < 1:
         raise ConfigError(f"{flag} must be a positive integer, got {value}")
     return value
+
+
+def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    runners = {key: value for key, value in (("num_env_runners", args.num_env_runners),
+                                             ("ray_address", args.ray_address))
+               if value is not None}
+    learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
+    return {section: values for section, values in
+            (("env_runners", runners), ("learners", learners)) if values}
