@@ -9,10 +9,13 @@ the first finished episode have no point.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 from typing import Any
+
+from rlmodules.checkpoint import atomic_write_file
 
 from .results import timesteps_of
 
@@ -29,7 +32,7 @@ def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str,
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    rows = [json.loads(line) for line in metrics_jsonl.read_text().splitlines() if line]
+    rows = [row for row in map(_row, metrics_jsonl.read_bytes().splitlines()) if row]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     drawn = _training_curve(ax, rows) + _evaluations(ax, rows)
     if threshold is not None:
@@ -46,9 +49,20 @@ def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str,
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=100)
     plt.close(fig)
+    atomic_write_file(png, image.getvalue())
     return True
+
+
+def _row(line: bytes) -> dict[str, Any]:
+    """A metrics row, or ``{}`` for a line a crash cut short (or any other damage)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return {}
+    return row if isinstance(row, dict) else {}
 
 
 def _finite(value: Any) -> bool:

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium.wrappers.utils import RunningMeanStd
-from rlmodules.errors import CheckpointError
+from rlmodules.checkpoint import structure
+
+from .checkpoint_schema import RewardNormalizationSettings, check_obs_statistics
 
 __all__ = ["RewardNormalizer"]
 
@@ -71,27 +73,20 @@ class RewardNormalizer:
                    for name in ("mean", "var", "count")}
         return tensors, {"gamma": self.gamma, "clip": self.clip, "epsilon": self.epsilon}
 
+    def check_state(self, tensors: Mapping[str, torch.Tensor], settings: Mapping[str, Any],
+                    *, source: object = "the reward statistics") -> None:
+        """Raise ``CheckpointError`` unless :meth:`set_state` can take ``(tensors,
+        settings)``: finite float64 ``mean`` and ``var > 0`` and ``count >= 0`` of shape
+        ``[1]``, ``gamma`` in [0, 1], ``clip`` and ``epsilon`` finite and > 0."""
+        structure(dict(settings), RewardNormalizationSettings, source=source)
+        check_obs_statistics(dict(tensors), (1,), source=source)
+
     def set_state(self, tensors: Mapping[str, torch.Tensor], settings: Mapping[str, Any]
                   ) -> None:
-        """Restore what :meth:`state` gave; anything malformed is a ``CheckpointError``
-        and changes nothing."""
-        try:
-            values = {name: float(tensors[name].reshape(-1)[0]) for name in ("mean", "var",
-                                                                            "count")}
-            numbers = {name: float(settings[name]) for name in ("gamma", "clip", "epsilon")}
-        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"the reward statistics in the checkpoint are malformed ({exc!r}); they need "
-                f"mean, var and count tensors and gamma, clip and epsilon settings"
-            ) from None
-        if not (values["var"] >= 0 and values["count"] > 0 and numbers["clip"] > 0
-                and numbers["epsilon"] > 0 and 0 <= numbers["gamma"] <= 1):
-            raise CheckpointError(
-                f"the reward statistics in the checkpoint are out of range: {values}, "
-                f"{numbers}"
-            )
+        """Restore what :meth:`state` gave, whole or not at all (see :meth:`check_state`)."""
+        self.check_state(tensors, settings)
         self.stats.mean, self.stats.var, self.stats.count = (
-            values["mean"], values["var"], values["count"])
-        self.gamma, self.clip, self.epsilon = numbers["gamma"], numbers["clip"], \
-            numbers["epsilon"]
+            float(tensors[name][0]) for name in ("mean", "var", "count"))
+        self.gamma, self.clip, self.epsilon = (
+            float(settings[name]) for name in ("gamma", "clip", "epsilon"))
         self.reset_episodes()

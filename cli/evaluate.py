@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,18 @@ def record_gif(multi_module: Any, env: Any, env_config: dict[str, Any], gif: Pat
         print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
         return
     from rlmodules.algorithms.recording import record_frames
+    from rlmodules.checkpoint import atomic_write_file
 
     # Frames are drawn off-screen: no pygame banner, and no display for SDL to look for.
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     frames = record_frames(multi_module, env, env_config, seed=seed)
     images = [Image.fromarray(frame) for frame in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=33,
+                   loop=0)
     try:
-        images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
+        atomic_write_file(gif, buffer.getvalue())
     except OSError as exc:
         raise ConfigError(f"--gif {gif}: cannot write the GIF ({exc})") from None
     print(f"recorded {len(images)} frames: {gif}")

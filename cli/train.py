@@ -9,15 +9,16 @@ the parser is built.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from rlmodules.algorithms.sinks import LOGGERS
 from rlmodules.errors import ConfigError
 
 from .evaluate import eval_module, print_evaluation, record_gif
+from .run_files import read_run_file
 from .train_flags import apply_flags, offline_input, positive, stop_on
-from .train_loop import BEST_DIR, CHECKPOINT_DIR, TrainingRun, read_run_file
+from .train_loop import BEST_DIR, CHECKPOINT_DIR, TrainingRun
 
 __all__ = ["register", "CHECKPOINT_DIR", "BEST_DIR"]
 
@@ -86,7 +87,7 @@ def register(subparsers: Any) -> None:
     train.add_argument("--resume", type=Path, default=None,
                        help="continue the run in this directory from its checkpoint")
     train.add_argument("--logger", dest="loggers", action="append", default=None,
-                       choices=("tensorboard", "wandb", "mlflow"),
+                       choices=LOGGERS,
                        help="where results go besides metrics.jsonl/.csv (repeatable; "
                             "default tensorboard; wandb and mlflow need their extras)")
     _add_scaling_flags(train)
@@ -221,8 +222,6 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
 
     run_dir = args.resume
     saved = read_run_file(run_dir)
-    saved.setdefault("stop_on", "train")  # runs from before --stop-on
-    saved.setdefault("loggers", ["tensorboard"])
     old_budget = saved["timesteps"]
     if args.timesteps is not None:
         saved["timesteps"] = positive("--timesteps", args.timesteps)
@@ -281,27 +280,9 @@ def _module_name(config: Any, default: str) -> str:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    path = _config_path(path)
-    text = path.read_text()
-    try:
-        if path.suffix == ".toml":
-            import tomllib
+    from .run_files import read_config_file
 
-            return tomllib.loads(text)
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            raise ConfigError(
-                f"--config {path}: unknown file type {path.suffix!r}; use a .toml or .json file"
-            )
-    except (ValueError, json.JSONDecodeError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"--config {path} is not valid {path.suffix[1:].upper()}: {exc}") \
-            from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"--config {path} must hold an object of sections, got {data!r}")
-    return data
+    return read_config_file(_config_path(path))
 
 
 def _config_path(path: Path) -> Path:

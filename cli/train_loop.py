@@ -11,13 +11,16 @@ says ``evaluation_explore``). Each evaluation better than every earlier one is s
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrainingRun", "read_run_file", "CHECKPOINT_DIR", "BEST_DIR"]
+from rlmodules.errors import ConfigError
+
+from .run_files import write_run_file
+
+__all__ = ["TrainingRun", "CHECKPOINT_DIR", "BEST_DIR"]
 
 CHECKPOINT_DIR = "checkpoint"
 #: The checkpoint of the best evaluation so far.
@@ -39,6 +42,10 @@ class TrainingRun:
             self.writer = MetricsWriter(
                 run_dir, resume=resume, loggers=loggers, run_name=run_dir.name,
                 run_config=algo.config.to_dict(), tracking_ids=saved.setdefault("tracking", {}))
+        except OSError as exc:  # e.g. metrics.jsonl is a directory
+            algo.stop()
+            raise ConfigError(f"{'--resume' if resume else '--out'} {run_dir}: cannot write "
+                              f"{exc.filename} ({exc.strerror})") from None
         except BaseException:
             algo.stop()
             raise
@@ -100,19 +107,4 @@ class TrainingRun:
         self._write_run_file()
 
     def _write_run_file(self) -> None:
-        from rlmodules.checkpoint import atomic_write_file
-
-        atomic_write_file(self.run_dir / "run.json", json.dumps(self.saved, indent=1))
-
-
-def read_run_file(run_dir: Path) -> dict[str, Any]:
-    """The ``run.json`` of an earlier run (a ``ConfigError`` if there is none)."""
-    from rlmodules.errors import ConfigError
-
-    path = run_dir / "run.json"
-    if not path.is_file():
-        raise ConfigError(
-            f"--resume {run_dir}: no run.json there; pass the --out directory of an earlier "
-            f"`rlmodules train` run"
-        )
-    return dict(json.loads(path.read_text()))
+        write_run_file(self.run_dir, self.saved)

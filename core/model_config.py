@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from .errors import ConfigError, did_you_mean
+from .textdata import loads_json
 
 __all__ = [
     "ACTIVATIONS", "ACTIVATION_LAYERS", "BIAS_INITIALIZERS", "INITIALIZERS", "DefaultModelConfig",
@@ -333,10 +334,7 @@ class DefaultModelConfig:
     @classmethod
     def from_json(cls, text: str) -> DefaultModelConfig:
         """Build from the JSON text written by :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"model config JSON is malformed: {exc}") from None
+        data = loads_json(text, source="model config JSON", error=ConfigError)
         return cls.from_dict(data)
 
     @classmethod
