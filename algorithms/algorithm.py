@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import collections
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -345,14 +345,20 @@ class Algorithm:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: AlgorithmConfig | None = None,
+                        env: Any = None, trusted_objects: Iterable[Any] = (),
                         allow_import: bool = False) -> Algorithm:
         """Build the algorithm saved at ``path`` and restore its state.
 
-        ``config`` replaces the saved one (needed when it held a lambda, e.g. a
-        ``policy_mapping_fn``); ``allow_import`` lets the saved config import the modules
-        its env class or factory names.
+        Nothing the checkpoint names is imported: an env, ``policy_mapping_fn`` or class it
+        names by import path resolves only to what a plugin registered, or to an object you
+        hand over. ``config`` replaces the saved one (needed when it held a lambda, e.g. a
+        ``policy_mapping_fn``); ``env`` replaces the saved env (an id, class or factory);
+        ``trusted_objects`` are the classes and functions the checkpoint may name (e.g.
+        ``[MyEnv, my_mapping_fn]``); ``allow_import=True`` lets it import whatever it names
+        (for checkpoints you trust).
         """
-        algo = load_algorithm(path, config=config, allow_import=allow_import)
+        algo = load_algorithm(path, config=config, allow_import=allow_import,
+                              trusted_objects=trusted_objects, env=env)
         if not isinstance(algo, cls):
             raise ConfigError(
                 f"checkpoint {path} holds a {type(algo).__name__}, not a {cls.__name__}"

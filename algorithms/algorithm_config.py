@@ -14,7 +14,7 @@ import copy
 import importlib
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rlmodules.errors import ConfigError
@@ -395,19 +395,26 @@ class AlgorithmConfig:
         return config_to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, allow_import: bool = False) -> AlgorithmConfig:
+    def from_dict(cls, data: Mapping[str, Any], *, allow_import: bool = False,
+                  trusted_objects: Iterable[Any] = ()) -> AlgorithmConfig:
         """Rebuild from :meth:`to_dict` output.
 
-        Env classes and factories named by import path are only taken from modules the program
-        has already imported, unless ``allow_import=True`` (do that for files you trust).
+        An env, ``policy_mapping_fn`` or module class named by import path resolves only to
+        what a plugin registered or to one of ``trusted_objects`` (e.g. ``[MyEnv,
+        my_mapping_fn]``), unless ``allow_import=True`` (do that for data you trust).
         """
         from rlmodules.registry import untrusted_input
 
-        with untrusted_input("an algorithm config's data", allow_import=allow_import):
+        with untrusted_input("an algorithm config's data", allow_import=allow_import,
+                             trusted_objects=trusted_objects):
             return config_from_dict(cls(), data)
 
     def update_from_dict(self, settings: Mapping[str, Any]) -> AlgorithmConfig:
         """Apply flat or sectioned settings, as read from a TOML/JSON file.
+
+        To apply a file's settings, do it inside ``rlmodules.registry.untrusted_input(path,
+        trusted_objects=[...])``: its import paths then resolve, at once, only to registered
+        envs and modules or the objects handed over (as ``rlmodules train --config`` does).
 
         Sections are the builder methods (``[training]``, ``[env_runners]``, ``[evaluation]``,
         ``[rl_module]`` with ``model_config`` / ``module_class``, ``[environment]`` with

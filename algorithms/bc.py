@@ -8,7 +8,7 @@ recording each agent's steps go to the module id ``policy_mapping_fn`` gives it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -90,10 +90,12 @@ class BCConfig(OnPolicyConfig):
         return {**super().to_dict(), "offline_data": {"input_": self.input_}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, allow_import: bool = False) -> BCConfig:
+    def from_dict(cls, data: Mapping[str, Any], *, allow_import: bool = False,
+                  trusted_objects: Iterable[Any] = ()) -> BCConfig:
         data = dict(data)
         offline = data.pop("offline_data", None) or {}
-        config = super().from_dict(data, allow_import=allow_import)
+        config = super().from_dict(data, allow_import=allow_import,
+                                   trusted_objects=trusted_objects)
         assert isinstance(config, BCConfig)
         return config.offline_data(input_=offline.get("input_"))
 

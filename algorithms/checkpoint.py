@@ -13,9 +13,11 @@ Layout (format version 1)::
 Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
 beside its target and swapped in, so a crash mid-save leaves the previous checkpoint intact.
 Classes are recorded by qualified registered name with the distribution that provides them,
-and nothing named in the file is imported (``allow_import`` opts in). A restore checks every
-part before it changes anything. Envs are not saved: a restored run starts fresh episodes
-(reseeded from the saved counters).
+and nothing named in the file is imported: an import path resolves only to what a plugin
+registered (an env, a module), to rlmodules' own config classes, or to an object the caller
+handed over (``trusted_objects``; ``allow_import`` opts in to importing any path). A
+restore checks every part before it changes anything. Envs are not saved: a restored run
+starts fresh episodes (reseeded from the saved counters).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ from rlmodules.checkpoint import (
     write_tensor_file,
 )
 from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
-from rlmodules.registry import untrusted_input
+from rlmodules.registry import ImportRefusedError, untrusted_input
 
 from .algorithm_config import AlgorithmConfig
 from .checkpoint_schema import FORMAT, VERSION, AlgorithmState
@@ -56,6 +58,15 @@ __all__ = ["save_algorithm", "restore_algorithm", "restore_component", "load_alg
            "saved_config", "saved_env", "read_algorithm_state", "STATE_FILE",
            "MODULE_COMPONENT"]
 
+#: The config classes rlmodules ships, by the import path a saved config names them with: a
+#: checkpoint names them without an opt-in (another config class is handed over, e.g.
+#: ``Algorithm.from_checkpoint(path, trusted_objects=[MyConfig])``).
+BUILTIN_CONFIGS = frozenset({
+    "rlmodules.algorithms.config:PPOConfig",
+    "rlmodules.algorithms.offpolicy_config:DQNConfig",
+    "rlmodules.algorithms.offpolicy_config:SACConfig",
+    "rlmodules.algorithms.bc:BCConfig",
+})
 STATE_FILE = "algorithm_state.json"
 #: Component path of the MultiRLModule inside an algorithm checkpoint (RLlib's path).
 MODULE_COMPONENT = "learner_group/learner/rl_module"
@@ -239,11 +250,12 @@ def restore_component(algo: Any, path: str | Path, component: str) -> None:
     )
 
 
-def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dict[str, Any]]:
+def saved_env(path: str | Path, *, allow_import: bool = False,
+              trusted_objects: Iterable[Any] = ()) -> tuple[str, dict[str, Any]]:
     """The env (a gymnasium id or an import path) and ``env_config`` the algorithm
-    checkpoint at ``path`` was trained with. A name that would import a module (``pkg:Cls``
-    or gymnasium's ``module:Env-v0``) is accepted only if this program already imported that
-    module (or with ``allow_import``), as for :func:`saved_config`."""
+    checkpoint at ``path`` was trained with. An import path is accepted only if it names a
+    registered env or one of ``trusted_objects`` (or with ``allow_import``), and gymnasium's
+    ``module:Env-v0`` only for an id gymnasium registered, as for :func:`saved_config`."""
     data = read_algorithm_state(path)["config"]
     env = data.get("env")
     if not isinstance(env, str):
@@ -255,16 +267,21 @@ def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dic
     env_config = data.get("env_config") or {}
     if not isinstance(env_config, dict):
         raise CheckpointError(f"the algorithm checkpoint {path} holds a bad env_config")
-    with _loading(path, allow_import):
+    with _loading(path, allow_import, trusted_objects):
         if ":" in env:
             _env_named(env)
     return env, dict(env_config)
 
 
-def saved_config(path: str | Path, *, allow_import: bool = False) -> AlgorithmConfig:
-    """The config stored in the algorithm checkpoint at ``path``."""
+def saved_config(path: str | Path, *, allow_import: bool = False,
+                 trusted_objects: Iterable[Any] = (), env: Any = None) -> AlgorithmConfig:
+    """The config stored in the algorithm checkpoint at ``path``; with ``env``, the saved
+    env is left unread and ``env`` takes its place (see ``Algorithm.from_checkpoint``)."""
     path = Path(path)
     data = read_algorithm_state(path)["config"]
+    if env is not None:
+        data = {**data, "env": None, "not_serialised": [
+            field for field in data.get("not_serialised") or [] if field != "env"]}
     # Callbacks handed over in-process are not needed to rebuild the run: it loads without.
     missing = [m for m in data.get("not_serialised") or [] if m != "callbacks"]
     if missing:
@@ -272,21 +289,26 @@ def saved_config(path: str | Path, *, allow_import: bool = False) -> AlgorithmCo
             f"the checkpoint's config could not save {missing} (lambdas or local "
             f"functions); pass the same config: from_checkpoint(path, config=config)"
         )
-    with _loading(path, allow_import):
+    with _loading(path, allow_import, trusted_objects):
         config_class = _config_class(data.get("config_class"), path)
         spec = data.get("rl_module_spec")
         if isinstance(spec, dict) and isinstance(spec.get("spec"), dict):
             resolve = _recorded_class_resolver(path)
             data = {**data, "rl_module_spec": {**spec, "spec": map_class_refs(spec["spec"],
                                                                              resolve)}}
-        return config_class.from_dict(data, allow_import=allow_import)
+        config = config_class.from_dict(data, allow_import=allow_import)
+    return config if env is None else config.environment(env)
 
 
 def _config_class(ref: Any, path: Path) -> type[AlgorithmConfig]:
     from rlmodules import registry
 
     try:
-        config_class = registry.import_object(ref, what="config class")
+        config_class = registry.import_object(ref, what="config class",
+                                              registered=isinstance(ref, str)
+                                              and ref in BUILTIN_CONFIGS)
+    except registry.ImportRefusedError:
+        raise
     except UnknownNameError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     if not (isinstance(config_class, type) and issubclass(config_class, AlgorithmConfig)):
@@ -307,28 +329,36 @@ def _recorded_class_resolver(path: Path) -> Callable[[str, Any], Any]:
 
 
 @contextlib.contextmanager
-def _loading(path: str | Path, allow_import: bool) -> Iterator[None]:
+def _loading(path: str | Path, allow_import: bool, trusted_objects: Iterable[Any] = ()
+             ) -> Iterator[None]:
     """Resolve names read from the checkpoint at ``path`` without importing (see
     ``registry.untrusted_input``); a config error there is a checkpoint error."""
-    with untrusted_input(path, allow_import=allow_import):
+    with untrusted_input(path, allow_import=allow_import, trusted_objects=trusted_objects):
         try:
             yield
         except CheckpointError:
             raise
+        except ImportRefusedError as exc:
+            raise CheckpointError(str(exc)) from None  # it names the checkpoint
         except RLModulesError as exc:
             raise CheckpointError(f"the algorithm checkpoint {path}: {exc}") from None
 
 
-def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool
-                   ) -> Any:
+def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool,
+                   trusted_objects: Iterable[Any] = (), env: Any = None) -> Any:
     """Build the algorithm saved at ``path`` (from its saved config unless ``config`` is
-    given) and restore its state; see ``Algorithm.from_checkpoint``."""
+    given, with ``env`` in place of its env if given) and restore its state; see
+    ``Algorithm.from_checkpoint``."""
     from rlmodules.decisions import pinned_action_dists
 
+    trusted_objects = tuple(trusted_objects)
     if config is None:  # what it names is resolved now, so building imports nothing new
-        config = saved_config(path, allow_import=allow_import)
+        config = saved_config(path, allow_import=allow_import, trusted_objects=trusted_objects,
+                              env=env)
+    elif env is not None:
+        config = config.copy().environment(env)
     module_dir = Path(path) / MODULE_COMPONENT
-    with _loading(path, allow_import):
+    with _loading(path, allow_import, trusted_objects):
         pins = pins_of(read_metadata(module_dir)["module"], module_dir)
     with pinned_action_dists(pins):  # the distributions the module was saved with
         algo = config.build()

@@ -2,8 +2,9 @@
 TOML or JSON config file (``update_from_dict``).
 
 Env classes, factories, ``policy_mapping_fn`` and module classes are written by registered
-name or import path; reading them back goes through the registry's one import function,
-inside the caller's trust scope. Importing this module does not import torch.
+name or import path; reading them back from a file (``from_dict``, or a config file's
+sections inside ``registry.untrusted_input``) resolves them at once, in that trust scope, so
+nothing a file names is imported later. Importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from rlmodules.errors import ConfigError, UnknownNameError, did_you_mean
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.registry import imports_allowed
 
 from .config_checks import _no_extra
 from .env_creation import _env_named, _import_named
@@ -104,14 +106,20 @@ def update_config(config: Any, settings: Mapping[str, Any]) -> Any:
                 f"got {values!r}"
             )
         if section == "environment":
-            config.environment(values.get("env"), env_config=values.get("env_config"))
             _no_extra(section, values, ("env", "env_config"))
+            env = values.get("env")
+            if isinstance(env, str) and ":" in env and not imports_allowed():
+                env = _env_named(env)  # read from a file: resolved now, in its trust scope
+            config.environment(env, env_config=values.get("env_config"))
         elif section == "rl_module":
             _no_extra(section, values, ("module_class", "model_config"))
             if "module_class" in values:
                 from rlmodules.specs import RLModuleSpec
 
-                config.rl_module(rl_module_spec=RLModuleSpec(module_class=values["module_class"]))
+                module_class = values["module_class"]
+                if not imports_allowed():  # read from a file: resolved now, as the env
+                    module_class = _resolve_import_path("module", module_class)
+                config.rl_module(rl_module_spec=RLModuleSpec(module_class=module_class))
             config.rl_module(model_config=values.get("model_config"))
         elif section in FILE_SECTIONS:
             getattr(config, section)(**values)
@@ -192,5 +200,7 @@ def _resolve_import_path(kind: str, ref: Any) -> Any:
 
     try:
         return registry.get(kind, ref)
+    except registry.ImportRefusedError:
+        raise
     except UnknownNameError as exc:
         raise ConfigError(str(exc)) from None

@@ -1,8 +1,9 @@
 """Making envs from what a config names: a gymnasium id, an import path, a class, a factory.
 
-A string with a ``:`` goes through the registry's one import function, so a name read from
-a file never imports a module the program has not imported (gymnasium's own
-``"module:EnvId-v0"`` ids are checked the same way before ``gym.make`` imports ``module``).
+A string with a ``:`` goes through the registry, so an env named in a file resolves only to
+an env a plugin registered (``rlmodules list env``) or one the caller handed over; a
+gymnasium ``"module:EnvId-v0"`` id from a file only to an id gymnasium already registered
+(see ``registry.untrusted_input``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,13 @@ class RegisteredEnvCreator:
 
         try:
             yield
+        except ImportError as exc:  # the module of a "module:EnvId-v0" id
+            module = self.env_id.partition(":")[0]
+            raise ConfigError(
+                f"cannot make gymnasium env {self.env_id!r}: module {module!r} cannot be "
+                f"imported ({str(exc).partition('. Environment')[0]}); install the package "
+                f"that provides it, or check the id"
+            ) from None
         except gym.error.Error as exc:
             raise ConfigError(
                 f"cannot make gymnasium env {self.env_id!r}: {str(exc).rstrip('.')}. Check the "
@@ -108,27 +116,38 @@ class RegisteredEnvCreator:
 
 def _env_named(env: str) -> Any:
     """An env given as a string with a ``:``: ``"pkg.mod:Name"`` is the env class or factory
-    it names; gymnasium's own ``"module:EnvId-v0"`` stays an id (``gym.make`` imports
-    ``module``), after checking here that naming ``module`` may import it."""
+    it names (a registered env, from a file); gymnasium's own ``"module:EnvId-v0"`` stays an
+    id (``gym.make`` imports ``module``). From a file, such an id must be registered with
+    gymnasium already and ``module`` imported, so that ``gym.make`` imports nothing."""
+    import sys
+
     from rlmodules import registry
 
     module, _, name = env.partition(":")
-    if name.isidentifier():
-        return _import_named(env, "env")
+    if not all(part.isidentifier() for part in name.split(".")):
+        if not registry.imports_allowed():
+            import gymnasium as gym
+
+            if name not in gym.registry or module not in sys.modules:
+                registry.check_import_allowed(module, what=f"env id {env!r}")
+        return env
     try:
-        registry.check_import_allowed(module, what=f"env id {env!r}")
+        return registry.get("env", env)
+    except registry.ImportRefusedError:
+        raise
     except UnknownNameError as exc:
         raise ConfigError(str(exc)) from None
-    return env
 
 
 def _import_named(path: str, field: str) -> Any:
-    """What ``path`` names, through the registry's one import function (which refuses to
-    import modules named by a file)."""
+    """What ``path`` names, through the registry's one import function (which, for a name
+    read from a file, only returns an object the caller handed over)."""
     from rlmodules import registry
 
     try:
         return registry.import_object(path, what=field)
+    except registry.ImportRefusedError:
+        raise
     except UnknownNameError as exc:
         raise ConfigError(str(exc)) from None
 

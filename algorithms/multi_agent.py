@@ -27,6 +27,7 @@ from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 
+from .agent_checks import BoxBounds, check_new_agent, check_observations, check_reporting_agent
 from .episode_records import AgentEpisode, EpisodeInfo, FinishedEpisode
 
 # Importable from here as before; they configure what this sampler samples with.
@@ -99,6 +100,7 @@ class _EnvSlot:
 
     def __init__(self, env: Any, index: int) -> None:
         self.env = env
+        self.possible = frozenset(env.possible_agents)
         self.index = index
         self.episode = EpisodeInfo(next(_episode_ids), index)
         self.agents: dict[Any, _Agent] = {}
@@ -137,6 +139,10 @@ class MultiAgentSampler:
             mid: initial_state(module) for mid, module in multi_module.items()
             if module.is_stateful()
         }
+        #: Per module id, the Box observation space of the first agent that acts with it:
+        #: each step's batch is checked against it at once (``None``: not a Box, or agents
+        #: of different spaces share the module id, so only their first observations are).
+        self._obs_bounds: dict[str, BoxBounds | None] = {}
         self._slots = []
         for i in range(num_envs):
             env = env_creator()
@@ -171,7 +177,11 @@ class MultiAgentSampler:
         for agent_id, obs in observations.items():
             agent = slot.agents.get(agent_id)
             if agent is None:
+                check_new_agent(slot.env, slot.possible, agent_id, obs)
                 module_id = self.module_for(agent_id, slot.episode)
+                if module_id not in self._obs_bounds:
+                    self._obs_bounds[module_id] = BoxBounds.of(
+                        slot.env.observation_space(agent_id))
                 state = self._initial_states.get(module_id)
                 agent = slot.agents[agent_id] = _Agent(module_id, obs, state)
             agent.obs = obs
@@ -187,7 +197,7 @@ class MultiAgentSampler:
         batch = {}
         for module_id, members in groups.items():
             agents = [slot.agents[a] for slot, a in members]
-            module_batch = {Columns.OBS: _np_stack([a.obs for a in agents])}
+            module_batch = {Columns.OBS: self._observations(module_id, members, agents)}
             if module_id in self._initial_states:
                 module_batch[Columns.STATE_IN] = tree_stack([a.state for a in agents])
             batch[module_id] = module_batch
@@ -215,11 +225,29 @@ class MultiAgentSampler:
                 )
         return env_actions
 
+    def _observations(self, module_id: str, members: list[tuple[_EnvSlot, Any]],
+                      agents: list[_Agent]) -> Any:
+        """The observations of ``agents`` (acting with ``module_id``) as one batch, checked
+        against their observation spaces (see :mod:`.agent_checks`)."""
+        bounds = self._obs_bounds.get(module_id)
+        try:
+            stacked = _np_stack([a.obs for a in agents])
+            if bounds is None or bounds.holds(stacked):
+                return stacked
+        except ValueError:  # observations of different shapes
+            pass
+        check_observations([(slot.env, agent_id, agent.obs) for (slot, agent_id), agent
+                            in zip(members, agents)])
+        self._obs_bounds[module_id] = None  # each inside its own space: spaces differ
+        return _np_stack([a.obs for a in agents])
+
     def _step_env(self, slot: _EnvSlot, actions: Mapping[Any, Any]) -> None:
         observations, rewards, terminations, truncations, _ = slot.env.step(actions)
         slot.length += 1
         for agent_id, reward in rewards.items():
             agent = slot.agents.get(agent_id)
+            if agent is None:
+                check_reporting_agent(slot.env, slot.possible, agent_id, "a reward")
             if agent is None or not agent.acted:
                 continue  # a reward before the agent's first action belongs to no step
             agent.record[2][-1] += float(reward)
@@ -230,6 +258,8 @@ class MultiAgentSampler:
             agent = slot.agents.get(agent_id)
             terminated = bool(terminations.get(agent_id, False))
             truncated = bool(truncations.get(agent_id, False))
+            if agent is None:
+                check_reporting_agent(slot.env, slot.possible, agent_id, "a done flag")
             if agent is None or agent.done or not (terminated or truncated):
                 continue
             agent.done, agent.terminated, agent.truncated = True, terminated, truncated

@@ -10,6 +10,8 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from . import allow_import
+
 __all__ = ["eval_module", "print_evaluation", "record_gif"]
 
 
@@ -24,7 +26,8 @@ def eval_module(args: argparse.Namespace, path: Path, episodes: int) -> int:
             f"--env is needed: {path} is not a run directory or an algorithm checkpoint, so "
             f"it records no env (a module checkpoint does not); e.g. --env CartPole-v1"
         )
-    module = RLModule.from_checkpoint(path)
+    allow_import.check_checkpoint(path, args.allow_import, parts=("module",))
+    module = RLModule.from_checkpoint(path, allow_import=args.allow_import)
     result = evaluate_module(module, args.env, num_episodes=episodes, explore=args.explore,
                              seed=args.seed)
     if args.gif is not None:

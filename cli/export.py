@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from . import allow_import
+
 __all__ = ["register"]
 
 
@@ -32,16 +34,26 @@ def register(subparsers: Any) -> None:
                    "if it holds an earlier export)")
     p.add_argument("--no-verify", action="store_true", help="skip comparing the artefact's "
                    "actions with the module's")
+    allow_import.add_flag(p)
     p.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
     from rlmodules.export import export, read_manifest
+    from rlmodules.rl_module import RLModule
 
-    module_path, stats = _source(args.checkpoint)
+    from .train import checkpoint_dir
+
+    path = checkpoint_dir(args.checkpoint)
+    allow_import.check_checkpoint(path, args.allow_import, parts=("module",))
+    module_path, stats = _source(path)
+    source: Any = module_path
+    if args.allow_import:  # loaded here, where the opt-in applies
+        source = RLModule.from_checkpoint(module_path, allow_import=True, inference_only=True,
+                                          device="cpu")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = export(module_path, args.out, format=args.format, verify=not args.no_verify,
+        out = export(source, args.out, format=args.format, verify=not args.no_verify,
                      observation_normalization=stats)
     for warning in caught:
         print(f"rlmodules export: warning: {warning.message}", file=sys.stderr)
@@ -65,9 +77,6 @@ def _source(path: Path) -> tuple[Path, Any]:
     from rlmodules.algorithms.obs_normalization import ObservationNormalizer
     from rlmodules.export import ObservationNormalization
 
-    from .train import checkpoint_dir
-
-    path = checkpoint_dir(Path(path))
     if not (path / STATE_FILE).is_file():
         return path, None  # a module checkpoint
     normalizer = ObservationNormalizer.from_checkpoint(path)

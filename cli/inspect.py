@@ -134,11 +134,15 @@ def _requirements(root: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _requirement(kind: str, ref: dict[str, Any]) -> dict[str, Any]:
     if "import_path" in ref:
-        module_name = ref["import_path"].partition(":")[0]
-        return {"kind": kind, "name": ref["import_path"], "distribution": None,
+        path = ref["import_path"]
+        if any(rec.target_path == path for rec in registry.list(kind)):
+            return {"kind": kind, "name": path, "distribution": None, "version": None,
+                    "installed": True, "note": f"import path of a registered {kind}"}
+        return {"kind": kind, "name": path, "distribution": None,
                 "version": None, "installed": None,
-                "note": f"import path: loads only where {module_name!r} is already imported "
-                        f"(or with allow_import=True)"}
+                "note": "import path that no plugin registers: loads only with the class "
+                        "handed over (trusted_objects=[...]) or allow_import=True "
+                        "(--allow-import)"}
     name = ref["name"]
     found = None
     for candidate in dict.fromkeys((name, name.rpartition("/")[2])):

@@ -14,6 +14,7 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from . import allow_import
 from .train import checkpoint_dir
 
 __all__ = ["register"]
@@ -42,6 +43,7 @@ def register(subparsers: Any) -> None:
                    "an agent uses the module id equal to its id, or the only module")
     p.add_argument("--explore", action="store_true", help="sample actions instead of greedy")
     p.add_argument("--seed", type=int, default=None, help="seed of the env resets")
+    allow_import.add_flag(p)
     p.set_defaults(func=_record)
 
 
@@ -52,9 +54,17 @@ def _record(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be a positive number, got {args.episodes}")
     path = checkpoint_dir(Path(args.checkpoint))
-    module = _load_module(path)
+    allow_import.check_checkpoint(path, args.allow_import,
+                                  parts=("module",) if args.env else ("module", "env"))
+    module = load_module(path, allow_import=args.allow_import)
     env, env_config = _env(args, path)
-    env_creator = make_env_creator(env, env_config)  # an id or a pkg.mod:Class path
+    if args.env is not None:  # typed by the user: imports as any program input does
+        env_creator = make_env_creator(env, env_config)
+    else:  # the run's own env, read from its checkpoint
+        from rlmodules.registry import untrusted_input
+
+        with untrusted_input(path, allow_import=args.allow_import):
+            env_creator = make_env_creator(env, env_config)
     mapping = _mapping_fn(module, args.mapping)
     recorded = record_episodes(
         module, env_creator, args.out, num_episodes=args.episodes, env=env,
@@ -93,10 +103,12 @@ def module_checkpoint(path: Path) -> Path:
     return path / MODULE_COMPONENT
 
 
-def _load_module(path: Path) -> Any:
+def load_module(path: Path, *, allow_import: bool, **kwargs: Any) -> Any:
+    """The module of the module checkpoint, algorithm checkpoint or run at ``path``."""
     from rlmodules.rl_module import RLModule
 
-    return RLModule.from_checkpoint(module_checkpoint(path))
+    return RLModule.from_checkpoint(module_checkpoint(path), allow_import=allow_import,
+                                    **kwargs)
 
 
 def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
@@ -110,7 +122,7 @@ def _env(args: argparse.Namespace, path: Path) -> tuple[str, dict[str, Any]]:
         )
     from rlmodules.algorithms.checkpoint import saved_env
 
-    env, env_config = saved_env(path)
+    env, env_config = saved_env(path, allow_import=args.allow_import)
     return env, {**env_config, **_env_config(args.env_config)}
 
 

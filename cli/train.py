@@ -15,6 +15,7 @@ from typing import Any
 from rlmodules.algorithms.sinks import LOGGERS
 from rlmodules.errors import ConfigError
 
+from . import allow_import
 from .evaluate import eval_module, print_evaluation, record_gif
 from .run_files import read_run_file
 from .train_flags import apply_flags, offline_input, positive, stop_on
@@ -90,6 +91,7 @@ def register(subparsers: Any) -> None:
                        choices=LOGGERS,
                        help="where results go besides metrics.jsonl/.csv (repeatable; "
                             "default tensorboard; wandb and mlflow need their extras)")
+    allow_import.add_flag(train)
     _add_scaling_flags(train)
     train.set_defaults(func=run_train)
 
@@ -111,6 +113,7 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--gif", type=Path, default=None,
                           help="record the first episode as a GIF (needs Pillow and an env "
                                "that renders rgb_array)")
+    allow_import.add_flag(evaluate)
     evaluate.set_defaults(func=run_eval)
 
 
@@ -179,22 +182,22 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         if module not in (None, algo_key, f"rlmodules/{algo_key}"):
             preset.pop("rl_module", None)  # its model_config is the default module's
         config.update_from_dict(preset)
-    config.update_from_dict(settings)
-    if "environment" not in preset:  # an Atari preset wraps the id in AtariEnv
-        config.environment(env)
+    _apply_config_file(config, settings, args)
+    if "environment" not in preset and not (file_env and not args.env):
+        config.environment(env)  # an Atari preset wraps the id in AtariEnv; a file's is set
     if args.module is not None:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
     offline_input(config, args, algo_key)
     apply_flags(config, args)
-    shown_env = env if "environment" in preset else config.env  # the id, not its wrapper
-    stop_return = args.stop_return
-    if stop_return is None and isinstance(shown_env, str):
-        stop_return = _reward_threshold(shown_env)
+    shown_env = env  # as given: the id, not an Atari preset's wrapper
     stop_on_ = stop_on(config, args.stop_on, algo_key)
     config.reporting(progress=False)  # the command line shows its own
     algo = config.build()
+    stop_return = args.stop_return
+    if stop_return is None and isinstance(shown_env, str):
+        stop_return = _reward_threshold(shown_env)
     run_dir = make_out_dir(args.out, overwrite=args.overwrite) if args.out is not None \
         else numbered_run_dir(env_name(shown_env), algo_key)
     module_name = args.module or _module_name(config, algo_key)
@@ -205,13 +208,40 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
 
 
 def _reward_threshold(env: str) -> float | None:
-    """The registered reward threshold of a gymnasium id (None for import paths)."""
+    """The registered reward threshold of a gymnasium id (None for import paths and ids
+    gymnasium does not know). Looked up without importing: a ``module:Env-v0`` id's module
+    registered it while the algorithm was built."""
     import gymnasium as gym
 
     try:
-        return gym.spec(env).reward_threshold
+        return gym.spec(env.rpartition(":")[2]).reward_threshold
     except gym.error.Error:
         return None
+
+
+def _apply_config_file(config: Any, settings: dict[str, Any], args: argparse.Namespace
+                       ) -> None:
+    """Apply a ``--config`` file's settings: the envs and modules it names by import path
+    resolve only to registered ones, unless ``--allow-import``."""
+    from rlmodules import registry
+
+    if not settings:
+        return
+    with registry.untrusted_input(args.config, allow_import=args.allow_import):
+        try:
+            config.update_from_dict(settings)
+        except registry.ImportRefusedError:
+            from rlmodules.algorithms.named_code import unregistered
+
+            names = unregistered([(kind, section.get(key)) for kind, section, key in (
+                ("env", settings.get("environment"), "env"),
+                ("module", settings.get("rl_module"), "module_class"))
+                if isinstance(section, dict) and ":" in str(section.get(key))],
+                source=args.config)
+            if not names:
+                raise
+            raise ConfigError(allow_import.refusal(f"--config {args.config}", names)) \
+                from None
 
 
 def _resume(args: argparse.Namespace, algorithm_class: Any
@@ -229,7 +259,9 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
         saved["stop_return"] = args.stop_return
     if args.loggers:
         saved["loggers"] = args.loggers
-    config = saved_config(run_dir / CHECKPOINT_DIR)
+    allow_import.check_checkpoint(run_dir / CHECKPOINT_DIR, args.allow_import,
+                                  parts=("env", "config", "module"))
+    config = saved_config(run_dir / CHECKPOINT_DIR, allow_import=args.allow_import)
     if args.input is not None:  # the recorded episodes moved
         offline_input(config, args, saved.get("algo", "ppo"))
     stretched = stretch_schedules(config.training_settings, old_budget, saved["timesteps"])
@@ -240,7 +272,8 @@ def _resume(args: argparse.Namespace, algorithm_class: Any
     config.reporting(progress=False)  # the command line shows its own
     if args.stop_on is not None or args.eval_freq is not None:
         saved["stop_on"] = stop_on(config, args.stop_on, saved.get("algo", "ppo"))
-    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config)
+    algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config,
+                                           allow_import=args.allow_import)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
     return run_dir, algo, saved
 
@@ -274,9 +307,13 @@ def _report(run: TrainingRun, result: dict[str, Any] | None) -> None:
 
 
 def _module_name(config: Any, default: str) -> str:
+    from rlmodules.registry import import_path_of
+
     spec = config.rl_module_spec
     module_class = getattr(spec, "module_class", None)
-    return module_class if isinstance(module_class, str) else default
+    if module_class is None or isinstance(module_class, str):
+        return module_class or default
+    return import_path_of(module_class) or default
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -325,16 +362,18 @@ def run_eval(args: argparse.Namespace) -> int:
         )
     if not (path / STATE_FILE).is_file() and path.is_dir():
         return eval_module(args, path, episodes)
+    parts = ("config", "module") if args.env is not None else ("env", "config", "module")
+    allow_import.check_checkpoint(path, args.allow_import, parts=parts)
     config: AlgorithmConfig | None = None
     if args.env is not None or args.seed is not None:
-        config = saved_config(path)
+        config = saved_config(path, allow_import=args.allow_import, env=args.env)
         if args.env is not None:
             # The saved vectorisation may be the trained env's own (vector_entry_point),
             # which another env need not have: separate copies work for any env.
-            config.environment(args.env).env_runners(gym_env_vectorize_mode="sync")
+            config.env_runners(gym_env_vectorize_mode="sync")
         if args.seed is not None:
             config.debugging(seed=args.seed)
-    algo = Algorithm.from_checkpoint(path, config=config)
+    algo = Algorithm.from_checkpoint(path, config=config, allow_import=args.allow_import)
     try:
         result = algo.evaluate(num_episodes=episodes, explore=args.explore)
         if args.gif is not None:

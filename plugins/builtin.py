@@ -21,6 +21,8 @@ def rlmodules_modules() -> dict[str, str]:
         "dqn": f"{_P}.dqn:DefaultDQNTorchRLModule",
         "ppo_action_masking": f"{_P}.action_masking:ActionMaskingPPOModule",
         "sac": f"{_P}.sac:DefaultSACTorchRLModule",
+        # The container a multi-agent checkpoint names; it builds from a MultiRLModuleSpec.
+        "multi_rl_module": "rlmodules.multi_rl_module:MultiRLModule",
     }
 
 
@@ -52,6 +54,15 @@ def rlmodules_checkpoint_formats() -> dict[str, str]:
     return {
         "safetensors": f"{_P}.checkpoint_formats:SafetensorsFormat",
         "torch": f"{_P}.checkpoint_formats:TorchStateDictFormat",
+    }
+
+
+@hookimpl
+def rlmodules_envs() -> dict[str, str]:
+    return {
+        "multi_agent_cartpole": "rlmodules.envs:MultiAgentCartPole",
+        "stateless_cartpole": "rlmodules.envs:StatelessCartPole",
+        "atari": "rlmodules.envs:AtariEnv",
     }
 
 

@@ -3,7 +3,9 @@
 Nothing is discovered at import: the registry loads plugins on first use. A name is a plain
 registered name (``"ppo"``), one qualified by its plugin (``"rlmodules/ppo"``), an import
 path (``"pkg.mod:Class"``) or the object itself. Names read from a file are resolved inside
-:func:`untrusted_input`, where an import path may only name a module already imported.
+:func:`untrusted_input`, where an import path resolves only to a registered target it names
+exactly or to an object the caller handed over (``trusted_objects``), unless the caller
+passed ``allow_import=True``.
 
 Example::
 
@@ -21,10 +23,12 @@ import builtins
 import contextlib
 from collections.abc import Iterator
 
+from ._config_key import ConfigKey
 from ._imports import (
     ImportRefusedError,
     check_import_allowed,
     import_object,
+    import_path_of,
     imports_allowed,
     untrusted_input,
 )
@@ -37,6 +41,7 @@ if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers nee
     from typing import Any
 
 __all__ = [
+    "ConfigKey",
     "ImportRefusedError",
     "KINDS",
     "KNOWN_PROVIDERS",
@@ -50,6 +55,7 @@ __all__ = [
     "current",
     "get",
     "import_object",
+    "import_path_of",
     "imports_allowed",
     "isolated_registry",
     "list",

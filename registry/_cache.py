@@ -12,7 +12,8 @@ so a damaged file is rejected before it is parsed. Loading data never runs code,
 exact structure :meth:`DiscoveryCache.save` writes is accepted. The cache is input anyone with
 write access to it could forge, so it is never obeyed blindly: the registry uses a cached
 entry point only while the distribution's own ``entry_points.txt`` still declares it, and a
-cached name only if it points into its plugin's own package; anything else rebuilds it.
+cached name only if it points at a top-level attribute of a module in its plugin's own
+package (never ``pkg.mod:os.system``); anything else rebuilds it.
 At most :data:`KEEP_FILES` cache files (one per interpreter and ``sys.path``) are kept; the
 least recently used ones are deleted.
 
@@ -112,6 +113,13 @@ class DiscoveryCache:
         except OSError:
             pass
         return data
+
+    def remove(self) -> None:
+        """Delete the file (never raise: an unwritable directory only costs speed)."""
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
 
     def save(self, entry_points: list[Any], plugins: dict[str, Any]) -> None:
         """Write atomically; never raise (a read-only home only costs speed)."""

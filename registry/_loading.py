@@ -94,6 +94,12 @@ class Loader:
         if cache is not None and dirty:
             cache.save(infos, keep)
 
+    def forget_cache(self) -> None:
+        """Delete the cache file, so that the next process rebuilds it (it said something
+        a plugin does not register)."""
+        if self.cache_dir is not None:
+            DiscoveryCache(self.cache_dir).remove()
+
     def _should_load(self, info: EntryPointInfo) -> bool:
         if is_builtin(info.name, info.distribution):
             return True
@@ -124,7 +130,8 @@ class Loader:
             plugin = import_entry_point(info.value)
         except BaseException as exc:  # a broken plugin never takes the others down,
             reraise_interrupt(exc)  # not even with sys.exit()
-            self._failures.report(info.name, info.distribution, info.version, "import", exc)
+            self._failures.report(info.name, info.distribution, info.version, "import", exc,
+                                  info.value)
             return None
         added = self._plugins.add(
             plugin, info.name, info.distribution, info.version, raise_errors=False
@@ -134,7 +141,8 @@ class Loader:
         records, aliases = added
         if not all(isinstance(r.target, str) and _inside(r.target, info.module) for r in records):
             # Objects cannot be cached, and a cached target outside the plugin's own package
-            # could not be told from a forged one: this plugin is imported in every process.
+            # (or behind an attribute path) could not be told from a forged one: this plugin
+            # is imported in every process.
             return None
         return {
             "value": info.value,
@@ -153,10 +161,12 @@ def _with_builtin(infos: list[EntryPointInfo]) -> list[EntryPointInfo]:
 
 
 def _inside(target: str, module: str) -> bool:
-    """Whether import path ``target`` lies in the top-level package of ``module``."""
+    """Whether import path ``target`` names a top-level attribute of a module in the
+    top-level package of ``module`` (``"pkg.mod:Name"``: never an attribute of an attribute,
+    such as ``"pkg.mod:os.system"``, which a forged cache could point a name at)."""
     top = module.partition(".")[0]
-    target_module = target.partition(":")[0]
-    return target_module == top or target_module.startswith(top + ".")
+    target_module, _, attr = target.partition(":")
+    return "." not in attr and (target_module == top or target_module.startswith(top + "."))
 
 
 def _matches_installed(data: dict[str, Any]) -> bool:

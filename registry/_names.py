@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import warnings
 
-from rlmodules.errors import AmbiguousNameError, PluginError, UnknownNameError, did_you_mean
+from rlmodules.errors import (
+    AmbiguousNameError,
+    PluginError,
+    RLModulesError,
+    UnknownNameError,
+    did_you_mean,
+)
 
 from ._discovery import normalise
-from ._imports import import_object
+from ._imports import import_object, import_path_of
 from ._records import KINDS, Record
 
 TYPE_CHECKING = False
@@ -76,7 +82,32 @@ class Names:
     # --- lookups ------------------------------------------------------------------------------
     def resolve(self, kind: str, ref: str) -> Any:
         """The object a registered name (plain or qualified) stands for, imported if lazy."""
-        rec = self.find(kind, ref)
+        return self.load(kind, self.find(kind, ref))
+
+    def registered_path(self, kind: str, path: str) -> Any:
+        """The registered object of ``kind`` that import path ``path`` names exactly: a
+        record whose target is ``path``, or (for a target re-exported elsewhere, such as
+        ``"rlmodules.envs:AtariEnv"``) whose object is defined at ``path``. Raises
+        ``KeyError`` if none is; imports only registered targets of ``path``'s package."""
+        records = [rec for recs in self.records[kind].values() for rec in recs]
+        for rec in records:
+            if (rec.target if isinstance(rec.target, str) else import_path_of(rec.target)) \
+                    == path:
+                return self.load(kind, rec)
+        package = path.partition(":")[0].partition(".")[0]
+        for rec in records:
+            if isinstance(rec.target, str) and \
+                    rec.target.partition(":")[0].partition(".")[0] == package:
+                try:
+                    obj = self.load(kind, rec)
+                except RLModulesError:
+                    continue  # a broken target is reported where it is named by name
+                if import_path_of(obj) == path:
+                    return obj
+        raise KeyError(path)
+
+    def load(self, kind: str, rec: Record) -> Any:
+        """The object ``rec`` stands for, imported if lazy."""
         if not isinstance(rec.target, str):
             return rec.target
         try:
@@ -109,6 +140,11 @@ class Names:
         if aliases:
             return self._follow_alias(kind, winner(kind, ref, aliases), seen)
         raise self._unknown(kind, ref, ref)
+
+    def of_plugin(self, plugin: str) -> set[tuple[Any, ...]]:
+        """``(kind, name, target, status)`` of every record and alias of ``plugin``."""
+        return {(r.kind, r.name, r.target, r.status) for table in self._tables()
+                for recs in table.values() for r in recs if r.plugin == plugin}
 
     def provides(self, kind: str, name: str, plugin: str) -> bool:
         """Whether ``plugin`` registered the plain ``name`` of ``kind``."""

@@ -1,8 +1,10 @@
 """The pluggy PluginManager: adding a plugin (all or nothing) and removing one.
 
 The manager is created on first need: listing names from the discovery cache never needs
-it. Plugins the cache vouched for wait in :attr:`Plugins.pending` until a hook is called or a
-plugin is added or removed.
+it. Plugins the cache vouched for wait in :attr:`Plugins.pending` until a hook is called, a
+plugin is added or removed, or one of their names is resolved; then their registration hooks
+are asked again, and what they register now replaces what the cache said (a forged cache
+that matched the installed files still cannot point a name at anything else).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ._records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
+    from collections.abc import Callable
     from typing import Any
 
     from ._discovery import EntryPointInfo
@@ -35,29 +38,54 @@ class Plugins:
         self.pending: dict[str, EntryPointInfo] = {}
         #: Every entry point taken (pending or imported), by plugin name.
         self.entry_points: dict[str, EntryPointInfo] = {}
+        #: The plugins whose registrations differed from the cache's when imported.
+        self.stale: list[str] = []
+        #: Called when one is found: the cache that said otherwise is thrown away.
+        self.on_stale: Callable[[], None] = lambda: None
 
     def reset(self) -> None:
         self._pm = None
-        self.pending, self.entry_points = {}, {}
+        self.pending, self.entry_points, self.stale = {}, {}, []
 
     def manager(self) -> Any:
         """The pluggy PluginManager with every plugin imported and registered."""
+        for name in list(self.pending):
+            self.confirm(name)
+        return self._manager()
+
+    def confirm(self, name: str) -> None:
+        """Import the pending plugin ``name`` and register it, taking what its registration
+        hooks return now in place of the cache's records (a failing plugin is reported and
+        its names dropped). Does nothing for a plugin that is not pending."""
+        info = self.pending.pop(name, None)
+        if info is None:
+            return
         pm = self._manager()
-        for name, info in list(self.pending.items()):
-            del self.pending[name]
-            try:
-                plugin = import_entry_point(info.value)
-            except BaseException as exc:  # a broken plugin never takes the others down,
-                reraise_interrupt(exc)  # not even with sys.exit()
-                self._names.drop(name)
-                self._failures.report(name, info.distribution, info.version, "import", exc)
-                continue
-            try:
-                pm.register(plugin, name=name)
-            except Exception as exc:
-                self._names.drop(name)
-                self._failures.report(name, info.distribution, info.version, "invalid", exc)
-        return pm
+        stage = "import"
+        try:
+            plugin = import_entry_point(info.value)
+            stage = "invalid"
+            pm.register(plugin, name=name)
+            from ._collect import collect
+
+            stage = "hook"
+            records, alias_rows = collect(pm, plugin, name, info.distribution, info.version)
+        except BaseException as exc:  # a broken plugin never takes the others down,
+            reraise_interrupt(exc)  # not even with sys.exit()
+            if pm.get_plugin(name) is not None:
+                pm.unregister(name=name)
+            self._names.drop(name)
+            self._failures.report(name, info.distribution, info.version,
+                                  "invalid" if isinstance(exc, PluginError) else stage, exc,
+                                  info.value)
+            return
+        aliases = [Record(k, old, new, name, info.distribution, info.version, "alias")
+                   for k, old, new in alias_rows]
+        if self._names.of_plugin(name) != _rows(records, aliases):
+            self._names.drop(name)
+            self._names.add(records, aliases)
+            self.stale.append(name)
+            self.on_stale()
 
     def origin(self, plugin: str) -> tuple[str | None, str | None]:
         """``(distribution, version)`` of an entry-point plugin; ``(None, None)`` in-process."""
@@ -133,3 +161,7 @@ class Plugins:
             self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
             self._pm.add_hookspecs(hookspecs)
         return self._pm
+
+
+def _rows(records: list[Record], aliases: list[Record]) -> set[tuple[Any, ...]]:
+    return {(r.kind, r.name, r.target, r.status) for r in (*records, *aliases)}

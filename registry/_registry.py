@@ -15,7 +15,7 @@ from ._cache import default_cache_dir
 from ._decisions import Decisions
 from ._discovery import normalise
 from ._failures import Failures
-from ._imports import import_object
+from ._imports import import_object, imports_allowed
 from ._listing import conflicts, listed, plugins
 from ._loading import Loader
 from ._names import Names, check_kind
@@ -82,6 +82,7 @@ class Registry:
             cache_dir=self.cache_dir if self.use_cache else None,
             plugins=self._plugins, names=self._names, failures=self._failures,
         )
+        self._plugins.on_stale = self._loader.forget_cache
 
     @property
     def strict(self) -> bool:
@@ -105,7 +106,11 @@ class Registry:
 
     @property
     def cache_problem(self) -> str | None:
-        """Why a cache file was refused and rebuilt although its checksum was valid."""
+        """Why a cache file was refused and rebuilt although its checksum was valid, or why
+        what it said a plugin registers was replaced by what the plugin registers."""
+        if self._loader.cache_problem is None and self._plugins.stale:
+            return (f"plugin {self._plugins.stale[0]!r} registers other names or targets than "
+                    f"the cache said; what the plugin registers was used")
         return self._loader.cache_problem
 
     # --- loading ------------------------------------------------------------------------------
@@ -170,7 +175,12 @@ class Registry:
 
     # --- queries ------------------------------------------------------------------------------
     def get(self, kind: str, ref: Any) -> Any:
-        """Resolve a plain, qualified (``plugin/name``) or import-path name; objects pass."""
+        """Resolve a plain, qualified (``plugin/name``) or import-path name; objects pass.
+
+        Inside ``untrusted_input`` (a name read from a file), an import path resolves only
+        to a registered target of ``kind`` that it names exactly, or to an object handed
+        over; else ``ImportRefusedError`` (see :mod:`rlmodules.registry`).
+        """
         try:
             return self._resolved[kind, ref]
         except KeyError:
@@ -180,11 +190,21 @@ class Registry:
         if not isinstance(ref, str):
             return ref
         checked = check_kind(kind)
-        if ":" in ref:
-            obj = import_object(ref, what=f"{checked} import path")
+        if ":" not in ref:
+            self._ensure_loaded()
+            plugin = self._names.find(checked, ref).plugin
+            if plugin in self._plugins.pending:  # the cache named it: the plugin confirms it
+                self._plugins.confirm(plugin)
+            obj = self._names.resolve(checked, ref)
+        elif imports_allowed():  # named by the program (or a trusted file): not cached,
+            return import_object(ref, what=f"{checked} import path")  # so files never see it
         else:
             self._ensure_loaded()
-            obj = self._names.resolve(checked, ref)
+            self._plugins.manager()  # every plugin confirms what the cache says it registers
+            try:
+                obj = self._names.registered_path(checked, ref.strip())
+            except KeyError:
+                return import_object(ref, what=f"{checked} import path")  # handed over?
         self._resolved[kind, ref] = obj
         return obj
 

@@ -107,7 +107,8 @@ def _checkpoint_round_trip(subject: Subject) -> str:
             path = _attempt(f"save_to_path(format={name!r})", module.save_to_path,
                             Path(tmp) / "checkpoint", format=name)
             loaded = _attempt(f"RLModule.from_checkpoint of a {name!r} checkpoint",
-                              RLModule.from_checkpoint, path)
+                              RLModule.from_checkpoint, path,
+                              trusted_objects=_own_classes(module))
             if type(loaded) is not type(module):
                 fail(f"RLModule.from_checkpoint of a {name!r} checkpoint built a "
                      f"{type(loaded).__name__}, not a {type(module).__name__}")
@@ -117,6 +118,19 @@ def _checkpoint_round_trip(subject: Subject) -> str:
                      path)
             _same_outputs(subject, restored, f"restore_from_path of a {name!r} checkpoint")
     return f"formats {', '.join(formats)}: from_checkpoint and restore_from_path"
+
+
+def _own_classes(module: Any) -> list[type]:
+    """The classes a checkpoint of ``module`` may name by import path (its own, its
+    catalog's, and its sub-modules'): handed over, as a user loading their module would."""
+    classes: list[type] = [type(module)]
+    catalog = getattr(module, "catalog", None)
+    if catalog is not None:
+        classes.append(type(catalog))
+    items = getattr(module, "items", None)  # a MultiRLModule's sub-modules
+    for _, sub in items() if callable(items) else ():
+        classes.extend(_own_classes(sub))
+    return classes
 
 
 check_checkpoint_round_trip = Check(

@@ -81,6 +81,11 @@ class SharedEncoderPlugin:
         }
 
 
+#: The classes a checkpoint of :func:`shared_encoder_spec` names by import path: a user who
+#: registers no plugin for them hands them over when loading.
+SHARED_CLASSES = (MultiAgentPGWithSharedEncoder, PGPolicyUsingSharedEncoder)
+
+
 def shared_encoder_spec() -> MultiRLModuleSpec:
     return MultiRLModuleSpec(
         multi_rl_module_class=MultiAgentPGWithSharedEncoder,

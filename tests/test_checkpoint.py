@@ -12,6 +12,7 @@ import torch
 from _checkpoint_modules import (
     ACT,
     OBS,
+    SHARED_CLASSES,
     MultiAgentPGWithSharedEncoder,
     PGPolicyUsingSharedEncoder,
     SharedEncoderPlugin,
@@ -238,7 +239,7 @@ def test_shared_encoder_multi_round_trip(tmp_path, request, registered):
         assert meta["module_class"]["import_path"].endswith(":MultiAgentPGWithSharedEncoder")
     assert sorted(meta["components"]) == ["p0", "p1"]
     assert meta["components"]["p0"]["model_config"] == {"feature_dim": 8, "hidden_dim": 32}
-    loaded = RLModule.from_checkpoint(tmp_path / "c")
+    loaded = RLModule.from_checkpoint(tmp_path / "c", trusted_objects=SHARED_CLASSES)
     assert type(loaded) is MultiAgentPGWithSharedEncoder
     state = loaded.get_state()
     assert set(state) == {"p0", "p1", MultiRLModule.OWN_STATE_KEY}
@@ -263,7 +264,8 @@ def test_component_restore_touches_only_that_module_id(tmp_path):
 def test_one_agent_of_a_multi_checkpoint_loads_alone(tmp_path):
     source = randomize(shared_encoder_spec().build(), 1)
     source.save_to_path(tmp_path / "c")
-    alone = RLModule.from_checkpoint(tmp_path / "c", component="p1")
+    alone = RLModule.from_checkpoint(tmp_path / "c", component="p1",
+                                     trusted_objects=SHARED_CLASSES)
     assert type(alone) is PGPolicyUsingSharedEncoder
     assert_same_state(alone.get_state(), source["p1"].get_state())
     standalone = randomize(PGPolicyUsingSharedEncoder(

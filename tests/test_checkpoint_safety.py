@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from _checkpoint_modules import ACT, OBS, assert_same_state, randomize, shared_encoder_spec
+from _checkpoint_modules import (
+    ACT,
+    OBS,
+    SHARED_CLASSES,
+    assert_same_state,
+    randomize,
+    shared_encoder_spec,
+)
 from rlmodules import CheckpointError, Columns, RLModule, RLModuleSpec
 from rlmodules.checkpoint import METADATA_FILE, file_checksum, write_json_file
 
@@ -79,7 +86,7 @@ def test_a_pickle_payload_in_any_tensor_file_never_runs(tmp_path, fmt, recorded_
                         entry["bytes"] = (tmp_path / "c" / name).stat().st_size
             edit_metadata(tmp_path / "c", forge)
         with pytest.raises(CheckpointError, match=name.replace(".", r"\.")):
-            RLModule.from_checkpoint(tmp_path / "c")
+            RLModule.from_checkpoint(tmp_path / "c", trusted_objects=SHARED_CLASSES)
         with pytest.raises(CheckpointError):
             target.restore_from_path(tmp_path / "c")
         assert not marker.exists()
@@ -100,9 +107,9 @@ def test_un_imported_import_path_is_refused_without_importing(tmp_path, monkeypa
     edit_metadata(tmp_path / "c", lambda m: m["module"].__setitem__(
         "module_class", {"import_path": "evil_rl_module_xyz:Evil"}))
     with pytest.raises(CheckpointError, match=r"c: module import path 'evil_rl_module_xyz:Evil' "
-                                              r"names module 'evil_rl_module_xyz', which this "
-                                              r"program has not imported; names read from a "
-                                              r"file are never imported.*allow_import=True"):
+                                              r"is refused: it is not registered, and "
+                                              r"rlmodules never imports a name read from a "
+                                              r"file; .*allow_import=True"):
         RLModule.from_checkpoint(tmp_path / "c")
     assert not (tmp_path / "imported").exists()
     assert "evil_rl_module_xyz" not in sys.modules
@@ -189,7 +196,7 @@ def test_truncated_or_flipped_file_is_caught_before_any_weight_changes(tmp_path,
     target.restore_from_path(tmp_path / "c", component="p0")  # the intact part still loads
     assert_same_state(target["p0"].get_state(), source["p0"].get_state())
     with pytest.raises(CheckpointError, match=p1_file.replace(".", "[.]")):
-        RLModule.from_checkpoint(tmp_path / "c")
+        RLModule.from_checkpoint(tmp_path / "c", trusted_objects=SHARED_CLASSES)
 
 
 def test_missing_tensor_file(tmp_path):

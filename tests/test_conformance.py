@@ -42,7 +42,8 @@ def test_registered_names_are_all_covered():
     from rlmodules import registry
 
     covered = {case.name for case in conformance_cases()}
-    assert {rec.name for rec in registry.list("module")} <= covered
+    containers = {"multi_rl_module"}  # a MultiRLModule class yields no cases: check a built one
+    assert {rec.name for rec in registry.list("module")} - containers <= covered
     assert {"bc", "ppo", "dqn"} <= covered
 
 

@@ -1,12 +1,13 @@
 """Rebuilding a checkpoint's module from its checked metadata, and naming what it needs.
 
 Classes come from the registry by their recorded names; an import path resolves only to a
-module the program already imported (or with ``allow_import``): the caller wraps this in
-``registry.untrusted_input``. The class a node names builds itself from the node
-(``RLModule._build_from_checkpoint``, which ``MultiRLModule`` overrides), so this engine
-needs no module class of its own. The action distributions the module was saved with are
-chosen again (:func:`rlmodules.decisions.pinned_action_dists`) and checked afterwards, so
-the module that loads acts exactly as the one that was saved.
+target a plugin registered, or to an object the caller handed over (or anything with
+``allow_import``): the caller wraps this in ``registry.untrusted_input``. The class a node
+names builds itself from the node (``RLModule._build_from_checkpoint``, which
+``MultiRLModule`` overrides), so this engine needs no module class of its own. The action
+distributions the module was saved with are chosen again
+(:func:`rlmodules.decisions.pinned_action_dists`) and checked afterwards, so the module
+that loads acts exactly as the one that was saved.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from rlmodules import registry
 
 from .._spec_json import space_from_ref
+from ..config_keys import check_declared
 from ..decisions import pin_key, pinned_action_dists
 from ..distribution import Distribution
 from ..errors import AmbiguousNameError, CheckpointError, SpaceError, UnknownNameError
@@ -31,9 +33,17 @@ __all__ = [
 
 def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: Path) -> Any:
     """The module (or MultiRLModule) ``node`` describes, built but not yet loaded."""
+    _check_config_keys(node, root)
     module_class = resolve_class("module", node["module_class"], root)
     with pinned_action_dists(pins_of(node, root)):
         return module_class._build_from_checkpoint(node, inference_only=inference_only, root=root)
+
+
+def _check_config_keys(node: dict[str, Any], root: Path) -> None:
+    """Every plugin config key of the tree is declared, or the error names what to install."""
+    check_declared(node.get("config_keys", {}), f"checkpoint {root}")
+    for child in node.get("components", {}).values():
+        _check_config_keys(child, root)
 
 
 def module_fields(
@@ -85,14 +95,14 @@ def space_mismatch(node: dict[str, Any], module: Any) -> str:
 # --- classes --------------------------------------------------------------------------------
 def resolve_class(kind: str, ref: Mapping[str, Any], root: Path) -> Any:
     """A checked class reference of a checkpoint as a class: by registered name, or by an
-    import path that the current trust scope allows (see ``registry.untrusted_input``)."""
+    import path that the current trust scope accepts (see ``registry.untrusted_input``)."""
     if "name" in ref:
         cls = _registered(kind, ref, root)
     else:
         try:
             cls = registry.get(kind, ref["import_path"])
         except registry.ImportRefusedError as exc:
-            raise CheckpointError(f"checkpoint {exc}") from None
+            raise CheckpointError(str(exc)) from None  # it names the checkpoint
         except UnknownNameError as exc:
             raise CheckpointError(f"checkpoint {root}: {exc}") from None
     if not (isinstance(cls, type) and _is_kind(kind, cls)):

@@ -18,6 +18,7 @@ from typing import Any
 from rlmodules import __version__, registry
 
 from .._spec_json import class_ref, config_ref, space_ref
+from ..config_keys import key_provenance
 from ..errors import CheckpointError, RLModulesError
 from ._atomic import recover_interrupted_commit
 from ._json_file import read_json_file, verify_checksum
@@ -69,6 +70,9 @@ def _node(module: Any) -> dict[str, Any]:
     }
     if module.learner_only:  # recorded only when set, so other metadata stays as it was
         node["learner_only"] = True
+    plugin_keys = getattr(module.model_config, "plugin_keys", None)
+    if plugin_keys:  # who declared each plugin key it uses, so a loader can name the package
+        node["config_keys"] = key_provenance(plugin_keys)
     if is_container(module):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()

@@ -106,6 +106,19 @@ class ClassRef:
 
 
 @attrs.frozen
+class ConfigKeyRef:
+    """Who declared a plugin ``model_config`` key the module uses: the plugin, and the
+    distribution and version to install when it is missing."""
+
+    plugin: str | None = attrs.field(
+        default=None, validator=requires(_optional_text, "a plugin name or null"))
+    distribution: str | None = attrs.field(
+        default=None, validator=requires(_optional_text, "a distribution name or null"))
+    version: str | None = attrs.field(
+        default=None, validator=requires(_optional_text, "a version or null"))
+
+
+@attrs.frozen
 class ModuleNode:
     """One module of the component tree: a single module (``tensors``, and the action
     distributions of each phase) or a MultiRLModule (``components`` by module id, and its
@@ -121,6 +134,7 @@ class ModuleNode:
     tensors: TensorEntry | None = None
     components: dict[ModuleId, ModuleNode] | None = None
     action_distributions: dict[Phase, ClassRef] = attrs.Factory(dict)
+    config_keys: dict[str, ConfigKeyRef] = attrs.Factory(dict)
 
     def __attrs_post_init__(self) -> None:
         if self.components is None and self.tensors is None:

@@ -13,8 +13,9 @@ A checkpoint is a directory::
 ``RLModule.save_to_path`` / ``restore_from_path`` / ``from_checkpoint`` / ``get_metadata``
 call :func:`save_module`, :func:`restore_module`, :func:`load_module` and
 :func:`module_metadata`. Loading never unpickles and imports nothing named in the file:
-classes come from the registry, or from an import path whose module the program has already
-imported (``allow_import=True`` opts in to importing it). A reader that races a writer
+classes come from the registry, by registered name or by an import path a plugin registered,
+or are objects the caller handed over (``trusted_objects``; ``allow_import=True`` opts in to
+importing any path). A reader that races a writer
 replacing the checkpoint reads the old or the new one whole. These functions work on any
 RLModule through its public state API; a MultiRLModule is told apart by its
 ``OWN_STATE_KEY``.
@@ -33,7 +34,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,12 +142,15 @@ def load_module(
     inference_only: bool | None = None,
     device: Any = None,
     allow_import: bool = False,
+    trusted_objects: Iterable[Any] = (),
 ) -> Any:
     """Build the checkpointed module (or one ``component``) and load its weights.
 
     The class comes from the registry by the recorded name; a class recorded by import path
-    loads only if its module is already imported, or with ``allow_import=True``. The module
-    gets the action distributions it was saved with, or the error names what to install.
+    loads only if a plugin registered exactly that path, if it is one of ``trusted_objects``
+    (the classes you hand over, e.g. ``[MyModule]``), or with ``allow_import=True``. The
+    module gets the action distributions it was saved with, or the error names what to
+    install.
     ``inference_only=True`` builds the lean inference version from a full checkpoint.
     ``device`` places the module (weights load straight onto it).
     """
@@ -158,7 +162,8 @@ def load_module(
         node = read_metadata(root)["module"]
         if component is not None:
             node = _walk_node(node, component, root)
-        with untrusted_input(root, allow_import=allow_import), skipped_initializers():
+        with untrusted_input(root, allow_import=allow_import,
+                             trusted_objects=trusted_objects), skipped_initializers():
             # skipped: set_state below overwrites every weight, strictly
             module = build_from_node(node, inference_only=inference_only, root=root)
         check_action_dists(node, module, root)

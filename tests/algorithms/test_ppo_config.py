@@ -96,10 +96,19 @@ def test_lambda_callables_are_reported_as_not_serialised():
     assert data["env"] is None and data["not_serialised"] == ["env"]
 
 
-def test_from_dict_imports_nothing_new_unless_allowed():
-    data = PPOConfig().to_dict() | {"env": "some_unimported_pkg.envs:MyEnv"}
-    with pytest.raises(ConfigError, match=r"has not imported.*allow_import=True"):
-        PPOConfig.from_dict(data)
+def test_from_dict_follows_only_registered_or_handed_over_names():
+    from rlmodules.registry import ImportRefusedError
+
+    for env in ("some_unimported_pkg.envs:MyEnv", "subprocess:Popen"):  # imported or not
+        data = PPOConfig().to_dict() | {"env": env}
+        with pytest.raises(ImportRefusedError, match=rf"an algorithm config's data: env import "
+                                                     rf"path '{env}' is refused: it is not "
+                                                     r"registered.*allow_import=True"):
+            PPOConfig.from_dict(data)
+    data = PPOConfig().environment(_EnvTakingConfig).to_dict()
+    assert PPOConfig.from_dict(data, trusted_objects=[_EnvTakingConfig]).env is _EnvTakingConfig
+    data = PPOConfig().environment("rlmodules.envs:StatelessCartPole").to_dict()
+    assert PPOConfig.from_dict(data).env.__name__ == "StatelessCartPole"  # registered
     with pytest.raises(ConfigError, match=r"unknown algorithm config section 'trainig'"):
         PPOConfig.from_dict({"trainig": {}})
 

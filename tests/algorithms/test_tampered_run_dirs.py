@@ -1,9 +1,9 @@
-"""A DQN, a SAC and a MeanStdFilter PPO run directory (with reward normalisation), tampered with as an attacker would:
-every field of every JSON file edited and re-signed, tensor files rewritten with wrong
-dtypes, shapes, NaNs and out-of-range values under valid checksums, and bits flipped or
-files cut short. Each variant is refused with an ``RLModulesError`` before any state
-changes (weights, optimizer, replay buffer, statistics, RNGs and counters are compared with
-a snapshot), or it restores a consistent state."""
+"""A DQN, a SAC and a MeanStdFilter PPO run directory (with reward normalisation), tampered
+with as an attacker would: every field of every JSON file edited and re-signed, tensor files
+rewritten with wrong dtypes, shapes, NaNs and out-of-range values under valid checksums, and
+bits flipped or files cut short. Each variant is refused with an ``RLModulesError`` before
+any state changes (weights, optimizer, replay buffer, statistics, RNGs and counters are
+compared with a snapshot), or it restores a consistent state."""
 
 from __future__ import annotations
 

@@ -249,10 +249,11 @@ def test_learner_only_survives_a_checkpoint_and_inference_loads_leave_it_out(tmp
     multi = MultiRLModuleSpec(observation_space=BOX4, action_space=DISCRETE,
                               rl_module_specs=specs).build()
     multi.save_to_path(tmp_path / "ckpt")
-    full = RLModule.from_checkpoint(tmp_path / "ckpt")
+    full = RLModule.from_checkpoint(tmp_path / "ckpt", trusted_objects=[Lean, Curiosity])
     assert full.keys() == ["policy", "curiosity"] and full["curiosity"].learner_only
     torch.testing.assert_close(full["curiosity"].net.weight, multi["curiosity"].net.weight)
-    acting = RLModule.from_checkpoint(tmp_path / "ckpt", inference_only=True)
+    acting = RLModule.from_checkpoint(tmp_path / "ckpt", inference_only=True,
+                                      trusted_objects=[Lean, Curiosity])
     assert acting.keys() == ["policy"] and acting["policy"].critic is None
 
 

@@ -124,7 +124,7 @@ def test_unknown_names_and_kinds_explain_themselves(reg):
         registry.get("module", "mobilenet_v2")
     assert "'mobilenet_v2' is provided by a plugin: `pip install rlmodules-mobilenet`" in str(
         caught.value)
-    assert "Installed module names: bc, dqn, ppo, ppo_action_masking, sac." in str(
+    assert "Installed module names: bc, dqn, multi_rl_module, ppo, ppo_action_masking, sac." in str(
         caught.value)
     with pytest.raises(UnknownNameError, match="unknown registry kind 'modules'; Did you mean "
                        "'module'"):
