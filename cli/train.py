@@ -295,6 +295,8 @@ def _report(run: TrainingRun, result: dict[str, Any] | None) -> None:
     saved = run.saved
     value = run.stop_value(result)
     label = "evaluation return" if saved["stop_on"] == "eval" else "mean return"
+    if value is None:  # the last iteration did not evaluate: its training return
+        value, label = result.get("episode_return_mean"), "mean return"
     what = f"{label} {value:.1f}" if value is not None and value > float("-inf") \
         else "no episode finished"
     print(f"{'solved' if run.solved else 'finished'} {saved['env']}: {what} after "

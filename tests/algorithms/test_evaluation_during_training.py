@@ -47,6 +47,11 @@ def test_a_run_that_evaluates_keeps_its_best_and_stops_on_the_evaluation(tmp_pat
     assert "best evaluation: return" in printed and str(run / "best") in printed
     assert main(["eval", str(run / "best"), "--episodes", "2", "--explore"]) == 0
     assert "over 2 exploring episodes" in capsys.readouterr().out
+    # Resumed to a budget whose last iteration does not evaluate: its training return shows.
+    assert main(["train", "--resume", str(run), "--timesteps", "768"]) == 0
+    printed = capsys.readouterr().out
+    assert "finished CartPole-v1: mean return" in printed, printed
+    assert "best evaluation: return" in printed
 
 
 def test_stop_on_eval_needs_evaluations_and_bc_needs_its_episodes(tmp_path, capsys):
