@@ -9,11 +9,17 @@ in minibatch epochs; env runners and learners scale out) and
 :class:`~rlmodules.algorithms.offpolicy.OffPolicyAlgorithm` (DQN, SAC: explore, store
 transitions, replay them). A family provides :meth:`Algorithm.train` and the sampler it
 trains with; an algorithm its ``learner_class`` and ``default_module_class``.
+
+Around every iteration the base adds what does not depend on the loop
+(:meth:`Algorithm._finish_iteration`): evaluation when it is due, the callbacks
+(:mod:`~rlmodules.algorithms.callbacks`), the custom metrics they logged, and the progress
+line (``reporting(progress=True)``). With none of these configured it adds nothing.
 """
 
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,7 @@ from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID, RLModule
 
 from .algorithm_config import AlgorithmConfig
+from .callbacks import make_callbacks
 from .checkpoint import (
     MODULE_COMPONENT,
     load_algorithm,
@@ -35,7 +42,9 @@ from .checkpoint import (
 )
 from .devices import ActingModule, acting_device
 from .env_creation import backend_options, make_env_creator
+from .evaluation import summarize_episodes
 from .learner import Learner
+from .metrics_logger import MetricsLogger
 
 # Importable from here as before.
 from .module_setup import build_multi_module
@@ -45,6 +54,9 @@ __all__ = ["Algorithm", "build_multi_module", "MODULE_COMPONENT"]
 
 #: Episodes averaged for ``episode_return_mean`` (as RL Zoo and SB3 report it).
 RETURN_WINDOW = 100
+#: ``episode_return_mean`` before any episode finished: below every return, so a loop
+#: such as ``while algo.train()["episode_return_mean"] < 475`` keeps training.
+NO_RETURN_YET = float("-inf")
 
 
 class Algorithm:
@@ -69,6 +81,9 @@ class Algorithm:
     def __init__(self, config: AlgorithmConfig) -> None:
         config.validate()
         self.config = config
+        #: Where callbacks log custom metrics; reduced into each iteration's result.
+        self.metrics_logger = MetricsLogger()
+        self.callbacks = make_callbacks(config.callbacks_classes, config.callback_functions)
         threads = config.env_runner_settings["num_threads"]
         if threads is not None:
             torch.set_num_threads(threads)
@@ -89,6 +104,7 @@ class Algorithm:
             self.obs_normalizer = self.make_obs_normalizer(probe)
         finally:
             probe.close()
+        self.reward_normalizer = self.make_reward_normalizer()
         self.learner = self._scaled_learner(self.make_learner())
         #: The module samplers act with: the learner's, or a synced copy (see ``devices``).
         self.acting = self._acting_module()
@@ -99,7 +115,21 @@ class Algorithm:
         self.recent_lengths: collections.deque[int] = collections.deque(maxlen=RETURN_WINDOW)
         #: Multi-agent only: recent per-agent returns by the module id that acted for them.
         self.recent_module_returns: dict[str, collections.deque[float]] = {}
+        self._finished_episodes: list[Any] = []  # this iteration's, for on_episode_end
+        self._timesteps_at_last_result = 0
+        self._progress: Any = None
+        if config.reporting_settings["progress"]:
+            from .reporting import ProgressLine
+
+            self._progress = ProgressLine(total_timesteps=None)
         self.sampler = self._training_sampler(env_seed=seed)
+        if self.callbacks.wants("on_algorithm_init"):
+            try:
+                self.callbacks.call("on_algorithm_init", algorithm=self,
+                                    metrics_logger=self.metrics_logger)
+            except BaseException:
+                self.stop()
+                raise
 
     # --- pieces a family or an algorithm may change ----------------------------------------------
     def build_module(self, env: Any) -> MultiRLModule:
@@ -108,6 +138,10 @@ class Algorithm:
 
     def make_obs_normalizer(self, env: Any) -> Any:
         """The observation normaliser training and evaluation apply (None: none)."""
+        return None
+
+    def make_reward_normalizer(self) -> Any:
+        """The reward normaliser training applies (None: none; see ``normalize_rewards``)."""
         return None
 
     def make_learner(self) -> Learner:
@@ -179,10 +213,16 @@ class Algorithm:
         """One iteration of the family's loop; returns metrics."""
         raise NotImplementedError(f"{type(self).__name__} must implement train()")
 
-    def evaluate(self, *, num_episodes: int | None = None) -> dict[str, Any]:
-        """Run ``evaluation_duration`` full episodes (greedy unless ``evaluation_explore``)."""
+    def evaluate(self, *, num_episodes: int | None = None, explore: bool | None = None
+                 ) -> dict[str, Any]:
+        """Run ``evaluation_duration`` (or ``num_episodes``) full episodes in fresh envs:
+        greedy unless ``explore`` (default: ``evaluation_explore``) is true."""
         wanted = num_episodes or self.config.evaluation_settings["evaluation_duration"]
-        explore = self.config.evaluation_settings["evaluation_explore"]
+        if explore is None:
+            explore = self.config.evaluation_settings["evaluation_explore"]
+        if self.callbacks.wants("on_evaluate_start"):
+            self.callbacks.call("on_evaluate_start", algorithm=self,
+                                metrics_logger=self.metrics_logger)
         seed = None if self.config.seed is None else self.config.seed + 10_000 + self.iteration
         sampler = self._new_sampler(explore=explore, env_seed=seed,
                                     num_envs=min(wanted, self.config.num_envs), evaluation=True)
@@ -192,26 +232,16 @@ class Algorithm:
             episodes = sampler.run_episodes(wanted, seed=seed)
         finally:
             sampler.close()
-        returns = np.array([e.episode_return for e in episodes])
-        lengths = np.array([e.length for e in episodes])
-        result: dict[str, Any] = {
-            "episode_return_mean": float(returns.mean()),
-            "episode_return_std": float(returns.std()),
-            "episode_len_mean": float(lengths.mean()),
-            "num_episodes": int(len(returns)),
-        }
-        if self.is_multi_agent:
-            per_module: dict[str, list[float]] = {}
-            for episode in episodes:
-                for agent, agent_episode in episode.agents.items():
-                    per_module.setdefault(episode.module_ids[agent], []).append(
-                        agent_episode.episode_return)
-            result["module_episode_returns_mean"] = {
-                mid: float(np.mean(values)) for mid, values in sorted(per_module.items())}
+        result = summarize_episodes(episodes, multi_agent=self.is_multi_agent)
+        if self.callbacks.wants("on_evaluate_end"):
+            self.callbacks.call("on_evaluate_end", algorithm=self,
+                                metrics_logger=self.metrics_logger, evaluation_metrics=result)
         return result
 
     def stop(self) -> None:
         """Close the envs, and stop the env-runner and learner actors if any."""
+        if self._progress is not None:
+            self._progress.close()
         self.sampler.close()
         self.learner.close()
 
@@ -219,8 +249,11 @@ class Algorithm:
     def _count_finished_episodes(self) -> None:
         """Fold the episodes the sampler finished into the counters and return windows;
         a multi-agent episode also feeds the per-module returns (each agent's return, under
-        the module id that acted for it)."""
-        for episode in self.sampler.pop_episodes():
+        the module id that acted for it). Callbacks see them when the iteration ends."""
+        episodes = self.sampler.pop_episodes()
+        if self.callbacks.wants("on_episode_end"):
+            self._finished_episodes.extend(episodes)
+        for episode in episodes:
             self.recent_returns.append(episode.episode_return)
             self.recent_lengths.append(episode.length)
             self.episodes += 1
@@ -231,29 +264,69 @@ class Algorithm:
                     window.append(agent_episode.episode_return)
 
     def _iteration_result(self, metrics: dict[str, Any]) -> dict[str, Any]:
-        """The metrics every sampling iteration reports, then ``metrics``, then the
-        evaluation when ``evaluation_interval`` says so."""
+        """The metrics every sampling iteration reports (returns over the last
+        ``RETURN_WINDOW`` episodes; ``NO_RETURN_YET`` and NaN before the first one), then
+        ``metrics``, then what :meth:`_finish_iteration` adds."""
+        mean, std = _mean_std(self.recent_returns)
         result: dict[str, Any] = {
             "training_iteration": self.iteration,
             "num_env_steps_sampled_lifetime": self.timesteps,
             "num_episodes_lifetime": self.episodes,
-            "episode_return_mean": _mean(self.recent_returns),
-            "episode_len_mean": _mean(self.recent_lengths),
+            "episode_return_mean": mean,
+            "episode_return_std": std,
+            "episode_len_mean": sum(self.recent_lengths) / len(self.recent_lengths)
+            if self.recent_lengths else math.nan,
         }
         if self.is_multi_agent:
             result["module_episode_returns_mean"] = {
-                mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}
+                mid: math.fsum(window) / len(window) if window else NO_RETURN_YET
+                for mid, window in sorted(self.recent_module_returns.items())}
         result.update(metrics)
         clock = getattr(self.learner, "compile_clock", None)
         if clock is not None and clock.seconds:
             result["time_compile_s"] = clock.seconds
-        return self._with_evaluation(result)
+        return self._finish_iteration(result)
 
-    def _with_evaluation(self, result: dict[str, Any]) -> dict[str, Any]:
-        interval = self.config.evaluation_settings["evaluation_interval"]
-        if interval is not None and self.iteration % interval == 0:
+    def _finish_iteration(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Add the evaluation when it is due, call the callbacks, merge the custom metrics
+        they logged and show the progress line. Everything the iteration changes is done
+        before, so a callback that raises leaves a consistent algorithm behind."""
+        if self._evaluation_due():
             result["evaluation"] = self.evaluate()
+        self._timesteps_at_last_result = self.timesteps
+        if self.callbacks or self.metrics_logger:
+            builtin = set(result)
+            episodes, self._finished_episodes = self._finished_episodes, []
+            for episode in episodes:
+                self.callbacks.call("on_episode_end", episode=episode, rl_module=self.module,
+                                    metrics_logger=self.metrics_logger)
+            self._merge_custom_metrics(result, builtin)
+            if self.callbacks.wants("on_train_result"):
+                self.callbacks.call("on_train_result", algorithm=self, result=result,
+                                    metrics_logger=self.metrics_logger)
+                self._merge_custom_metrics(result, builtin)  # what on_train_result logged
+        if self._progress is not None:
+            self._progress.update(result, extra_keys=self.metrics_logger.keys())
         return result
+
+    def _evaluation_due(self) -> bool:
+        settings = self.config.evaluation_settings
+        interval = settings["evaluation_interval"]
+        if interval is not None:
+            return self.iteration % interval == 0
+        every = settings["evaluation_interval_timesteps"]
+        return every is not None and \
+            self.timesteps // every > self._timesteps_at_last_result // every
+
+    def _merge_custom_metrics(self, result: dict[str, Any], builtin: set[str]) -> None:
+        custom = self.metrics_logger.reduce()
+        clash = sorted(builtin & set(custom))
+        if clash:
+            raise ConfigError(
+                f"metrics_logger key(s) {clash} are metrics the algorithm reports itself; "
+                f"log custom metrics under other names (e.g. 'custom/{clash[0]}')"
+            )
+        result.update(custom)
 
     # --- checkpoints -----------------------------------------------------------------------------
     def save_extra_state(self, directory: Path) -> dict[str, Any]:
@@ -286,10 +359,17 @@ class Algorithm:
             restore_component(self, path, component)
             return
         restore_algorithm(self, path)
+        self._timesteps_at_last_result = self.timesteps
+        if self._progress is not None:
+            self._progress.restart(self.timesteps)
+        if self.reward_normalizer is not None:
+            self.reward_normalizer.reset_episodes()
         # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
         self.sampler.close()
         seed = None if self.config.seed is None else self.config.seed + self.iteration
         self.sampler = self._training_sampler(env_seed=seed)
+        if self.callbacks.wants("on_checkpoint_loaded"):
+            self.callbacks.call("on_checkpoint_loaded", algorithm=self)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: AlgorithmConfig | None = None,
@@ -321,5 +401,10 @@ class Algorithm:
         return algo
 
 
-def _mean(values: collections.deque) -> float:
-    return float(np.mean(values)) if values else float("nan")
+def _mean_std(values: collections.deque) -> tuple[float, float]:
+    """Mean and standard deviation of a return window (plain Python: windows are short,
+    and numpy's conversion costs more than the sums); ``NO_RETURN_YET`` and NaN if empty."""
+    if not values:
+        return NO_RETURN_YET, math.nan
+    mean = math.fsum(values) / len(values)
+    return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))

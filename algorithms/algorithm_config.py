@@ -21,7 +21,7 @@ from rlmodules.errors import ConfigError
 from rlmodules.model_config import DefaultModelConfig
 
 from .accel_config import check_accel_settings
-from .config_checks import _check_int, _check_number, _update
+from .config_checks import _check_evaluation, _check_int, _check_number, _update
 from .config_data import config_from_dict, config_to_dict, update_config
 
 __all__ = ["AlgorithmConfig"]
@@ -32,7 +32,9 @@ _REMOVAL = "0.4.0"
 _ENV_RUNNERS: dict[str, Any] = {
     "num_envs_per_env_runner": 1,
     "gym_env_vectorize_mode": "sync",
-    "num_threads": None,
+    # Acting is latency-bound: one torch thread is fastest for small networks and never
+    # oversubscribes a shared CPU. None leaves torch's own setting (one per core).
+    "num_threads": 1,
     # Scaling out (Ray actors): 0 samples in the training process.
     "num_env_runners": 0,
     "num_cpus_per_env_runner": 1,
@@ -46,6 +48,8 @@ _ENV_RUNNERS: dict[str, Any] = {
     # envs; a GPU makes samplers act with the learner's module on it.
     "env_backend": "gymnasium",
     "num_gpus_per_env_runner": 0,
+    # SB3's VecNormalize(norm_reward=True): rewards scaled by the running std of returns.
+    "normalize_rewards": False,
 }
 #: Learner settings and their defaults (``num_learners >= 2``: data-parallel Ray actors).
 _LEARNERS: dict[str, Any] = {
@@ -64,11 +68,16 @@ _TRAINING: dict[str, Any] = {
 }
 _EVALUATION: dict[str, Any] = {
     "evaluation_interval": None,
+    # Evaluate each time the env steps pass a multiple of this (SB3's eval_freq, counted
+    # over all envs); one of the two intervals at most.
+    "evaluation_interval_timesteps": None,
     "evaluation_duration": 10,
     "evaluation_explore": False,
     # RLlib's overrides for evaluation; here {"env_config": {...}}, merged over env_config.
     "evaluation_config": None,
 }
+#: ``reporting()`` settings: ``progress`` prints the CLI's progress line on every train().
+_REPORTING: dict[str, Any] = {"progress": False}
 _VECTORIZE_MODES = ("sync", "async", "vector_entry_point")
 #: ``framework()`` settings (RLlib's names): compiled learner updates and acting forwards.
 _FRAMEWORK: dict[str, Any] = {
@@ -113,6 +122,10 @@ class AlgorithmConfig:
         self.evaluation_settings: dict[str, Any] = dict(_EVALUATION)
         self.learner_settings: dict[str, Any] = dict(_LEARNERS)
         self.framework_settings: dict[str, Any] = dict(_FRAMEWORK)
+        self.reporting_settings: dict[str, Any] = dict(_REPORTING)
+        #: Callbacks classes (or their registered names) and per-hook functions.
+        self.callbacks_classes: list[Any] = []
+        self.callback_functions: dict[str, list[Callable[..., Any]]] = {}
         self.rl_module_spec: Any = None
         self.model_config_setting: DefaultModelConfig | dict[str, Any] | None = None
         self.policies: Any = None
@@ -142,10 +155,14 @@ class AlgorithmConfig:
         """Sampling: ``num_envs_per_env_runner``, ``gym_env_vectorize_mode`` (gymnasium's
         modes: "sync", "async", or "vector_entry_point" for an env id that registers its own
         vectorised implementation, e.g. CartPole-v1), ``num_threads`` (torch intra-op
-        threads; None leaves torch's setting), ``observation_filter`` ("NoFilter", or
-        "MeanStdFilter": observations normalised by a running mean and std that the
-        checkpoint keeps and evaluation applies, see
-        :mod:`rlmodules.algorithms.obs_normalization`).
+        threads of the process, set when the algorithm is built; default 1, since acting
+        is latency-bound; None leaves torch's setting), ``observation_filter``
+        ("NoFilter", or "MeanStdFilter": observations normalised by a running mean and std
+        that the checkpoint keeps and evaluation applies, see
+        :mod:`rlmodules.algorithms.obs_normalization`), ``normalize_rewards`` (PPO: rewards
+        divided by the running std of the discounted return, clipped to [-10, 10], as SB3's
+        ``VecNormalize(norm_reward=True)``; kept in checkpoints; episode returns in the
+        metrics stay raw, see :mod:`rlmodules.algorithms.reward_normalization`).
 
         Scaling out: ``num_env_runners`` (N >= 1 samples in N Ray actors, each with
         ``num_envs_per_env_runner`` envs and ``num_cpus_per_env_runner`` CPUs),
@@ -188,11 +205,49 @@ class AlgorithmConfig:
         return self
 
     def evaluation(self, **settings: Any) -> AlgorithmConfig:
-        """``evaluation_interval`` (iterations; None = only on ``evaluate()``),
-        ``evaluation_duration`` (episodes), ``evaluation_explore``, ``evaluation_config``
+        """``evaluation_interval`` (iterations; None = only on ``evaluate()``) or
+        ``evaluation_interval_timesteps`` (each time the env steps over all envs pass a
+        multiple of it), ``evaluation_duration`` (episodes), ``evaluation_explore`` (False:
+        greedy actions), ``evaluation_config``
         (``{"env_config": {...}}``: settings merged over ``env_config`` for the evaluation
         envs, e.g. ``{"training": False}`` for an Atari game's true scores)."""
         _update(self.evaluation_settings, settings, "evaluation")
+        return self
+
+    def callbacks(
+        self,
+        callbacks_class: Any = None,
+        *,
+        on_algorithm_init: Callable[..., Any] | None = None,
+        on_episode_end: Callable[..., Any] | None = None,
+        on_evaluate_start: Callable[..., Any] | None = None,
+        on_evaluate_end: Callable[..., Any] | None = None,
+        on_train_result: Callable[..., Any] | None = None,
+        on_checkpoint_loaded: Callable[..., Any] | None = None,
+    ) -> AlgorithmConfig:
+        """Callbacks (RLlib's ``callbacks()``): ``callbacks_class`` is a class such as an
+        ``RLlibCallback`` subclass, a name a plugin registered, or a list of them; each
+        ``on_...`` a function (or list) called with that hook's keywords. See
+        :mod:`rlmodules.algorithms.callbacks` for the hooks and their arguments."""
+        from .callbacks import check_callback_functions, check_callbacks_setting
+
+        if callbacks_class is not None:
+            self.callbacks_classes = check_callbacks_setting(callbacks_class)
+        self.callback_functions.update(check_callback_functions({
+            "on_algorithm_init": on_algorithm_init, "on_episode_end": on_episode_end,
+            "on_evaluate_start": on_evaluate_start, "on_evaluate_end": on_evaluate_end,
+            "on_train_result": on_train_result, "on_checkpoint_loaded": on_checkpoint_loaded}))
+        return self
+
+    def reporting(self, **settings: Any) -> AlgorithmConfig:
+        """``progress`` (True: every ``train()`` prints the command line's progress line:
+        iteration, env steps, return, evaluation return, steps/s)."""
+        _update(self.reporting_settings, settings, "reporting")
+        if not isinstance(self.reporting_settings["progress"], bool):
+            raise ConfigError(
+                f"reporting(progress=...) must be True or False, got "
+                f"{self.reporting_settings['progress']!r}"
+            )
         return self
 
     def rl_module(
@@ -311,7 +366,7 @@ class AlgorithmConfig:
     def __getattr__(self, name: str) -> Any:
         # config.lr, config.gamma, ...: read any setting as an attribute, as in RLlib.
         for section in ("training_settings", "env_runner_settings", "evaluation_settings",
-                        "learner_settings", "framework_settings"):
+                        "learner_settings", "framework_settings", "reporting_settings"):
             settings = self.__dict__.get(section)
             if settings is not None and name in settings:
                 return settings[name]
@@ -339,6 +394,11 @@ class AlgorithmConfig:
         if threads is not None:
             _check_int("num_threads", threads, minimum=1)
         check_accel_settings(self)
+        if not isinstance(self.env_runner_settings["normalize_rewards"], bool):
+            raise ConfigError(
+                f"normalize_rewards must be True or False, got "
+                f"{self.env_runner_settings['normalize_rewards']!r}"
+            )
         obs_filter = self.env_runner_settings["observation_filter"]
         if obs_filter not in ("NoFilter", "MeanStdFilter"):
             raise ConfigError(
@@ -350,19 +410,7 @@ class AlgorithmConfig:
         _check_number("gamma", t["gamma"], 0.0, 1.0)
         if t["grad_clip"] is not None:
             _check_number("grad_clip", t["grad_clip"], 0.0, math.inf, open_low=True)
-        _check_int("evaluation_duration", self.evaluation_settings["evaluation_duration"],
-                   minimum=1)
-        interval = self.evaluation_settings["evaluation_interval"]
-        if interval is not None:
-            _check_int("evaluation_interval", interval, minimum=1)
-        overrides = self.evaluation_settings["evaluation_config"]
-        if overrides is not None and (
-                not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
-                or not isinstance(overrides.get("env_config", {}), Mapping)):
-            raise ConfigError(
-                f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
-                f"over env_config for the evaluation envs), got {overrides!r}"
-            )
+        _check_evaluation(self.evaluation_settings)
 
     def build(self) -> Any:
         """Validate and build the algorithm (``build_algo`` is the same)."""

@@ -77,6 +77,9 @@ class BCConfig(OnPolicyConfig):
 
     def validate(self) -> None:
         super().validate()
+        if self.env_runner_settings["normalize_rewards"]:
+            raise ConfigError("BCConfig learns recorded actions, not rewards; set "
+                              "normalize_rewards=False")
         if self.input_ is None:
             raise ConfigError(
                 "BCConfig has no recorded episodes: call .offline_data(input_=DIR) with a "
@@ -202,7 +205,7 @@ class BC(OnPolicyAlgorithm):
         metrics = self.learner.update(batch, timestep=self.timesteps)
         self.iteration += 1
         self.timesteps += size
-        return self._with_evaluation({
+        return self._finish_iteration({
             "training_iteration": self.iteration,
             "num_offline_steps_trained_lifetime": self.timesteps,
             **metrics,

@@ -7,6 +7,7 @@ Layout (format version 1)::
     optimizer.safetensors              per-parameter optimizer tensors (by parameter name)
     rng.safetensors                    torch RNG states
     obs_normalization.safetensors      running mean/var of observations (MeanStdFilter only)
+    reward_normalization.safetensors   running variance of returns (normalize_rewards only)
     offpolicy.safetensors              off-policy algorithms: the replay buffer (see "extra")
 
 Nothing is unpickled; the JSON and tensor files are checksummed; the directory is written
@@ -71,6 +72,11 @@ STATE_FILE = "algorithm_state.json"
 MODULE_COMPONENT = "learner_group/learner/rl_module"
 #: Name of the observation statistics' tensor file and JSON section (MeanStdFilter only).
 OBS_NORMALIZATION = "obs_normalization"
+#: The normalisers an algorithm may have: (attribute, tensor file and JSON section, what it
+#: keeps statistics of, the setting that asks for it).
+_NORMALIZERS = (
+    ("obs_normalizer", OBS_NORMALIZATION, "observation", "observation_filter='MeanStdFilter'"),
+    ("reward_normalizer", "reward_normalization", "return", "normalize_rewards=True"))
 
 
 def save_algorithm(algo: Any, path: str | Path | None) -> Path:
@@ -99,11 +105,12 @@ def save_algorithm(algo: Any, path: str | Path | None) -> Path:
                 "rng": write_tensor_file(staging, "rng", rng),
             },
         }
-        if algo.obs_normalizer is not None:
-            tensors, settings = algo.obs_normalizer.state()
-            state[OBS_NORMALIZATION] = settings
-            state["tensor_files"][OBS_NORMALIZATION] = write_tensor_file(
-                staging, OBS_NORMALIZATION, tensors)
+        for attribute, name, _, _ in _NORMALIZERS:
+            normalizer = getattr(algo, attribute)
+            if normalizer is not None:
+                tensors, settings = normalizer.state()
+                state[name] = settings
+                state["tensor_files"][name] = write_tensor_file(staging, name, tensors)
         write_json_file(staging / STATE_FILE, state)
     return target.expanduser().absolute()
 
@@ -173,12 +180,14 @@ def restore_algorithm(algo: Any, path: str | Path) -> None:
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
     apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
     torch_rng = _checked_rng(rng, path)
-    obs_stats = _checked_obs_stats(algo, path, state)
+    stats = {attribute: _checked_stats(algo, path, state, attribute, name, what, setting)
+             for attribute, name, what, setting in _NORMALIZERS}
     apply_extra = algo.checked_extra_state(path, state.get("extra", {}))
     algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
     apply_optimizer()
-    if obs_stats is not None:
-        algo.obs_normalizer.set_state(*obs_stats)
+    for attribute, saved in stats.items():
+        if saved is not None:
+            getattr(algo, attribute).set_state(*saved)
     torch.set_rng_state(torch_rng["torch_global"])
     algo.torch_generator.set_state(torch_rng["learner"])
     algo.np_random.bit_generator.state = state["numpy_rng"]
@@ -191,19 +200,21 @@ def restore_algorithm(algo: Any, path: str | Path) -> None:
     apply_extra()
 
 
-def _checked_obs_stats(algo: Any, path: Path, state: Mapping[str, Any]) -> Any:
-    """The observation statistics to restore (``(tensors, settings)``, checked against the
-    algorithm's normaliser), or ``None`` when it has none."""
-    if algo.obs_normalizer is None:
+def _checked_stats(algo: Any, path: Path, state: Mapping[str, Any], attribute: str,
+                   name: str, what: str, setting: str) -> Any:
+    """The statistics to restore into the algorithm's normaliser ``attribute``
+    (``(tensors, settings)``, checked against it), or ``None`` when it has none."""
+    normalizer = getattr(algo, attribute)
+    if normalizer is None:
         return None
-    if OBS_NORMALIZATION not in state:
+    if state.get(name) is None:
         raise CheckpointError(
-            f"{path} holds no observation statistics, but the config asks for "
-            f"observation_filter='MeanStdFilter'"
+            f"{path} holds no {what} statistics, but the config asks for "
+            f"{setting}"
         )
-    entry = state["tensor_files"][OBS_NORMALIZATION]
-    stats = (read_tensor_file(path, entry), state[OBS_NORMALIZATION])
-    algo.obs_normalizer.check_state(*stats, source=path / entry["file"])
+    entry = state["tensor_files"][name]
+    stats = (read_tensor_file(path, entry), state[name])
+    normalizer.check_state(*stats, source=path / entry["file"])
     return stats
 
 
@@ -271,7 +282,8 @@ def saved_config(path: str | Path, *, allow_import: bool = False,
     if env is not None:
         data = {**data, "env": None, "not_serialised": [
             field for field in data.get("not_serialised") or [] if field != "env"]}
-    missing = data.get("not_serialised") or []
+    # Callbacks handed over in-process are not needed to rebuild the run: it loads without.
+    missing = [m for m in data.get("not_serialised") or [] if m != "callbacks"]
     if missing:
         raise CheckpointError(
             f"the checkpoint's config could not save {missing} (lambdas or local "

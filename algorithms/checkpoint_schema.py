@@ -1,5 +1,5 @@
 """The schemas of an algorithm checkpoint's files: ``algorithm_state.json``, the observation
-statistics, and the off-policy replay buffer with its JSON.
+and reward-normalisation statistics, and the off-policy replay buffer with its JSON.
 
 Each is an attrs class checked by ``rlmodules.checkpoint.structure`` (types, ranges, and
 no unknown keys) plus :class:`~rlmodules.checkpoint.TensorSpec` s for the arrays, checked
@@ -33,6 +33,7 @@ from .config_data import DICT_SECTIONS
 
 __all__ = [
     "AlgorithmState", "NoExtra", "NumpyRngState", "ObsNormalizationSettings", "OffPolicyExtra",
+    "RewardNormalizationSettings",
     "ReplayBufferData", "check_obs_statistics", "check_replay_arrays", "stored_tree_specs",
     "structure_leaves",
 ]
@@ -83,6 +84,17 @@ class AlgorithmTensorFiles:
     optimizer: TensorEntry
     rng: TensorEntry
     obs_normalization: TensorEntry | None = None
+    reward_normalization: TensorEntry | None = None
+
+
+@attrs.frozen
+class RewardNormalizationSettings:
+    """How rewards are scaled: ``clip(r / sqrt(var(G) + epsilon))`` with ``G`` the return
+    discounted by ``gamma`` (``normalize_rewards=True``)."""
+
+    gamma: Finite = attrs.field(validator=requires(lambda v: 0 <= v <= 1, "a number in [0, 1]"))
+    clip: Finite = attrs.field(validator=requires(_positive, "a finite number > 0"))
+    epsilon: Finite = attrs.field(validator=requires(_positive, "a finite number > 0"))
 
 
 @attrs.frozen
@@ -94,8 +106,8 @@ class ObsNormalizationSettings:
 
 
 #: The config sections that hold an object of settings, and the other typed ones.
-_OBJECT_SECTIONS = ("env_config", "env_runners", "training", "evaluation", "learners",
-                    "rl_module_spec", "model_config")
+_OBJECT_SECTIONS = ("env_config", "env_runners", "training", "evaluation", "learners", "framework",
+                    "rl_module_spec", "model_config", "callbacks", "reporting")
 _TYPED_SECTIONS: dict[str, tuple[tuple[type, ...], str]] = {
     "config_class": ((str,), "an import path of the config class"),
     "policy_mapping_fn": ((str, type(None)), "a name or null"),
@@ -114,6 +126,16 @@ def _check_config(config: dict[str, Any]) -> None:
                        else _TYPED_SECTIONS.get(key, ((object,), "")))
         if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
             raise SchemaMismatch(what, field=("config", key), got=value)
+        if key == "callbacks" and value is not None and not _callbacks_names(value):
+            raise SchemaMismatch('{"callbacks_class": [registered names]}',
+                                 field=("config", key), got=value)
+
+
+def _callbacks_names(section: dict[str, Any]) -> bool:
+    """The saved callbacks are registered names only (in-process ones are not saved)."""
+    names = section.get("callbacks_class", [])
+    return set(section) <= {"callbacks_class"} and isinstance(names, list) \
+        and all(isinstance(name, str) for name in names)
 
 
 @attrs.frozen
@@ -136,19 +158,23 @@ class AlgorithmState:
     tensor_files: AlgorithmTensorFiles
     extra: JSONObject = attrs.Factory(dict)
     obs_normalization: ObsNormalizationSettings | None = None
+    reward_normalization: RewardNormalizationSettings | None = None
     metadata_checksum: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if (self.obs_normalization is None) != (self.tensor_files.obs_normalization is None):
-            raise SchemaMismatch(
-                "settings exactly when tensor_files has an obs_normalization entry",
-                field="obs_normalization", got=self.obs_normalization)
+        for name in ("obs_normalization", "reward_normalization"):
+            settings = getattr(self, name)
+            if (settings is None) != (getattr(self.tensor_files, name) is None):
+                raise SchemaMismatch(
+                    f"settings exactly when tensor_files has a {name} entry",
+                    field=name, got=settings)
 
 
 def check_obs_statistics(tensors: dict[str, Any], shape: tuple[int, ...], *, source: object
                          ) -> None:
-    """Observation statistics fit observations of ``shape``: finite float64 ``mean``,
-    ``var > 0`` and ``count >= 0`` of shape ``[1]``."""
+    """Running statistics fit values of ``shape`` (observations; ``(1,)`` for the returns
+    of reward normalisation): finite float64 ``mean``, ``var > 0``, and ``count >= 0`` of
+    shape ``[1]``."""
     check_tensors(tensors, {
         "mean": TensorSpec(shape, "float64", finite=True),
         "var": TensorSpec(shape, "float64", finite=True, above=0.0),

@@ -91,3 +91,31 @@ def _check_schedule(name: str, value: Any, *, positive: bool) -> None:
         _check_number(name, value, low, math.inf, open_low=True)
     else:
         _check_number(name, value, low, math.inf)
+
+
+def _check_evaluation(settings: Mapping[str, Any]) -> None:
+    """The ``evaluation()`` settings: duration, at most one interval, explore, overrides."""
+    _check_int("evaluation_duration", settings["evaluation_duration"], minimum=1)
+    interval = settings["evaluation_interval"]
+    if interval is not None:
+        _check_int("evaluation_interval", interval, minimum=1)
+    every = settings["evaluation_interval_timesteps"]
+    if every is not None:
+        _check_int("evaluation_interval_timesteps", every, minimum=1)
+        if interval is not None:
+            raise ConfigError(
+                f"evaluation_interval={interval} (iterations) and "
+                f"evaluation_interval_timesteps={every} (env steps) are both set; set one "
+                f"and leave the other None"
+            )
+    if not isinstance(settings["evaluation_explore"], bool):
+        raise ConfigError(f"evaluation_explore must be True (sample actions) or False "
+                          f"(greedy), got {settings['evaluation_explore']!r}")
+    overrides = settings["evaluation_config"]
+    if overrides is not None and (
+            not isinstance(overrides, Mapping) or set(overrides) - {"env_config"}
+            or not isinstance(overrides.get("env_config", {}), Mapping)):
+        raise ConfigError(
+            f"evaluation_config must be None or {{'env_config': {{...}}}} (settings merged "
+            f"over env_config for the evaluation envs), got {overrides!r}"
+        )

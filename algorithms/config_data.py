@@ -26,10 +26,10 @@ __all__ = ["config_to_dict", "config_from_dict", "update_config", "map_class_ref
 #: Top-level keys of :func:`config_to_dict` output.
 DICT_SECTIONS = ("config_class", "env", "env_config", "env_runners", "training", "evaluation",
                  "rl_module_spec", "model_config", "policies", "policy_mapping_fn", "seed",
-                 "not_serialised", "learners", "framework")
+                 "not_serialised", "learners", "framework", "callbacks", "reporting")
 #: Sections of a config file, each a builder method's settings.
 FILE_SECTIONS = ("environment", "env_runners", "training", "evaluation", "rl_module",
-                 "debugging", "learners", "framework")
+                 "debugging", "learners", "framework", "callbacks", "reporting")
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -54,6 +54,8 @@ def config_to_dict(config: Any) -> dict[str, Any]:
         "policy_mapping_fn": _callable_ref(config.policy_mapping_fn, "policy_mapping_fn",
                                            skipped),
         "seed": config.seed,
+        "callbacks": _callbacks_ref(config, skipped),
+        "reporting": dict(config.reporting_settings),
         "not_serialised": skipped,
     }
 
@@ -90,6 +92,10 @@ def config_from_dict(config: Any, data: Mapping[str, Any]) -> Any:
         mapping_fn = _import_named(mapping_fn, "policy_mapping_fn")
     config.multi_agent(policies=data.get("policies"), policy_mapping_fn=mapping_fn)
     config.debugging(seed=data.get("seed"))
+    config.reporting(**(data.get("reporting") or {}))
+    callbacks = (data.get("callbacks") or {}).get("callbacks_class")
+    if isinstance(callbacks, list):  # import paths resolve now, in the caller's trust scope
+        config.callbacks([_resolve_import_path("callbacks", ref) for ref in callbacks])
     return config
 
 
@@ -157,6 +163,15 @@ def _callable_ref(value: Any, field: str, skipped: list[str]) -> Any:
         skipped.append(field)
         return None
     return f"{module}:{qualname}"
+
+
+def _callbacks_ref(config: Any, skipped: list[str]) -> dict[str, Any]:
+    """The callbacks classes given by registered name; classes and hook functions handed
+    over in-process are not saved (listed under ``not_serialised`` as ``"callbacks"``)."""
+    names = [c for c in config.callbacks_classes if isinstance(c, str)]
+    if len(names) < len(config.callbacks_classes) or config.callback_functions:
+        skipped.append("callbacks")
+    return {"callbacks_class": names}
 
 
 def _model_config_ref(config: Any) -> Any:

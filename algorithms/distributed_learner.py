@@ -27,6 +27,7 @@ from rlmodules.errors import LearnerGroupError
 
 from .remote import (
     START_TIMEOUT_S,
+    check_cluster_cpus,
     connect_ray,
     module_files,
     module_from_files,
@@ -143,6 +144,7 @@ class LearnerGroup:
     def __init__(self, learner: Any, config: Any) -> None:
         settings = config.learner_settings
         self.ray = connect_ray("num_learners >= 2", config.env_runner_settings["ray_address"])
+        check_cluster_cpus(self.ray, config)
         self.local = learner
         count = settings["num_learners"]
         actor_class = self.ray.remote(LearnerActor).options(

@@ -24,6 +24,7 @@ from rlmodules.errors import EnvRunnerError, RLModulesError
 
 from .remote import (
     START_TIMEOUT_S,
+    check_cluster_cpus,
     connect_ray,
     module_files,
     module_from_files,
@@ -99,6 +100,7 @@ class EnvRunnerGroup:
     def __init__(self, *, config: Any, module: Any, seed: int | None, multi_agent: bool) -> None:
         settings = config.env_runner_settings
         self.ray = connect_ray("num_env_runners >= 1", settings["ray_address"])
+        check_cluster_cpus(self.ray, config)
         self.config = config
         self.module = module
         self.seed = seed

@@ -18,10 +18,17 @@ __all__ = ["EpisodeResult", "AgentEpisode", "FinishedEpisode", "EpisodeInfo"]
 
 @attrs.frozen
 class EpisodeResult:
-    """Return and length of one finished single-agent episode."""
+    """Return and length of one finished single-agent episode (``get_return()`` and
+    ``len(episode)`` read them as on RLlib's episodes, for callbacks)."""
 
     episode_return: float
     length: int
+
+    def get_return(self) -> float:
+        return self.episode_return
+
+    def __len__(self) -> int:
+        return self.length
 
 
 @attrs.frozen
@@ -56,6 +63,12 @@ class FinishedEpisode:
     def episode_return(self) -> float:
         """The sum over agents (RLlib's multi-agent episode return)."""
         return float(sum(ep.episode_return for ep in self.agents.values()))
+
+    def get_return(self) -> float:
+        return self.episode_return
+
+    def __len__(self) -> int:
+        return self.length
 
 
 @attrs.frozen

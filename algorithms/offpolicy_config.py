@@ -6,7 +6,8 @@ least ``min_sample_timesteps_per_iteration`` env steps in rounds of
 ``rollout_fragment_length`` steps per env; after each round it takes as many gradient steps
 as keep ``training_intensity`` (replayed transitions per sampled env step; None: one step
 per round). The family samples and learns in the training process: it takes no env runners,
-learner actors or observation filter (on-policy settings of the shared builder methods).
+learner actors, observation filter or reward normalisation (on-policy settings of the
+shared builder methods).
 Importing this module does not import torch.
 """
 
@@ -63,6 +64,11 @@ class OffPolicyConfig(AlgorithmConfig):
             raise ConfigError(
                 f"{type(self).__name__} replays raw observations; set "
                 f"observation_filter='NoFilter' (MeanStdFilter is PPO's for now)"
+            )
+        if self.env_runner_settings["normalize_rewards"]:
+            raise ConfigError(
+                f"{type(self).__name__} replays raw rewards; set normalize_rewards=False "
+                f"(reward normalisation is PPO's for now)"
             )
         _check_int("rollout_fragment_length", self.env_runner_settings["rollout_fragment_length"],
                    minimum=1)

@@ -4,7 +4,8 @@ learn from it in minibatch epochs.
 One :meth:`OnPolicyAlgorithm.train` samples ``train_batch_size`` env steps (in this process,
 or with ``num_env_runners >= 1`` in Ray env-runner actors) and hands them to the learner
 (with ``num_learners >= 2``, data-parallel learner actors). Observations may be normalised
-by running statistics (``observation_filter="MeanStdFilter"``), which the checkpoint keeps.
+by running statistics (``observation_filter="MeanStdFilter"``) and rewards scaled by the
+running std of returns (``normalize_rewards=True``), both kept by the checkpoint.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from typing import Any
 
 from rlmodules.errors import ConfigError
+from rlmodules.rl_module import DEFAULT_MODULE_ID
 
 from .algorithm import Algorithm
 from .learner import Learner
@@ -39,6 +41,18 @@ class OnPolicyAlgorithm(Algorithm):
         from .obs_normalization import ObservationNormalizer
 
         return ObservationNormalizer(env.observation_space)
+
+    def make_reward_normalizer(self) -> Any:
+        if not self.config.env_runner_settings["normalize_rewards"]:
+            return None
+        if self.is_multi_agent:
+            raise ConfigError(
+                "normalize_rewards=True scales a single-agent env's rewards; a multi-agent "
+                "env needs normalize_rewards=False"
+            )
+        from .reward_normalization import RewardNormalizer
+
+        return RewardNormalizer(gamma=self.config.training_settings["gamma"])
 
     def _scaled_learner(self, learner: Learner) -> Any:
         """``learner``, or with ``num_learners >= 2`` data-parallel copies of it (Ray actors)."""
@@ -73,7 +87,11 @@ class OnPolicyAlgorithm(Algorithm):
         rollouts = self.sampler.sample(steps_per_env)
         sampled = time.perf_counter()
         self.timesteps += steps_per_env * envs
-        self._count_finished_episodes()
+        self._count_finished_episodes()  # raw returns, before any reward scaling
+        if self.reward_normalizer is not None:
+            rollout = rollouts[DEFAULT_MODULE_ID]
+            rollouts = {DEFAULT_MODULE_ID: {
+                **rollout, "rewards": self.reward_normalizer.normalize(rollout)}}
         learner_metrics = self.learner.update(rollouts, timestep=self.timesteps)
         self.iteration += 1
         end = time.perf_counter()

@@ -72,6 +72,9 @@ _DQN: dict[str, dict[str, Any]] = {
             "epsilon": [[0, 1.0], [8000, 0.04]],
             "min_sample_timesteps_per_iteration": 1024,
         },
+        # The training return keeps epsilon's random actions in it: judge (and stop on)
+        # greedy evaluations instead, as rl-zoo does.
+        "evaluation": {"evaluation_interval_timesteps": 5000, "evaluation_duration": 10},
         "rl_module": {"model_config": {"fcnet_hiddens": [256, 256],
                                        "fcnet_activation": "relu"}},
     },

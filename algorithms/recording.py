@@ -16,23 +16,35 @@ from rlmodules.rl_module import DEFAULT_MODULE_ID
 
 from .rollout import initial_state, to_tensor, tree_map
 
-__all__ = ["PlayedEpisode", "play_episode", "record_episode_frames", "rendering_env"]
+__all__ = ["PlayedEpisode", "play_episode", "record_episode_frames", "record_frames",
+           "rendering_env"]
 
 
 def record_episode_frames(algo: Any, *, module_id: str = DEFAULT_MODULE_ID,
                           max_steps: int = 1000, seed: int | None = None) -> list[np.ndarray]:
     """RGB frames ``[H, W, 3]`` of one greedy episode, in an env made by
-    :func:`rendering_env` from the algorithm's env and ``env_config``."""
+    :func:`rendering_env` from the algorithm's env and ``env_config``; the policy acts on
+    what it was trained on (observations normalised as in training)."""
+    normalizer = algo.obs_normalizer
+    return record_frames(algo.module, algo.config.env, algo.config.env_config,
+                         module_id=module_id, max_steps=max_steps, seed=seed,
+                         preprocess=None if normalizer is None else normalizer.normalize)
+
+
+def record_frames(multi_module: Any, env: Any, env_config: Mapping[str, Any], *,
+                  module_id: str = DEFAULT_MODULE_ID, max_steps: int = 1000,
+                  seed: int | None = None, preprocess: Callable[[Any], Any] | None = None
+                  ) -> list[np.ndarray]:
+    """:func:`record_episode_frames` for ``multi_module[module_id]`` acting in ``env`` (an
+    id, class or factory) made with ``env_config``."""
     from .env_creation import env_name
 
-    env = rendering_env(algo.config.env, algo.config.env_config)
-    normalizer = algo.obs_normalizer  # the policy acts on what it was trained on
+    made = rendering_env(env, env_config)
     try:
-        played = play_episode(algo.module[module_id], env, seed=seed, max_steps=max_steps,
-                              render=True, env_id=env_name(algo.config.env),
-                              preprocess=None if normalizer is None else normalizer.normalize)
+        played = play_episode(multi_module[module_id], made, seed=seed, max_steps=max_steps,
+                              render=True, env_id=env_name(env), preprocess=preprocess)
     finally:
-        env.close()
+        made.close()
     return played.frames
 
 

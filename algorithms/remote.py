@@ -21,8 +21,8 @@ from rlmodules.errors import ConfigError
 
 from .rollout import tree_map
 
-__all__ = ["START_TIMEOUT_S", "require_ray", "connect_ray", "not_started", "module_files",
-           "module_from_files", "to_numpy", "to_torch"]
+__all__ = ["START_TIMEOUT_S", "require_ray", "connect_ray", "check_cluster_cpus", "not_started",
+           "module_files", "module_from_files", "to_numpy", "to_torch"]
 
 #: Seconds actors may take to start (import torch, build envs and modules) before that is an
 #: error (e.g. a cluster without the CPUs they ask for).
@@ -49,6 +49,29 @@ def connect_ray(what: str, address: str | None) -> Any:
     if not ray.is_initialized():
         ray.init(address=address)
     return ray
+
+
+def check_cluster_cpus(ray: Any, config: Any) -> None:
+    """Raise a ``ConfigError`` at once when the env runners and learner actors ``config``
+    asks for need more CPUs than the Ray cluster has in all (they would wait for them)."""
+    runners, learners = config.env_runner_settings, config.learner_settings
+    parts = []
+    if runners["num_env_runners"]:
+        parts.append((f"num_env_runners={runners['num_env_runners']} x "
+                      f"num_cpus_per_env_runner={runners['num_cpus_per_env_runner']:g}",
+                      runners["num_env_runners"] * runners["num_cpus_per_env_runner"]))
+    if learners["num_learners"] >= 2:
+        parts.append((f"num_learners={learners['num_learners']} x "
+                      f"num_cpus_per_learner={learners['num_cpus_per_learner']:g}",
+                      learners["num_learners"] * learners["num_cpus_per_learner"]))
+    needed = sum(cpus for _, cpus in parts)
+    total = ray.cluster_resources().get("CPU", 0)
+    if needed > total:
+        raise ConfigError(
+            f"{' and '.join(what for what, _ in parts)} need {needed:g} CPUs, and the Ray "
+            f"cluster has {total:g} in all; ask for fewer actors or fewer CPUs each (e.g. "
+            f"num_cpus_per_env_runner=0.5), or join a larger cluster (ray_address)"
+        )
 
 
 def not_started(ray: Any, what: str, timeout_s: float, cpus_setting: str, cpus: float) -> str:

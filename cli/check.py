@@ -99,5 +99,7 @@ def _check(args: argparse.Namespace) -> int:
     for warning in caught:
         if not issubclass(warning.category, ConformanceWarning):
             print(f"warning: {warning.message}", file=sys.stderr)
+    for note in report.notes:
+        print(f"NOTE  {note}")
     print(report.summary().splitlines()[-1])
     return 0 if report.ok else 1

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from rlmodules.checkpoint import Finite, JSONObject, atomic_write_file, requires, structure
+from rlmodules.algorithms.sinks import LOGGERS
+from rlmodules.checkpoint import (
+    Count,
+    Finite,
+    JSONObject,
+    atomic_write_file,
+    requires,
+    structure,
+)
 from rlmodules.errors import ConfigError
 from rlmodules.textdata import loads_json, loads_toml
 
@@ -23,16 +31,37 @@ __all__ = ["RUN_FILE", "ConfigFile", "RunFile", "read_config_file", "read_run_fi
 RUN_FILE = "run.json"
 
 
+#: What ``--stop-on`` watches.
+_STOP_ON = ("train", "eval")
+
+
+@attrs.frozen
+class BestEvaluation:
+    """The evaluation the ``best/`` checkpoint was saved at."""
+
+    episode_return_mean: Finite
+    training_iteration: Count
+    timesteps: Count
+
+
 @attrs.frozen
 class RunFile:
     """``run.json``: the env and module shown, the step budget, the return that stops the
-    run, the algorithm, and the training time so far."""
+    run and what it watches, the algorithm, the sinks and the tracking services' run ids,
+    the best evaluation so far, and the training time so far. Runs from before
+    ``--stop-on`` and ``--logger`` read with their defaults."""
 
     env: str
     module: str
     timesteps: int = attrs.field(validator=requires(lambda v: v >= 1, "an integer >= 1"))
     stop_return: Finite | None
+    stop_on: str = attrs.field(default="train", validator=requires(
+        lambda v: v in _STOP_ON, f"one of {list(_STOP_ON)}"))
     algo: str = "ppo"
+    loggers: list[str] = attrs.field(factory=lambda: ["tensorboard"], validator=requires(
+        lambda v: set(v) <= set(LOGGERS), f"a list of {list(LOGGERS)}"))
+    tracking: dict[str, str] = attrs.Factory(dict)
+    best_evaluation: BestEvaluation | None = None
     time_total_s: Finite = attrs.field(default=0.0, validator=requires(
         lambda v: v >= 0, "a number >= 0"))
 
@@ -49,12 +78,18 @@ class ConfigFile:
     rl_module: JSONObject | None = None
     debugging: JSONObject | None = None
     learners: JSONObject | None = None
+    callbacks: JSONObject | None = None
+    reporting: JSONObject | None = None
 
 
 def read_run_file(run_dir: Path) -> dict[str, Any]:
-    """The checked ``run.json`` of ``run_dir``; a missing, unreadable or malformed file is
-    a ``ConfigError`` naming it."""
+    """The checked ``run.json`` of ``run_dir``, defaults filled in; a missing, unreadable or
+    malformed file is a ``ConfigError`` naming it."""
     path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise ConfigError(
+            f"--resume {run_dir}: no {RUN_FILE} there; pass the --out directory of an earlier "
+            f"`rlmodules train` run")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -62,8 +97,7 @@ def read_run_file(run_dir: Path) -> dict[str, Any]:
             f"--resume {run_dir}: cannot read {RUN_FILE} ({exc.strerror}); pass the --out "
             f"directory of an earlier `rlmodules train` run") from None
     data = loads_json(raw, source=path, error=ConfigError)
-    structure(data, RunFile, source=path, error=ConfigError)
-    return dict(data)
+    return attrs.asdict(structure(data, RunFile, source=path, error=ConfigError))
 
 
 def write_run_file(run_dir: Path, saved: dict[str, Any]) -> None:

@@ -1,62 +1,97 @@
-"""``rlmodules train`` and ``rlmodules eval``: the reference PPO trainer from the shell.
+"""``rlmodules train`` and ``rlmodules eval``: the reference trainer from the shell.
 
-Heavy imports (torch, gymnasium) happen when a command runs, not when the parser is built.
+The run directory (:mod:`.run_dir`), ``--set`` overrides (:mod:`.overrides`) and the loop
+around ``algo.train()`` (:mod:`.train_loop`: sinks, progress, ``best/``, stopping) live
+beside this module. Heavy imports (torch, gymnasium) happen when a command runs, not when
+the parser is built.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
+from rlmodules.algorithms.sinks import LOGGERS
 from rlmodules.errors import ConfigError
 
 from . import allow_import
-from .accel import accel_settings, add_accel_flags, evaluation_device
+from .accel import add_accel_flags, evaluation_device
+from .evaluate import eval_module, print_evaluation, record_gif
+from .run_files import read_run_file
+from .train_flags import apply_flags, offline_input, positive, stop_on
+from .train_loop import BEST_DIR, CHECKPOINT_DIR, TrainingRun
 
-__all__ = ["register"]
+__all__ = ["register", "CHECKPOINT_DIR", "BEST_DIR"]
 
 DEFAULT_ENV = "CartPole-v1"
 DEFAULT_TIMESTEPS = 100_000
-CHECKPOINT_DIR = "checkpoint"
 #: ``--algo`` -> its config class (``module:attr`` under rlmodules.algorithms).
 ALGORITHMS = {"ppo": "config:PPOConfig", "dqn": "offpolicy_config:DQNConfig",
-              "sac": "offpolicy_config:SACConfig"}
+              "sac": "offpolicy_config:SACConfig", "bc": "bc:BCConfig"}
 
 
 def register(subparsers: Any) -> None:
     train = subparsers.add_parser(
-        "train", help="train a module with PPO, DQN or SAC on a gymnasium env",
-        description="Train with the reference PPO (or --algo dqn|sac). Writes "
-        "metrics.jsonl, metrics.csv, learning_curve.png (with matplotlib) and a checkpoint "
-        "into the run directory.",
+        "train", help="train a module with PPO, DQN, SAC or BC on a gymnasium env",
+        description="Train with the reference PPO (or --algo dqn|sac|bc). Writes "
+        "metrics.jsonl, metrics.csv, TensorBoard events, learning_curve.png (with matplotlib), "
+        "a checkpoint and, when it evaluates, the best evaluation's checkpoint best/ into "
+        "the run directory.",
     )
     train.add_argument("--env", default=None, help=f"gymnasium env id (default {DEFAULT_ENV})")
     train.add_argument("--algo", choices=ALGORITHMS, default=None,
                        help="the algorithm (default ppo; dqn for Discrete actions, sac for "
-                            "Box or Discrete ones)")
+                            "Box or Discrete ones, bc to clone --input episodes)")
     train.add_argument("--module", default=None,
                        help="registered module name (default: the algorithm's: 'ppo', "
                             "'dqn' or 'sac'; see `rlmodules list`)")
     train.add_argument("--config", type=Path, default=None,
                        help="TOML or JSON file of builder settings ([training], [env_runners], "
-                            "[rl_module], [environment], [evaluation], [debugging]), or the "
-                            "name of a bundled example such as stateless_cartpole_lstm")
+                            "[rl_module], [environment], [evaluation], [debugging], "
+                            "[callbacks], ...), or the name of a bundled example such as "
+                            "stateless_cartpole_lstm")
+    train.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="SECTION.KEY=VALUE",
+                       help="one setting over the preset and --config (repeatable), e.g. "
+                            "--set training.lr=3e-4 --set "
+                            "env_runners.num_envs_per_env_runner=16")
     train.add_argument("--stop-return", type=float, default=None,
-                       help="stop when the 100-episode mean return reaches this "
+                       help="stop when the --stop-on return reaches this "
                             "(default: the env's reward threshold, if it has one)")
+    train.add_argument("--stop-on", choices=("train", "eval"), default=None,
+                       help="the return --stop-return watches: 'train' (mean of the last 100 "
+                            "training episodes) or 'eval' (the latest evaluation); default "
+                            "eval when the run evaluates, else train")
+    train.add_argument("--eval-freq", type=int, default=None, metavar="STEPS",
+                       help="evaluate every STEPS env steps (over all envs; 0: never); "
+                            "default: the preset's or config's evaluation setting")
+    train.add_argument("--eval-episodes", type=int, default=None,
+                       help="episodes per evaluation (default 10), greedy unless "
+                            "evaluation.evaluation_explore is set")
+    train.add_argument("--num-envs", type=int, default=None,
+                       help="env copies stepped per env runner (num_envs_per_env_runner)")
+    train.add_argument("--input", type=Path, default=None,
+                       help="--algo bc: the recorded episodes to clone (from `rlmodules "
+                            "record`)")
     train.add_argument("--timesteps", type=int, default=None,
                        help=f"env steps to train at most (default {DEFAULT_TIMESTEPS:,})")
     train.add_argument("--seed", type=int, default=None, help="seed for reproducible runs")
     train.add_argument("--out", type=Path, default=None,
-                       help="run directory (default runs/<env>-<time>)")
+                       help="run directory, new or empty (default: runs/<env>_<algo>_<N>, "
+                            "numbered)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the earlier run in --out")
     train.add_argument("--num-threads", type=int, default=1,
                        help="torch threads (default 1: fastest for small networks on CPU)")
     train.add_argument("--checkpoint-every", type=int, default=50,
                        help="also checkpoint every N iterations (0: only at the end)")
     train.add_argument("--resume", type=Path, default=None,
                        help="continue the run in this directory from its checkpoint")
+    train.add_argument("--logger", dest="loggers", action="append", default=None,
+                       choices=LOGGERS,
+                       help="where results go besides metrics.jsonl/.csv (repeatable; "
+                            "default tensorboard; wandb and mlflow need their extras)")
     allow_import.add_flag(train)
     _add_scaling_flags(train)
     train.set_defaults(func=run_train)
@@ -66,11 +101,17 @@ def register(subparsers: Any) -> None:
         description="Run greedy episodes of a checkpoint and print mean ± std return.",
     )
     evaluate.add_argument("checkpoint",
-                          help="an algorithm checkpoint, a run directory holding one, a "
-                               "packaged policy or its Hub name hf://org/name[@revision]")
+                          help="a run directory (or its best/), an algorithm checkpoint, a "
+                               "module checkpoint (with --env), a packaged policy or its Hub "
+                               "name hf://org/name[@revision]")
     evaluate.add_argument("--env", default=None, help="evaluate on this env id instead")
     evaluate.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
     evaluate.add_argument("--seed", type=int, default=None)
+    evaluate.add_argument("--explore", action="store_true",
+                          help="sample actions from the exploration distribution instead of "
+                               "acting greedily")
+    evaluate.add_argument("--num-threads", type=int, default=1,
+                          help="torch threads (default 1: acting is latency-bound)")
     evaluate.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
                           help="evaluate on this device (default: the CPU, in fp32)")
     evaluate.add_argument("--gif", type=Path, default=None,
@@ -84,49 +125,30 @@ def register(subparsers: Any) -> None:
 def run_train(args: argparse.Namespace) -> int:
     import torch
     from rlmodules.algorithms.algorithm import Algorithm
-    from rlmodules.algorithms.reporting import MetricsWriter, ProgressLine, plot_learning_curve
+    from rlmodules.algorithms.reporting import plot_learning_curve
 
-    torch.set_num_threads(_positive("--num-threads", args.num_threads))
+    torch.set_num_threads(positive("--num-threads", args.num_threads))
     if args.resume is not None:
-        if args.algo is not None:
-            raise ConfigError("--resume continues the run's own algorithm; drop --algo")
+        for flag, value, what in (("--algo", args.algo, "the run's own algorithm"),
+                                  ("--out", args.out, "the run in its own directory"),
+                                  ("--overwrite", args.overwrite or None, "the run")):
+            if value is not None:
+                raise ConfigError(f"--resume continues {what}; drop {flag}")
         run_dir, algo, saved = _resume(args, Algorithm)
     else:
         run_dir, algo, saved = _start(args)
-    timesteps, stop_return = saved["timesteps"], saved["stop_return"]
+    run = TrainingRun(algo, run_dir, saved, resume=args.resume is not None,
+                      loggers=saved["loggers"], checkpoint_every=args.checkpoint_every)
+    stop = f"stop at {saved['stop_on']} return {saved['stop_return']}" \
+        if saved["stop_return"] is not None else "no stop return"
     print(f"training {saved['module']} on {saved['env']} -> {run_dir}  "
-          f"(up to {timesteps:,} steps, stop at return {stop_return})", flush=True)
-    try:
-        writer = MetricsWriter(run_dir, resume=args.resume is not None)
-    except OSError as exc:  # e.g. metrics.jsonl is a directory
-        algo.stop()
-        raise ConfigError(f"{'--resume' if args.resume else '--out'} {run_dir}: cannot write "
-                          f"{exc.filename} ({exc.strerror})") from None
-    progress = ProgressLine(total_timesteps=timesteps)
-    result = None
-    start = time.perf_counter() - saved.get("time_total_s", 0.0)
-    try:
-        while algo.timesteps < timesteps:
-            result = algo.train()
-            result["time_total_s"] = time.perf_counter() - start
-            writer.write(result)
-            progress.update(result)
-            solved = stop_return is not None and result["episode_return_mean"] >= stop_return
-            if solved:
-                break
-            if args.checkpoint_every and algo.iteration % args.checkpoint_every == 0:
-                _checkpoint(algo, run_dir, dict(saved, time_total_s=result["time_total_s"]))
-    finally:
-        progress.close(result)
-        writer.close()
-        elapsed = time.perf_counter() - start
-        _checkpoint(algo, run_dir, dict(saved, time_total_s=elapsed))
-        algo.stop()
-    _report(result, run_dir, stop_return, saved["env"])
-    algo_name = saved.get("algo", "ppo").upper()
-    if plot_learning_curve(writer.jsonl_path, run_dir / "learning_curve.png",
-                           title=f"{algo_name} on {saved['env']}"):
-        print(f"learning curve: {run_dir / 'learning_curve.png'}")
+          f"(up to {saved['timesteps']:,} steps, {stop})", flush=True)
+    result = run.run()
+    _report(run, result)
+    png = run_dir / "learning_curve.png"
+    if plot_learning_curve(run.writer.jsonl_path, png, threshold=saved["stop_return"],
+                           title=f"{saved.get('algo', 'ppo').upper()} on {saved['env']}"):
+        print(f"learning curve: {png}")
     else:
         print("matplotlib is not installed (pip install 'rlmodules[train]'): "
               "skipped learning_curve.png")
@@ -140,8 +162,12 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
 
-    timesteps = _positive(
+    from .run_dir import check_out_dir, make_out_dir, numbered_run_dir
+
+    timesteps = positive(
         "--timesteps", DEFAULT_TIMESTEPS if args.timesteps is None else args.timesteps)
+    if args.out is not None:
+        check_out_dir(args.out, overwrite=args.overwrite)
     settings = _read_config_file(args.config) if args.config is not None else {}
     env_section = settings.get("environment")
     file_env = env_section.get("env") if isinstance(env_section, dict) else None
@@ -167,18 +193,21 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
         config.rl_module(rl_module_spec=RLModuleSpec(module_class=args.module))
     if args.seed is not None:
         config.debugging(seed=args.seed)
-    _apply_scaling(config, args)
+    offline_input(config, args, algo_key)
+    apply_flags(config, args)
     shown_env = env  # as given: the id, not an Atari preset's wrapper
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = args.out or Path("runs") / f"{env_name(shown_env).replace('/', '-')}-{stamp}"
-    _make_dir("--out", run_dir)
+    stop_on_ = stop_on(config, args.stop_on, algo_key)
+    config.reporting(progress=False)  # the command line shows its own
     algo = config.build()
     stop_return = args.stop_return
     if stop_return is None and isinstance(shown_env, str):
         stop_return = _reward_threshold(shown_env)
+    run_dir = make_out_dir(args.out, overwrite=args.overwrite) if args.out is not None \
+        else numbered_run_dir(env_name(shown_env), algo_key)
     module_name = args.module or _module_name(config, algo_key)
     saved = {"env": env_name(shown_env), "module": module_name, "timesteps": timesteps,
-             "stop_return": stop_return, "algo": algo_key}
+             "stop_return": stop_return, "stop_on": stop_on_, "algo": algo_key,
+             "loggers": args.loggers or ["tensorboard"]}
     return run_dir, algo, saved
 
 
@@ -221,27 +250,32 @@ def _apply_config_file(config: Any, settings: dict[str, Any], args: argparse.Nam
 
 def _resume(args: argparse.Namespace, algorithm_class: Any
             ) -> tuple[Path, Any, dict[str, Any]]:
-    from .run_files import RUN_FILE, read_run_file
+    """The run in ``args.resume`` with its saved config, changed by the flags given now."""
+    from rlmodules.algorithms.checkpoint import saved_config
+    from rlmodules.algorithms.schedules import stretch_schedules
 
     run_dir = args.resume
-    if not (run_dir / RUN_FILE).is_file():
-        raise ConfigError(
-            f"--resume {run_dir}: no run.json there; pass the --out directory of an earlier "
-            f"`rlmodules train` run"
-        )
     saved = read_run_file(run_dir)
+    old_budget = saved["timesteps"]
     if args.timesteps is not None:
-        saved["timesteps"] = _positive("--timesteps", args.timesteps)
+        saved["timesteps"] = positive("--timesteps", args.timesteps)
     if args.stop_return is not None:
         saved["stop_return"] = args.stop_return
+    if args.loggers:
+        saved["loggers"] = args.loggers
     allow_import.check_checkpoint(run_dir / CHECKPOINT_DIR, args.allow_import,
                                   parts=("env", "config", "module"))
-    config = None
-    if _scaling_settings(args):  # the saved config with other runner / learner counts
-        from rlmodules.algorithms.checkpoint import saved_config
-
-        config = saved_config(run_dir / CHECKPOINT_DIR, allow_import=args.allow_import)
-        _apply_scaling(config, args)
+    config = saved_config(run_dir / CHECKPOINT_DIR, allow_import=args.allow_import)
+    if args.input is not None:  # the recorded episodes moved
+        offline_input(config, args, saved.get("algo", "ppo"))
+    stretched = stretch_schedules(config.training_settings, old_budget, saved["timesteps"])
+    if stretched:
+        print(f"schedules {', '.join(stretched)} ended at the old budget "
+              f"({old_budget:,} steps); they now end at {saved['timesteps']:,}")
+    apply_flags(config, args)
+    config.reporting(progress=False)  # the command line shows its own
+    if args.stop_on is not None or args.eval_freq is not None:
+        saved["stop_on"] = stop_on(config, args.stop_on, saved.get("algo", "ppo"))
     algo = algorithm_class.from_checkpoint(run_dir / CHECKPOINT_DIR, config=config,
                                            allow_import=args.allow_import)
     print(f"resuming at iteration {algo.iteration}, {algo.timesteps:,} steps", flush=True)
@@ -260,42 +294,23 @@ def _add_scaling_flags(train: Any) -> None:
     add_accel_flags(train)
 
 
-def _scaling_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    runners = {key: value for key, value in (("num_env_runners", args.num_env_runners),
-                                             ("ray_address", args.ray_address))
-               if value is not None}
-    learners = {} if args.num_learners is None else {"num_learners": args.num_learners}
-    sections = {section: values for section, values in
-                (("env_runners", runners), ("learners", learners)) if values}
-    for section, values in accel_settings(args).items():
-        sections[section] = {**sections.get(section, {}), **values}
-    return sections
-
-
-def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
-    config.update_from_dict(_scaling_settings(args))
-
-
-def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
-    from rlmodules.policy_package import PACKAGE_FILE
-
-    from .run_files import write_run_file
-
-    algo.save_to_path(run_dir / CHECKPOINT_DIR)
-    write_run_file(run_dir, saved)
-    # A resumed packaged run (`hf download` + --resume) is a run again: its file list is stale.
-    (run_dir / PACKAGE_FILE).unlink(missing_ok=True)
-
-
-def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | None,
-            env: str) -> None:
+def _report(run: TrainingRun, result: dict[str, Any] | None) -> None:
     if result is None:
         return
-    ret = result["episode_return_mean"]
-    status = "solved" if stop_return is not None and ret >= stop_return else "finished"
-    print(f"{status} {env}: mean return {ret:.1f} after "
-          f"{result['num_env_steps_sampled_lifetime']:,} steps in "
-          f"{result['time_total_s']:.1f}s; checkpoint: {run_dir / CHECKPOINT_DIR}")
+    saved = run.saved
+    value = run.stop_value(result)
+    label = "evaluation return" if saved["stop_on"] == "eval" else "mean return"
+    if value is None:  # the last iteration did not evaluate: its training return
+        value, label = result.get("episode_return_mean"), "mean return"
+    what = f"{label} {value:.1f}" if value is not None and value > float("-inf") \
+        else "no episode finished"
+    print(f"{'solved' if run.solved else 'finished'} {saved['env']}: {what} after "
+          f"{result.get('num_env_steps_sampled_lifetime', run.algo.timesteps):,} steps in "
+          f"{result['time_total_s']:.1f}s; checkpoint: {run.run_dir / CHECKPOINT_DIR}")
+    best = saved.get("best_evaluation")
+    if best is not None:
+        print(f"best evaluation: return {best['episode_return_mean']:.1f} at "
+              f"{best['timesteps']:,} steps; checkpoint: {run.run_dir / BEST_DIR}")
 
 
 def _module_name(config: Any, default: str) -> str:
@@ -331,24 +346,6 @@ def _config_path(path: Path) -> Path:
     )
 
 
-def _make_dir(flag: str, path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise ConfigError(
-            f"{flag} {path}: a file of that name is in the way; pass a directory (a new one, "
-            f"or an earlier run's)"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{flag} {path}: cannot create the directory ({exc.strerror})") from None
-
-
-def _positive(flag: str, value: int) -> int:
-    if value < 1:
-        raise ConfigError(f"{flag} must be a positive integer, got {value}")
-    return value
-
-
 def checkpoint_dir(path: Path) -> Path:
     """The checkpoint in ``path``: itself, or that of a `rlmodules train` run directory."""
     return path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
@@ -356,14 +353,16 @@ def checkpoint_dir(path: Path) -> Path:
 
 # --- eval ----------------------------------------------------------------------------------
 def run_eval(args: argparse.Namespace) -> int:
+    import torch
     from rlmodules.algorithms.algorithm import Algorithm
-    from rlmodules.algorithms.checkpoint import saved_config
+    from rlmodules.algorithms.checkpoint import STATE_FILE, saved_config
     from rlmodules.algorithms.config import AlgorithmConfig
     from rlmodules.algorithms.env_creation import env_name
     from rlmodules.hub import is_hub_path
     from rlmodules.policy_package import is_policy_package
 
-    episodes = _positive("--episodes", args.episodes)
+    torch.set_num_threads(positive("--num-threads", args.num_threads))
+    episodes = positive("--episodes", args.episodes)
     if args.gif is not None and not args.gif.parent.is_dir():
         raise ConfigError(
             f"--gif {args.gif}: the directory {args.gif.parent} does not exist; create it or "
@@ -374,6 +373,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
         return evaluate_package(args)
     path = checkpoint_dir(Path(args.checkpoint))
+    if not (path / STATE_FILE).is_file() and path.is_dir():
+        return eval_module(args, path, episodes)
     parts = ("config", "module") if args.env is not None else ("env", "config", "module")
     allow_import.check_checkpoint(path, args.allow_import, parts=parts)
     config: AlgorithmConfig = saved_config(path, allow_import=args.allow_import, env=args.env)
@@ -387,26 +388,13 @@ def run_eval(args: argparse.Namespace) -> int:
             config.debugging(seed=args.seed)
     algo = Algorithm.from_checkpoint(path, config=config, allow_import=args.allow_import)
     try:
-        result = algo.evaluate(num_episodes=episodes)
+        result = algo.evaluate(num_episodes=episodes, explore=args.explore)
         if args.gif is not None:
-            _record_gif(algo, args.gif, seed=args.seed)
+            normalizer = algo.obs_normalizer  # the policy acts on what it was trained on
+            record_gif(algo.module, algo.config.env, algo.config.env_config, args.gif,
+                       seed=args.seed,
+                       preprocess=None if normalizer is None else normalizer.normalize)
     finally:
         algo.stop()
-    print(f"{env_name(algo.config.env)}: return {result['episode_return_mean']:.2f} ± "
-          f"{result['episode_return_std']:.2f} over {result['num_episodes']} episodes "
-          f"(mean length {result['episode_len_mean']:.1f})")
+    print_evaluation(env_name(algo.config.env), result, args.explore)
     return 0
-
-
-def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
-        return
-    from rlmodules.algorithms.recording import record_episode_frames
-    from rlmodules.sharing import write_video
-
-    frames = record_episode_frames(algo, seed=seed)
-    write_video(frames, gif, fps=30)
-    print(f"recorded {len(frames)} frames: {gif}")

@@ -23,6 +23,7 @@ __all__ = [
     "EpisodeDataError",
     "EnvRunnerError",
     "LearnerGroupError",
+    "CallbackError",
     "did_you_mean",
 ]
 
@@ -88,6 +89,10 @@ class EnvRunnerError(RLModulesError, RuntimeError):
 
 class LearnerGroupError(RLModulesError, RuntimeError):
     """Learner actors that could not start."""
+
+
+class CallbackError(RLModulesError, RuntimeError):
+    """A training callback that raised, or could not be created; names the callback and hook."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

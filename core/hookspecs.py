@@ -14,7 +14,8 @@ Two families of hooks:
 
 * **Registration hooks** (``rlmodules_modules``, ``rlmodules_catalogs``,
   ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_export_formats``,
-  ``rlmodules_config_keys``, ``rlmodules_envs``, ``rlmodules_aliases``) are
+  ``rlmodules_callbacks``, ``rlmodules_config_keys``, ``rlmodules_envs``,
+  ``rlmodules_aliases``) are
   collect-all hooks called once per plugin when the registry is first used (never at import).
   They return plain data: a mapping of name to an object or to a lazy
   ``"package.module:attribute"`` string. Return lazy strings naming a top-level attribute
@@ -138,6 +139,22 @@ def rlmodules_export_formats() -> Mapping[str, Any]:
 
 
 @hookspec
+def rlmodules_callbacks() -> Mapping[str, Any]:
+    """Register training callbacks classes by name (same form as :func:`rlmodules_modules`).
+
+    A callbacks class (e.g. a subclass of ``rlmodules.algorithms.callbacks.RLlibCallback``)
+    is created without arguments for each algorithm that names it; a config file refers to
+    it by this name (``[callbacks] callbacks_class = "my_callbacks"``).
+
+    Example::
+
+        @rlmodules.hookimpl
+        def rlmodules_callbacks():
+            return {"my_callbacks": "my_pkg.callbacks:MyCallbacks"}
+    """
+
+
+@hookspec
 def rlmodules_config_keys() -> Mapping[str, Any]:
     """Declare the ``model_config`` keys your plugin reads from the default modules' config.
 
@@ -185,7 +202,7 @@ def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
     """Declare renamed names: ``{kind: {old_name: new_name}}``.
 
     ``kind`` is one of ``"module"``, ``"catalog"``, ``"distribution"``, ``"checkpoint_format"``,
-    ``"export_format"``, ``"config_key"``, ``"env"``.
+    ``"export_format"``, ``"callbacks"``, ``"config_key"``, ``"env"``.
     Resolving an old name returns the new target and warns once (``DeprecationWarning``), so
     checkpoints written under the old name keep loading.
 

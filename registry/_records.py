@@ -30,6 +30,7 @@ HOOK_KINDS = {
     "rlmodules_distributions": "distribution",
     "rlmodules_checkpoint_formats": "checkpoint_format",
     "rlmodules_export_formats": "export_format",
+    "rlmodules_callbacks": "callbacks",
     "rlmodules_config_keys": "config_key",
     "rlmodules_envs": "env",
 }

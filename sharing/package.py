@@ -265,7 +265,7 @@ def _from_algorithm(algo: Algorithm, run_dir: Path | None) -> _Source:
     try:
         if algo.is_multi_agent:
             raise ConfigError(f"packaging handles single-agent policies; this run trains "
-                              f"{algo.module.keys()} in a multi-agent env")
+                              f"{list(algo.module.keys())} in a multi-agent env")
         if not isinstance(env, str):
             raise ConfigError("this run's env cannot be named (a lambda or a local function); "
                               "register it with gymnasium or train with an import path")
@@ -283,5 +283,5 @@ def _single(module: Any, where: Any) -> Any:
         return module
     if list(module.keys()) == [DEFAULT_MODULE_ID]:
         return module[DEFAULT_MODULE_ID]
-    raise ConfigError(f"{where} holds modules {module.keys()}; packaging handles single-agent "
-                      f"policies (one module, or only {DEFAULT_MODULE_ID!r})")
+    raise ConfigError(f"{where} holds modules {list(module.keys())}; packaging handles "
+                      f"single-agent policies (one module, or only {DEFAULT_MODULE_ID!r})")

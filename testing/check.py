@@ -18,7 +18,16 @@ from .report import FAIL, PASS, SKIP, CheckResult
 from .spaces import SpaceCase
 from .subject import Subject, make_subject
 
-__all__ = ["Check", "fail", "skip"]
+__all__ = ["Check", "fail", "skip", "RAISED_FIX"]
+
+#: The advice when the module itself raised: the check's own advice is about outputs it
+#: never got to see.
+RAISED_FIX = (
+    "the module raised on these spaces before returning anything: make it handle them (the "
+    "observations' dtype and shape, the action space's kind), or if it does not support "
+    "them, raise rlmodules.SpaceError when it is built for them or leave them out of its "
+    "conformance_spaces"
+)
 
 
 def fail(message: str, *, fix: str | None = None) -> NoReturn:
@@ -89,7 +98,7 @@ class Check:
             fix = exc.fix or self.fix
             return self._failed(subject, f"{exc}. Fix: {fix}")
         except Exception as exc:  # the module's own error is the finding
-            message = f"raised {type(exc).__name__}: {exc}. Fix: {self.fix}"
+            message = f"raised {type(exc).__name__}: {exc}. Fix: {RAISED_FIX}"
             return self._failed(subject, message)
         for message in subject.warnings:
             warnings.warn(

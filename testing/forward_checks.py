@@ -13,7 +13,7 @@ from rlmodules.actions import compute_actions
 from rlmodules.columns import Columns
 
 from .batches import tree_index, tree_leaves, tree_mismatch
-from .check import Check, fail, skip
+from .check import RAISED_FIX, Check, fail, skip
 from .subject import Subject, eval_mode, preserved_buffers, train_mode
 
 __all__ = [
@@ -44,7 +44,7 @@ def forward(module: Any, phase: str, batch: dict[str, Any]) -> Any:
     try:
         return getattr(module, f"forward_{phase}")(batch)
     except Exception as exc:
-        fail(f"forward_{phase} raised {type(exc).__name__}: {exc}")
+        fail(f"forward_{phase} raised {type(exc).__name__}: {exc}", fix=RAISED_FIX)
 
 
 def phases(subject: Subject) -> tuple[str, ...]:

@@ -44,6 +44,8 @@ class ConformanceReport:
 
     target: str
     results: list[CheckResult] = attrs.field(factory=list)
+    #: Advice about the run as a whole (e.g. that the default grid of spaces was used).
+    notes: list[str] = attrs.field(factory=list)
 
     def __iter__(self) -> Iterator[CheckResult]:
         return iter(self.results)
@@ -73,6 +75,7 @@ class ConformanceReport:
         """Every result on its own line, then a count."""
         counts = {s: sum(r.status == s for r in self.results) for s in (PASS, FAIL, SKIP)}
         lines = [r.line() for r in self.results]
+        lines += [f"NOTE  {note}" for note in self.notes]
         lines.append(
             f"{self.target}: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} skipped"
         )

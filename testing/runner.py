@@ -93,9 +93,12 @@ def check_module(
                     f"conformance_spaces list of (observation_space, action_space) pairs it "
                     f"supports, or pass the spaces explicitly",
                 ))
+            elif whole_grid and not report.ok and not _declares_spaces(target):
+                report.notes.append(_grid_note(report, target, len(cases)))
     if raise_on_failure and not report.ok:
         failed = report.failed
-        lines = "\n".join(f"- {r.name} [{r.case}]: {r.message}" for r in failed)
+        lines = "\n".join([f"- {r.name} [{r.case}]: {r.message}" for r in failed]
+                          + [f"Note: {note}" for note in report.notes])
         raise ConformanceError(
             f"{report.target} fails {len(report.failed_names)} conformance check(s) "
             f"({', '.join(report.failed_names)}):\n{lines}",
@@ -103,6 +106,24 @@ def check_module(
             report=report,
         )
     return report
+
+
+def _declares_spaces(target: Any) -> bool:
+    module_class = target.module_class if isinstance(target, RLModuleSpec) else target
+    return getattr(registry.get("module", module_class), "conformance_spaces", None) is not None
+
+
+def _grid_note(report: ConformanceReport, target: Any, num_cases: int) -> str:
+    """Why a module that declares no spaces failed on some of the default grid's cases."""
+    failing = len({r.case for r in report.failed})
+    return (
+        f"{_describe(target)} declares no conformance_spaces, so it was checked on the "
+        f"default grid of {num_cases} space cases, {failing} of which fail. If it supports "
+        f"only some spaces, declare them on the class (conformance_spaces = "
+        f"[(Box(-1.0, 1.0, (4,)), Discrete(2))]) or raise rlmodules.SpaceError for the others "
+        f"(those cases are then skipped); or check one pair of spaces (rlmodules check: "
+        f"--obs-space and --action-space)"
+    )
 
 
 def resolve_checks(checks: Sequence[Check | str] | None) -> tuple[Check, ...]:

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture
 def one_torch_thread():
     """Tiny networks train fastest on one torch thread (and do not fight other processes)."""
-    import torch
+    with _torch_threads(1):
+        yield
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+
+@pytest.fixture
+def two_torch_threads():
+    """torch at 2 threads during the test: more than the trainer's acting default of 1."""
+    with _torch_threads(2):
+        yield
 
 
 @pytest.fixture

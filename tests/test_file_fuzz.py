@@ -212,14 +212,18 @@ def test_train_config_files_that_cannot_be_read_are_one_line(tmp_path, capsys, s
     assert __import__("re").search(message, err), err
 
 
-def test_an_out_whose_metrics_file_is_a_directory_is_one_line(tmp_path, capsys):
+def test_a_run_whose_metrics_file_is_a_directory_is_one_line(tmp_path, capsys):
     from rlmodules.cli import main
 
-    (tmp_path / "run" / "metrics.jsonl").mkdir(parents=True)
-    assert main(["train", "--timesteps", "10", "--out", str(tmp_path / "run")]) == 1
+    run = tmp_path / "run"
+    assert main(["train", "--timesteps", "10", "--out", str(run)]) == 0
+    (run / "metrics.jsonl").unlink()
+    (run / "metrics.jsonl").mkdir()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--timesteps", "20"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"rlmodules train: error: --out {tmp_path / 'run'}: cannot write "
-                   f"{tmp_path / 'run' / 'metrics.jsonl'} (Is a directory)"), err
+    assert err == (f"rlmodules train: error: --resume {run}: cannot write "
+                   f"{run / 'metrics.jsonl'} (Is a directory)"), err
 
 
 RUN = {"env": "CartPole-v1", "module": "ppo", "timesteps": 1000, "stop_return": 475.0,

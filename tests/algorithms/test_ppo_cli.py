@@ -30,8 +30,8 @@ def test_train_writes_metrics_checkpoint_and_eval_reads_it(tmp_path, capsys):
     assert (out / "checkpoint" / "algorithm_state.json").is_file()
     png = (out / "learning_curve.png").exists()
     assert png or "matplotlib is not installed" in printed
-    # A fresh run into the same directory starts its metrics anew (only --resume appends).
-    assert main(["train", *FAST, "--out", str(out)]) == 0
+    # --overwrite replaces the run: its metrics start anew (only --resume appends).
+    assert main(["train", *FAST, "--out", str(out), "--overwrite"]) == 0
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["training_iteration"] for r in rows] == [1, 2]
     assert len((out / "metrics.csv").read_text().splitlines()) == 3
@@ -145,6 +145,12 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     assert resumed[-1]["training_iteration"] == saved["iteration"] + 2
     final = json.loads(state.read_text())
     assert final["optimizer"]["param_groups"][0]["lr"] < 1e-3  # the lr schedule went on
+    # The preset's schedules end at the run's budget, so they follow the new one.
+    budget = saved["timesteps"] + 512
+    assert final["config"]["training"]["lr"] == [[0, 1e-3], [budget, 0.0]]
+    assert final["config"]["training"]["clip_param"] == [[0, 0.2], [budget, 0.0]]
+    for config in (final["config"], saved["config"]):
+        del config["training"]["lr"], config["training"]["clip_param"]
     assert final["config"] == saved["config"]
 
 
@@ -307,7 +313,7 @@ def test_inspect_describes_a_run_directory_and_its_algorithm_checkpoint(tmp_path
          "arguments its constructor takes"),
         (["train", *FAST, "--out", "FILE"],
          "--out FILE: a file of that name is in the way; pass a directory (a new one, or an "
-         "earlier run's)"),
+         "earlier run's with --resume)"),
     ],
     ids=["timesteps-0", "gif-dir", "env-config", "out-file"],
 )

@@ -1,9 +1,9 @@
-"""A DQN, a SAC and a MeanStdFilter PPO run directory, tampered with as an attacker would:
-every field of every JSON file edited and re-signed, tensor files rewritten with wrong
-dtypes, shapes, NaNs and out-of-range values under valid checksums, and bits flipped or
-files cut short. Each variant is refused with an ``RLModulesError`` before any state
-changes (weights, optimizer, replay buffer, statistics, RNGs and counters are compared with
-a snapshot), or it restores a consistent state."""
+"""A DQN, a SAC and a MeanStdFilter PPO run directory (with reward normalisation), tampered
+with as an attacker would: every field of every JSON file edited and re-signed, tensor files
+rewritten with wrong dtypes, shapes, NaNs and out-of-range values under valid checksums, and
+bits flipped or files cut short. Each variant is refused with an ``RLModulesError`` before
+any state changes (weights, optimizer, replay buffer, statistics, RNGs and counters are
+compared with a snapshot), or it restores a consistent state."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _config(kind):
             replay_buffer_config={"capacity": 64}, **small)
     else:
         config = PPOConfig().environment("CartPole-v1").env_runners(
-            observation_filter="MeanStdFilter").training(
+            observation_filter="MeanStdFilter", normalize_rewards=True).training(
             train_batch_size=32, minibatch_size=16, num_epochs=1)
     return config.rl_module(model_config={"fcnet_hiddens": [8]}).debugging(seed=0)
 
@@ -56,7 +56,10 @@ def run(request, tmp_path_factory):
     algo.save_to_path(run_dir / "checkpoint")
     write_run_file(run_dir, {"env": str(algo.config.env), "module": request.param,
                              "timesteps": 10_000, "stop_return": None, "algo": "ppo"
-                             if request.param == "ppo" else request.param})
+                             if request.param == "ppo" else request.param,
+                             "stop_on": "eval", "loggers": ["tensorboard"], "tracking": {},
+                             "best_evaluation": {"episode_return_mean": 20.5,
+                                                 "training_iteration": 1, "timesteps": 64}})
     algo.train()  # the live state now differs from the checkpoint's
     yield algo, run_dir
     algo.stop()
@@ -74,8 +77,9 @@ def snapshot(algo):
         "counters": (algo.iteration, algo.timesteps, algo.episodes, list(algo.recent_returns),
                      list(algo.recent_lengths)),
     }
-    if algo.obs_normalizer is not None:
-        parts["obs_stats"] = algo.obs_normalizer.state()
+    for name in ("obs_normalizer", "reward_normalizer"):
+        if getattr(algo, name) is not None:
+            parts[name] = getattr(algo, name).state()
     if hasattr(algo, "replay_buffer"):
         arrays, buffer_data = algo.replay_buffer.get_state()
         parts["buffer"] = (arrays, json.dumps(buffer_data, sort_keys=True))
@@ -106,9 +110,10 @@ def attempt(algo, checkpoint):
         return False
     state = read_algorithm_state(checkpoint)
     assert (algo.iteration, algo.timesteps) == (state["iteration"], state["timesteps"])
-    if algo.obs_normalizer is not None:
-        tensors, _ = algo.obs_normalizer.state()
-        assert all(torch.isfinite(t).all() for t in tensors.values())
+    for normalizer in (algo.obs_normalizer, algo.reward_normalizer):
+        if normalizer is not None:
+            tensors, _ = normalizer.state()
+            assert all(torch.isfinite(t).all() for t in tensors.values())
     return True
 
 
@@ -206,6 +211,12 @@ def test_flipped_bits_and_truncated_files_are_refused_or_restored_whole(run, tmp
 @pytest.mark.parametrize("field, value, message", [
     (("obs_normalization", "clip"), -1, r"obs_normalization.clip: got -1, expected a finite "
                                         r"number > 0"),
+    (("reward_normalization", "gamma"), 1.5, r"reward_normalization.gamma: got 1.5, expected "
+                                             r"a number in \[0, 1\]"),
+    (("reward_normalization", "epsilon"), 0, r"reward_normalization.epsilon: got 0, expected "
+                                              r"a finite number > 0"),
+    (("config", "callbacks"), {"callbacks_class": "pkg:Evil"},
+     r"config.callbacks: .*expected \{\"callbacks_class\": \[registered names\]\}"),
     (("extra", "replay_buffer", "next"), 7000, r"extra.*next: got 7000, expected"),
     (("extra", "replay_buffer", "capacity"), 0, r"capacity: got 0, expected an integer >= 1"),
     (("extra", "owed_updates"), 1e18, r"owed_updates: got 1e\+18, expected a number from 0"),

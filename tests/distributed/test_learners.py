@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from rlmodules.algorithms import Algorithm, LearnerGroup, PPOConfig
+from rlmodules.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -114,3 +115,13 @@ def test_two_learners_match_one_for_a_recurrent_module():
     finally:
         one.stop()
         two.stop()
+
+
+def test_actors_that_need_more_cpus_than_the_cluster_has_are_refused_at_once():
+    # The session's cluster has 2 CPUs; 2 env runners and 2 learners need 4. They would
+    # wait for CPUs that never come: the error says so before any actor starts.
+    too_many = config(2).env_runners(num_env_runners=2).training(train_batch_size=296)
+    with pytest.raises(ConfigError, match=r"^num_env_runners=2 x num_cpus_per_env_runner=1 and "
+                                          r"num_learners=2 x num_cpus_per_learner=1 need 4 CPUs, "
+                                          r"and the Ray cluster has 2 in all; ask for fewer"):
+        too_many.build()
