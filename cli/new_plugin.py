@@ -4,7 +4,7 @@ It writes a package that installs, registers itself through the ``rlmodules`` en
 and passes its own tests at once (``pip install -e NAME && pytest NAME``): src layout,
 ``pyproject.toml``, a skeleton written only against public names, tests that run the
 conformance kit, a README and a LICENSE. The files are the templates in
-``plugin_templates/`` (package data), filled with :class:`string.Template`.
+``plugin-templates/`` (package data), filled with :class:`string.Template`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ KINDS = {
                     "config key asks for it (rlmodules_distributions, rlmodules_action_dist_cls)",
 }
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
-_TEMPLATES = "plugin_templates"
+_TEMPLATES = "plugin-templates"  # not an importable name: data, not a package
 
 
 def register(subparsers: Any) -> None:
