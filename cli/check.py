@@ -23,8 +23,9 @@ def register(subparsers: Any) -> None:
         "check",
         help="check a module against the RLModule contract (non-zero exit on failure)",
         description="Run the conformance kit on a registered module name, 'plugin/name' or "
-        "'pkg.mod:Class'. Without spaces, every space case the module declares (or the "
-        "default grid) is checked.",
+        "'pkg.mod:Class'. Without spaces, every space case the module declares "
+        "(conformance_spaces) or else the default grid is checked; --spaces names the cases "
+        "to check (see --list-spaces).",
     )
     p.add_argument("name", nargs="?",
                    help="a module name such as 'ppo', 'plugin/name' or 'pkg.mod:Class'")
@@ -33,6 +34,11 @@ def register(subparsers: Any) -> None:
                    '"low": -1, "high": 1}\'')
     p.add_argument("--action-space", metavar="JSON",
                    help='action space as JSON, e.g. \'{"type": "Discrete", "n": 2}\'')
+    p.add_argument("--spaces", metavar="NAMES",
+                   help="check these named space cases, comma-separated (e.g. "
+                   "box-discrete,box-box); see --list-spaces")
+    p.add_argument("--list-spaces", action="store_true",
+                   help="list the named space cases and exit")
     p.add_argument("--model-config", metavar="JSON",
                    help='model_config as JSON, e.g. \'{"fcnet_hiddens": [32]}\'')
     p.add_argument("--check", dest="checks", action="append", metavar="CHECK",
@@ -62,11 +68,22 @@ def _space_arg(text: str | None, option: str) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from rlmodules.testing import ALL_CHECKS, ConformanceWarning, check_module
+    from rlmodules.testing import (
+        ALL_CHECKS,
+        NAMED_SPACES,
+        ConformanceWarning,
+        SpaceCase,
+        check_module,
+        named_space_cases,
+    )
 
     if args.list_checks:
         for check in ALL_CHECKS:
             print(f"{check.name:24} {check.description}")
+        return 0
+    if args.list_spaces:
+        for name, (obs, act) in NAMED_SPACES.items():
+            print(f"{name:22} {SpaceCase(obs, act).id}")
         return 0
     if args.name is None:
         raise UnknownNameError(
@@ -79,17 +96,24 @@ def _check(args: argparse.Namespace) -> int:
             "every space case the module declares is checked); got only "
             f"{'--obs-space' if args.obs_space else '--action-space'}"
         )
+    if args.spaces is not None and args.obs_space is not None:
+        raise SpaceError("rlmodules check takes --spaces or --obs-space/--action-space, not both")
     config = _json_arg(args.model_config, "--model-config", ConfigError)
     if config is not None and not isinstance(config, dict):
         raise ConfigError(f"--model-config must be a JSON object, got {args.model_config!r}")
+    cases = None
+    if args.spaces is not None:
+        cases = [SpaceCase(c.observation_space, c.action_space, config)
+                 for c in named_space_cases(args.spaces)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConformanceWarning)
         report = check_module(
             args.name,
             _space_arg(args.obs_space, "--obs-space"),
             _space_arg(args.action_space, "--action-space"),
-            model_config=config,
+            model_config=None if cases else config,
             checks=args.checks,
+            space_cases=cases,
             raise_on_failure=False,
         )
     for result in report:

@@ -32,6 +32,8 @@ _LAZY = {
     "CheckResult": "report",
     "ConformanceReport": "report",
     "SpaceCase": "spaces",
+    "NAMED_SPACES": "spaces",
+    "named_space_cases": "spaces",
     "default_space_grid": "spaces",
     "space_cases_for": "spaces",
     "ConformanceCase": "cases",
@@ -79,5 +81,11 @@ if TYPE_CHECKING:
     )
     from .report import CheckResult, ConformanceReport
     from .runner import ALL_CHECKS, check_module
-    from .spaces import SpaceCase, default_space_grid, space_cases_for
+    from .spaces import (
+        NAMED_SPACES,
+        SpaceCase,
+        default_space_grid,
+        named_space_cases,
+        space_cases_for,
+    )
     from .state_checks import check_sequence_equivalence, check_state_shapes

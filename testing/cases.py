@@ -16,7 +16,7 @@ from rlmodules.errors import UnknownNameError, did_you_mean
 
 from .errors import CheckSkipped, ConformanceError
 from .report import SKIP, ConformanceReport
-from .spaces import SpaceCase, space_cases_for
+from .spaces import SpaceCase, named_space_cases, space_cases_for
 
 __all__ = ["ConformanceCase", "conformance_cases"]
 
@@ -77,13 +77,16 @@ def conformance_cases(
     distribution: str | None = None,
     plugin: str | None = None,
     model_config: Mapping[str, Any] | None = None,
+    spaces: Sequence[str] | None = None,
 ) -> list[ConformanceCase]:
     """Cases for every registered module name (or those in ``names``, or those provided by
     ``distribution`` / ``plugin``), each across the spaces its class declares.
 
     ``model_config`` is merged into each case's config for modules with a
     ``default_model_config_class``, keeping only the keys that class has (e.g.
-    ``{"fcnet_hiddens": [32]}`` for a fast run); dict-config modules keep theirs.
+    ``{"fcnet_hiddens": [32]}`` for a fast run) and the keys plugins declare (full names,
+    ``"plugin.key"``); dict-config modules keep theirs. ``spaces`` names the space cases
+    (``NAMED_SPACES``) to check instead of those each module declares.
 
     A MultiRLModule class yields no cases (check a built one); a name whose class cannot be
     loaded yields one case that fails with the reason. A filter that matches nothing (a
@@ -110,7 +113,7 @@ def conformance_cases(
             continue
         matched.update((rec.name, rec.qualified_name))
         name = rec.qualified_name if rec.status == "conflict" else rec.name
-        cases.extend(_cases_for(name, model_config))
+        cases.extend(_cases_for(name, model_config, spaces))
     _check_matched(records, matched, names, distribution, plugin)
     return cases
 
@@ -140,18 +143,22 @@ def _check_matched(records: Sequence[Any], matched: set[str], names: Sequence[st
     raise UnknownNameError(f"conformance cases for {filters or 'all modules'}: {what}.{hint}")
 
 
-def _cases_for(name: str, model_config: Mapping[str, Any] | None) -> list[ConformanceCase]:
+def _cases_for(name: str, model_config: Mapping[str, Any] | None,
+               spaces: Sequence[str] | None) -> list[ConformanceCase]:
     from rlmodules.multi_rl_module import MultiRLModule  # torch, as above
 
     try:
         cls = registry.get("module", name)
         if isinstance(cls, type) and issubclass(cls, MultiRLModule):
             return []
-        cases = space_cases_for(cls)
+        if spaces is not None:
+            cases = named_space_cases(spaces, "rlmodules_conformance(spaces=...)")
+        else:
+            cases = space_cases_for(cls)
         if model_config is not None:
             cases = [_with_config(case, cls, model_config) for case in cases]
         own = [ConformanceCase(name, case) for case in cases]
-        declared = getattr(cls, "conformance_spaces", None) is not None
+        declared = spaces is not None or getattr(cls, "conformance_spaces", None) is not None
         return own if declared else [*own, ConformanceCase(name)]
     except Exception as exc:  # reported by the case's check, not at collection
         return [ConformanceCase(name, problem=f"cannot load: {type(exc).__name__}: {exc}")]
@@ -161,6 +168,8 @@ def _with_config(case: SpaceCase, cls: Any, overrides: Mapping[str, Any]) -> Spa
     config_class = getattr(cls, "default_model_config_class", None)
     if config_class is None:
         return case
-    fields = attrs.fields_dict(config_class)
-    merged = {**{k: v for k, v in overrides.items() if k in fields}, **(case.model_config or {})}
+    from rlmodules.config_keys import declared_keys
+
+    known = {*attrs.fields_dict(config_class), *declared_keys()}
+    merged = {**{k: v for k, v in overrides.items() if k in known}, **(case.model_config or {})}
     return attrs.evolve(case, model_config=merged or None)

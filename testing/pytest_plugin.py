@@ -32,8 +32,9 @@ _MARKER = "rlmodules_conformance"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{_MARKER}(names=None, distribution=None, plugin=None): which registered module "
-        f"names the {_FIXTURE} fixture runs the conformance kit over (default: all)",
+        f"{_MARKER}(*names, distribution=None, plugin=None, model_config=None, spaces=None): "
+        f"which registered module names the {_FIXTURE} fixture runs the conformance kit over "
+        f"(default: all), with which model_config and named space cases",
     )
 
 

@@ -25,6 +25,11 @@ from .subject import Subject, make_subject
 
 __all__ = ["ALL_CHECKS", "check_module", "resolve_checks"]
 
+#: How to check only the spaces a module supports (the fix of a space it does not).
+_SCOPE = ("check only the spaces it supports: declare them on the class, e.g. "
+          "conformance_spaces = [\"box-discrete\"], or pass --spaces (names: "
+          "rlmodules check --list-spaces)")
+
 #: Every check, in the order they run (cheap and fundamental first).
 ALL_CHECKS: tuple[Check, ...] = (
     fwd.check_forward_outputs,
@@ -89,9 +94,7 @@ def check_module(
             if whole_grid and not built:
                 report.results.append(CheckResult(
                     "build", FAIL,
-                    f"none of the {len(cases)} space cases builds. Fix: give the module class a "
-                    f"conformance_spaces list of (observation_space, action_space) pairs it "
-                    f"supports, or pass the spaces explicitly",
+                    f"none of the {len(cases)} space cases builds. Fix: {_SCOPE}",
                 ))
             elif whole_grid and not report.ok and not _declares_spaces(target):
                 report.notes.append(_grid_note(report, target, len(cases)))
@@ -211,13 +214,19 @@ def _build(
     try:
         subject = make_subject(target, case, batch_size=batch_size, seq_len=seq_len, seed=seed)
     except SpaceError as exc:
-        status = SKIP if case is not None and case.optional else FAIL
-        message = f"the module rejects these spaces: {exc}"
-        report.results.append(CheckResult("build", status, message, label))
+        if case is not None and case.optional:
+            message = f"the module rejects these spaces: {exc}"
+            report.results.append(CheckResult("build", SKIP, message, label))
+        else:
+            message = f"{_describe(target)} does not support these spaces: {exc}. Fix: {_SCOPE}"
+            report.results.append(CheckResult("build", FAIL, message, label))
         return None
     except Exception as exc:
         message = f"building the module raised {type(exc).__name__}: {exc}"
-        report.results.append(CheckResult("build", FAIL, message, label))
+        if case is not None and case.optional:  # a default-grid case the module never chose
+            message += (f". If the module does not support these spaces, raise SpaceError for "
+                        f"them in setup, or {_SCOPE}")
+        report.results.append(CheckResult("build", FAIL, " ".join(message.split()), label))
         return None
     subject.case = prefix + subject.case
     report.results.append(CheckResult("build", PASS, type(subject.module).__name__, subject.case))

@@ -1,11 +1,16 @@
 """Space cases: the (observation space, action space) pairs a module is checked on.
 
 A module class declares what it supports with a ``conformance_spaces`` class attribute: a
-sequence of :class:`SpaceCase` (or ``(obs_space, action_space[, model_config])`` tuples), or
-a classmethod returning one. Without it the kit uses :func:`default_space_grid`, and a case
-the module rejects at build time with a ``SpaceError`` is skipped with the reason.
+sequence of :class:`SpaceCase`, ``(obs_space, action_space[, model_config])`` tuples or names
+of :data:`NAMED_SPACES` (``"box-discrete"``, ...; ``rlmodules check --list-spaces``), or a
+classmethod returning one. Without it the kit uses :func:`default_space_grid` (every named
+case), and a case the module rejects at build time with a ``SpaceError`` is skipped with the
+reason.
 
 Example::
+
+    class MyPolicy(TorchRLModule):
+        conformance_spaces = ["box-discrete", "box-box"]
 
     class MyImagePolicy(TorchRLModule):
         conformance_spaces = [
@@ -22,9 +27,12 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import numpy as np
-from rlmodules.errors import SpecError
+from rlmodules.errors import SpecError, UnknownNameError, did_you_mean
 
-__all__ = ["SpaceCase", "default_space_grid", "space_cases_for", "describe_space"]
+__all__ = [
+    "NAMED_SPACES", "SpaceCase", "default_space_grid", "describe_space", "named_space_cases",
+    "space_cases_for",
+]
 
 
 @attrs.frozen
@@ -66,34 +74,62 @@ def describe_space(space: gym.Space) -> str:
     return type(space).__name__
 
 
-def default_space_grid() -> list[SpaceCase]:
-    """Common spaces: vector, discrete and structured observations x the usual action spaces.
-
-    Cases a module cannot build (e.g. images without a CNN plugin) are skipped, not failed.
-    """
+def _named_spaces() -> dict[str, tuple[gym.Space, gym.Space]]:
     box4 = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
-    pairs = [
-        (box4, gym.spaces.Discrete(3)),
-        (gym.spaces.Box(-np.inf, np.inf, (5,), np.float32),
-         gym.spaces.Box(-2.0, 2.0, (2,), np.float32)),
-        (gym.spaces.Discrete(6), gym.spaces.Discrete(2)),
-        (gym.spaces.MultiDiscrete([3, 4]), gym.spaces.Box(-1.0, 1.0, (3,), np.float32)),
-        (gym.spaces.MultiBinary(5), gym.spaces.Discrete(4)),
-        (
-            gym.spaces.Dict({"pos": gym.spaces.Box(-1.0, 1.0, (3,), np.float32),
-                             "mode": gym.spaces.Discrete(3)}),
-            gym.spaces.Discrete(2),
-        ),
-        (gym.spaces.Tuple((box4, gym.spaces.Discrete(2))), gym.spaces.Discrete(3)),
-        (box4, gym.spaces.MultiDiscrete([2, 3])),
-        (gym.spaces.Box(0, 255, (42, 42, 3), np.uint8), gym.spaces.Discrete(4)),
-    ]
-    return [SpaceCase(obs, act, optional=True) for obs, act in pairs]
+    return {
+        "box-discrete": (box4, gym.spaces.Discrete(3)),
+        "box-box": (gym.spaces.Box(-np.inf, np.inf, (5,), np.float32),
+                    gym.spaces.Box(-2.0, 2.0, (2,), np.float32)),
+        "discrete-discrete": (gym.spaces.Discrete(6), gym.spaces.Discrete(2)),
+        "multidiscrete-box": (gym.spaces.MultiDiscrete([3, 4]),
+                              gym.spaces.Box(-1.0, 1.0, (3,), np.float32)),
+        "multibinary-discrete": (gym.spaces.MultiBinary(5), gym.spaces.Discrete(4)),
+        "dict-discrete": (gym.spaces.Dict({"pos": gym.spaces.Box(-1.0, 1.0, (3,), np.float32),
+                                           "mode": gym.spaces.Discrete(3)}),
+                          gym.spaces.Discrete(2)),
+        "tuple-discrete": (gym.spaces.Tuple((box4, gym.spaces.Discrete(2))),
+                           gym.spaces.Discrete(3)),
+        "box-multidiscrete": (box4, gym.spaces.MultiDiscrete([2, 3])),
+        "image-discrete": (gym.spaces.Box(0, 255, (42, 42, 3), np.uint8), gym.spaces.Discrete(4)),
+    }
+
+
+#: The named space cases, ``name -> (observation space, action space)``: what
+#: ``rlmodules check --spaces`` and ``conformance_spaces`` entries name, and the default grid.
+NAMED_SPACES: Mapping[str, tuple[gym.Space, gym.Space]] = _named_spaces()
+
+
+def named_space_cases(names: Any, owner: str = "--spaces") -> list[SpaceCase]:
+    """The cases ``names`` (a list, or one comma-separated string) name; an unknown name is an
+    ``UnknownNameError`` with the closest name and the list."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    cases = []
+    for name in names:
+        if name not in NAMED_SPACES:
+            raise UnknownNameError(
+                f"{owner}: unknown space case {name!r}.{did_you_mean(str(name), NAMED_SPACES)} "
+                f"Space cases: {', '.join(NAMED_SPACES)}"
+            )
+        cases.append(SpaceCase(*NAMED_SPACES[name]))
+    if not cases:
+        raise UnknownNameError(f"{owner} names no space case; choose from "
+                               f"{', '.join(NAMED_SPACES)}")
+    return cases
+
+
+def default_space_grid() -> list[SpaceCase]:
+    """Every named space case: vector, discrete and structured observations x the usual
+    action spaces. Cases a module cannot build (e.g. images without a CNN plugin) are
+    skipped, not failed."""
+    return [SpaceCase(obs, act, optional=True) for obs, act in NAMED_SPACES.values()]
 
 
 def _as_case(item: Any, owner: str) -> SpaceCase:
     if isinstance(item, SpaceCase):
         return item
+    if isinstance(item, str):
+        return named_space_cases([item], f"{owner}.conformance_spaces")[0]
     if isinstance(item, (tuple, list)) and len(item) in (2, 3):
         obs, act = item[0], item[1]
         config = item[2] if len(item) == 3 else None
@@ -101,8 +137,8 @@ def _as_case(item: Any, owner: str) -> SpaceCase:
             return SpaceCase(obs, act, config)
     raise SpecError(
         f"{owner}.conformance_spaces has an invalid entry {item!r}; each entry must be a "
-        f"SpaceCase or an (observation_space, action_space[, model_config]) tuple of "
-        f"gymnasium spaces"
+        f"SpaceCase, an (observation_space, action_space[, model_config]) tuple of "
+        f"gymnasium spaces, or a space case name ({', '.join(NAMED_SPACES)})"
     )
 
 

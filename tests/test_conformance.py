@@ -132,7 +132,11 @@ def test_declared_spaces_that_the_module_rejects_fail():
 
     report = check_module(Liar, raise_on_failure=False)
     assert report.failed_names == ["build"]
-    assert "rejects these spaces" in report.failed[0].message
+    assert report.failed[0].message == (
+        "Liar does not support these spaces: Liar takes a 1-D Box observation space and "
+        "a Discrete action space, got Discrete(3) and Discrete(2). Fix: check only the spaces "
+        "it supports: declare them on the class, e.g. conformance_spaces = [\"box-discrete\"], "
+        "or pass --spaces (names: rlmodules check --list-spaces)")
 
 
 def test_conformance_spaces_may_be_a_classmethod_of_cases():
