@@ -9,22 +9,20 @@ file is checked before anything is loaded.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Generic, TypeVar
 
 import attrs
 
 from .checkpoint import (
-    Count,
     FileName,
     FormatRef,
     JSONObject,
+    ListedFile,
     requires,
 )
 from .errors import ExportError
 
 __all__ = [
-    "ExportedFile",
     "FormatRef",
     "Manifest",
     "ModuleManifest",
@@ -32,9 +30,6 @@ __all__ = [
 ]
 
 A = TypeVar("A")
-
-_CHECKSUM = re.compile(r"^xxh3_64/8MiB:[0-9a-f]{16}$")
-
 
 def _non_empty(value: Any) -> bool:
     return len(value) > 0
@@ -47,15 +42,6 @@ def _finite(value: Any) -> bool:
         return math.isfinite(value)
     except OverflowError:  # an int too large for a float
         return False
-
-
-@attrs.frozen
-class ExportedFile:
-    """A file of the export: its xxh3 checksum (``rlmodules.checkpoint``'s) and size."""
-
-    checksum: str = attrs.field(validator=requires(
-        lambda v: _CHECKSUM.match(v) is not None, "a checksum 'xxh3_64/8MiB:<16 hex digits>'"))
-    bytes: Count
 
 
 @attrs.frozen
@@ -113,7 +99,7 @@ class Manifest(Generic[A]):
     multi_agent: bool
     modules: dict[str, ModuleManifest[A]] = attrs.field(
         validator=requires(_non_empty, "at least one module"))
-    files: dict[FileName, ExportedFile] = attrs.field(
+    files: dict[FileName, ListedFile] = attrs.field(
         validator=requires(_non_empty, "at least one file"))
     libraries: dict[str, str]
     metadata_checksum: str | None = None  # written by rlmodules.checkpoint.signed_json

@@ -23,7 +23,6 @@ import attrs
 from rlmodules import __version__, registry
 
 from ._export_schema import (
-    ExportedFile,
     FormatRef,
     Manifest,
     ModuleManifest,
@@ -32,6 +31,7 @@ from ._export_schema import (
 from .checkpoint import (
     ExportFormat,
     JSONObject,
+    ListedFile,
     atomic_directory,
     contained_file,
     file_checksum,
@@ -48,7 +48,6 @@ __all__ = [
     "MANIFEST_FILE",
     "MANIFEST_VERSION",
     "ExportFormat",
-    "ExportedFile",
     "FormatRef",
     "Manifest",
     "ModuleManifest",
@@ -141,7 +140,7 @@ def read_manifest(
     return manifest
 
 
-def _verify_file(root: Path, name: str, entry: ExportedFile) -> None:
+def _verify_file(root: Path, name: str, entry: ListedFile) -> None:
     try:
         path = contained_file(root, name)
         size = path.stat().st_size

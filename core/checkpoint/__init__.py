@@ -17,7 +17,8 @@ any other checkpoint (a trainer's whole-algorithm checkpoint, recorded episodes)
   registered class, and how such a name becomes a class again without importing anything
   the file names.
 * :func:`structure` -- the one schema check: a parsed JSON value against the attrs class
-  of its file kind (:class:`ModuleMetadata`, :class:`TensorEntry`, :class:`ClassRef`, or a
+  of its file kind (:class:`ModuleMetadata`, :class:`TensorEntry`, :class:`ClassRef`,
+  :class:`ListedFile`, or a
   caller's own class built from :data:`Count`, :data:`Finite`, :data:`FileName`,
   :data:`JSONObject` and :func:`requires`), as one error naming the file, the field path,
   what arrived and what was expected; :class:`TensorSpec` / :func:`check_tensors` and
@@ -62,7 +63,14 @@ from ._metadata import (
     provenance,
     read_metadata,
 )
-from ._metadata_schema import ClassRef, FormatRef, ModuleMetadata, ModuleNode, TensorEntry
+from ._metadata_schema import (
+    ClassRef,
+    FormatRef,
+    ListedFile,
+    ModuleMetadata,
+    ModuleNode,
+    TensorEntry,
+)
 from ._module import DEFAULT_FORMAT, load_module, restore_module, save_module
 from ._schema import (
     Count,
@@ -105,6 +113,7 @@ __all__ = [
     "Finite",
     "FormatRef",
     "JSONObject",
+    "ListedFile",
     "ModuleMetadata",
     "ModuleNode",
     "SchemaMismatch",
