@@ -26,9 +26,8 @@ from ._package_schema import PACKAGE_FILE, PackageManifest
 from .checkpoint import (
     file_checksum,
     lies_within,
-    read_json_file,
+    read_versioned_json,
     structure,
-    verify_checksum,
     write_json_file,
 )
 from .errors import CheckpointError
@@ -83,16 +82,8 @@ def read_package_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f"{folder} is not a packaged policy: it has no {PACKAGE_FILE}; write one with "
             f"`rlmodules package RUN --out {folder}`"
         )
-    data = read_json_file(path, verify=False)
-    if data.get("format") != PACKAGE_FORMAT:
-        raise CheckpointError(f"{path} is not a {PACKAGE_FORMAT!r} file")
-    version = data.get("version")
-    if version != PACKAGE_VERSION:
-        raise CheckpointError(
-            f"{path} has package version {version!r}; this rlmodules reads version "
-            f"{PACKAGE_VERSION} (upgrade rlmodules to read a newer one)"
-        )
-    verify_checksum(data, path)  # after the version: a newer format may sign otherwise
+    data, _ = read_versioned_json(path, format=PACKAGE_FORMAT,
+                                  versions=range(1, PACKAGE_VERSION + 1))
     _check_manifest(data, path)
     return data
 

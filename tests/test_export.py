@@ -17,11 +17,10 @@ from rlmodules import (
     UnknownNameError,
     registry,
 )
-from rlmodules.checkpoint import file_checksum, signed_json
+from rlmodules.checkpoint import ListedFile, file_checksum, signed_json
 from rlmodules.cli import main
 from rlmodules.export import (
     MANIFEST_FILE,
-    ExportedFile,
     FormatRef,
     ObservationNormalization,
     export,
@@ -85,7 +84,7 @@ def test_a_checkpoint_exports_its_inference_only_build_with_the_manifest(tmp_pat
     assert entry.observation_normalization is None
     assert entry.artefact == {"file": "weights.safetensors"}
     size = (out / "weights.safetensors").stat().st_size
-    assert manifest.files == {"weights.safetensors": ExportedFile(
+    assert manifest.files == {"weights.safetensors": ListedFile(
         checksum=file_checksum(out / "weights.safetensors"), bytes=size)}
     assert manifest.metadata_checksum.startswith("xxh3_64/canonical-json:")
     assert set(manifest.libraries) == {"rlmodules", "torch", "safetensors"}

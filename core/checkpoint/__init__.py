@@ -9,7 +9,8 @@ any other checkpoint (a trainer's whole-algorithm checkpoint, recorded episodes)
   write into ``tmp``; on success it is fsynced and swapped in for ``path`` atomically;
   :func:`atomic_write_file` does the same for one file.
 * :func:`write_json_file` / :func:`read_json_file` -- a JSON object with a checksum of its
-  contents, read back with limits on size and depth.
+  contents, read back with limits on size and depth; :func:`read_versioned_json` checks its
+  ``format`` and ``version`` first.
 * :func:`write_tensor_file` / :func:`read_tensor_file` -- one flat ``{name: tensor}`` file in
   a registered format, described by a JSON entry that carries its checksum; reading verifies
   the checksum before parsing.
@@ -51,6 +52,7 @@ from ._json_file import (
     MAX_DEPTH,
     MAX_JSON_BYTES,
     read_json_file,
+    read_versioned_json,
     signed_json,
     verify_checksum,
     write_json_file,
@@ -138,6 +140,7 @@ __all__ = [
     "read_json_file",
     "read_metadata",
     "read_tensor_file",
+    "read_versioned_json",
     "recover_interrupted_commit",
     "register_hook",
     "requires",
