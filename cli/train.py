@@ -6,7 +6,6 @@ Heavy imports (torch, gymnasium) happen when a command runs, not when the parser
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import Any

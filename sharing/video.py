@@ -41,10 +41,15 @@ def write_video(frames: Sequence[np.ndarray], path: str | os.PathLike[str], *, f
     if not fps > 0:
         raise ConfigError(f"cannot write {path}: fps must be positive, got {fps}")
     images = [_rgb(frame, path) for frame in frames]
+    # Written beside the target and moved in: a failure never leaves half a video behind.
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
-        (_write_gif if kind == "gif" else _write_mp4)(images, path, fps)
+        (_write_gif if kind == "gif" else _write_mp4)(images, partial, fps)
+        os.replace(partial, path)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
