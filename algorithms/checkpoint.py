@@ -37,12 +37,11 @@ from rlmodules.checkpoint import (
     check_tensors,
     pins_of,
     provenance,
-    read_json_file,
     read_metadata,
     read_tensor_file,
+    read_versioned_json,
     resolve_class,
     structure,
-    verify_checksum,
     write_json_file,
     write_tensor_file,
 )
@@ -155,17 +154,8 @@ def read_algorithm_state(path: str | Path) -> dict[str, Any]:
             f"save_to_path() wrote, or a module checkpoint with component="
             f"'{MODULE_COMPONENT}/<module_id>'"
         )
-    state = read_json_file(state_file, verify=False)
-    if state.get("format") != FORMAT:
-        raise CheckpointError(f"{state_file} is not a {FORMAT!r} file")
-    version = state.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= VERSION:
-        raise CheckpointError(
-            f"{state_file} has format version {version!r}; this rlmodules reads versions "
-            f"1 to {VERSION} (upgrade rlmodules to read a newer one)"
-        )
-    if version >= 2:
-        verify_checksum(state, state_file)  # checksummed since version 2
+    state, _ = read_versioned_json(state_file, format=FORMAT, versions=range(1, VERSION + 1),
+                                   signed_from=2)  # checksummed since version 2
     structure(state, AlgorithmState, source=state_file)
     return state
 

@@ -23,21 +23,22 @@ import attrs
 from rlmodules import __version__, registry
 
 from ._export_schema import (
-    ExportedFile,
     FormatRef,
     Manifest,
     ModuleManifest,
     ObservationNormalization,
-    structure,
 )
 from .checkpoint import (
     ExportFormat,
+    JSONObject,
+    ListedFile,
     atomic_directory,
     contained_file,
     file_checksum,
     read_json_file,
     resolve_format,
     signed_json,
+    structure,
     verify_checksum,
 )
 from .errors import CheckpointError, ExportError
@@ -47,7 +48,6 @@ __all__ = [
     "MANIFEST_FILE",
     "MANIFEST_VERSION",
     "ExportFormat",
-    "ExportedFile",
     "FormatRef",
     "Manifest",
     "ModuleManifest",
@@ -56,7 +56,6 @@ __all__ = [
     "module_entries",
     "read_manifest",
     "sample_observations",
-    "structure",
 ]
 
 MANIFEST_FILE = "manifest.json"
@@ -96,9 +95,9 @@ def export(
     with atomic_directory(out, marker_file=MANIFEST_FILE) as tmp:
         part = exporter.export(module, tmp, verify=verify, **kwargs)
         manifest = _manifest(module, provenance, part, tmp, observation_normalization)
-        schema = getattr(exporter, "artefact_schema", dict)
-        structure(manifest, Manifest[schema],  # type: ignore[valid-type]
-                  f"the manifest that export format {provenance['name']!r} wrote")
+        schema = getattr(exporter, "artefact_schema", JSONObject)
+        structure(manifest, Manifest[schema], error=ExportError,  # type: ignore[valid-type]
+                  source=f"the manifest that export format {provenance['name']!r} wrote")
         (tmp / MANIFEST_FILE).write_text(signed_json(manifest) + "\n", encoding="utf-8")
     return Path(out).expanduser().absolute()
 
@@ -133,13 +132,15 @@ def read_manifest(
                 " (export the module again with this version of rlmodules, or upgrade it)")
         )
     verify_checksum(data, path)
-    manifest: Manifest[A] = structure(data, Manifest[artefact], str(path))  # type: ignore[valid-type]
+    schema = JSONObject if artefact is dict else artefact
+    manifest: Manifest[A] = structure(data, Manifest[schema],  # type: ignore[valid-type]
+                                      source=path, error=ExportError)
     for name, entry in manifest.files.items():
         _verify_file(root, name, entry)
     return manifest
 
 
-def _verify_file(root: Path, name: str, entry: ExportedFile) -> None:
+def _verify_file(root: Path, name: str, entry: ListedFile) -> None:
     try:
         path = contained_file(root, name)
         size = path.stat().st_size

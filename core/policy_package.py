@@ -17,19 +17,17 @@ Example::
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ._package_schema import PACKAGE_FILE, PackageManifest
 from .checkpoint import (
-    CHECKSUM_ALGORITHM,
     file_checksum,
     lies_within,
-    read_json_file,
-    verify_checksum,
+    read_versioned_json,
+    structure,
     write_json_file,
 )
 from .errors import CheckpointError
@@ -48,14 +46,10 @@ __all__ = [
     "write_package_manifest",
 ]
 
-PACKAGE_FILE = "rlmodules_package.json"
 PACKAGE_FORMAT = "rlmodules.package"
 PACKAGE_VERSION = 1
 #: What a package may hold, by the key naming its sub-folder under ``"contents"``.
 PARTS = ("module", "algorithm", "export")
-_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-#: Most files a package lists; far more than rlmodules writes (a guard, not a limit in use).
-_MAX_FILES = 10_000
 
 
 def is_policy_package(path: str | os.PathLike[str]) -> bool:
@@ -88,16 +82,8 @@ def read_package_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f"{folder} is not a packaged policy: it has no {PACKAGE_FILE}; write one with "
             f"`rlmodules package RUN --out {folder}`"
         )
-    data = read_json_file(path, verify=False)
-    if data.get("format") != PACKAGE_FORMAT:
-        raise CheckpointError(f"{path} is not a {PACKAGE_FORMAT!r} file")
-    version = data.get("version")
-    if version != PACKAGE_VERSION:
-        raise CheckpointError(
-            f"{path} has package version {version!r}; this rlmodules reads version "
-            f"{PACKAGE_VERSION} (upgrade rlmodules to read a newer one)"
-        )
-    verify_checksum(data, path)  # after the version: a newer format may sign otherwise
+    data, _ = read_versioned_json(path, format=PACKAGE_FORMAT,
+                                  versions=range(1, PACKAGE_VERSION + 1))
     _check_manifest(data, path)
     return data
 
@@ -171,75 +157,4 @@ def _file_problem(root: Path, name: str, entry: Mapping[str, Any]) -> str | None
 
 
 def _check_manifest(data: Mapping[str, Any], path: Path) -> None:
-    problems = [f"{field} {problem}" for field, problem in _field_problems(data)]
-    if problems:
-        raise CheckpointError(f"{path} is malformed: {'; '.join(problems)}")
-
-
-def _field_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    contents = data.get("contents")
-    if not isinstance(contents, dict) or set(contents) - set(PARTS) \
-            or not isinstance(contents.get("module"), str):
-        out.append(("contents", f"must map {PARTS} to sub-folders, the module's at least"))
-    else:
-        out += [(f"contents.{k}", "must be a plain folder name")
-                for k, v in contents.items() if v is not None and not _plain(v)]
-    out += _evaluation_problems(data.get("evaluation"))
-    requirements = data.get("requirements")
-    if not (isinstance(requirements, list) and all(
-            isinstance(r, dict) and isinstance(r.get("distribution"), str)
-            and isinstance(r.get("version"), (str, type(None))) for r in requirements)):
-        out.append(("requirements", "must be a list of {distribution, version}"))
-    for key in ("env", "algorithm", "video"):
-        if not isinstance(data.get(key), (str, type(None))):
-            out.append((key, "must be a string or null"))
-    if not isinstance(data.get("env_config", {}), dict):
-        out.append(("env_config", "must be an object"))
-    files = data.get("files")
-    if not isinstance(files, dict) or len(files) > _MAX_FILES:
-        out.append(("files", f"must map at most {_MAX_FILES} relative paths to entries"))
-        return out
-    for name, entry in files.items():
-        if not _relative_path(name):
-            out.append((f"files[{name!r}]", "must be a relative path of plain names"))
-        elif not (isinstance(entry, dict) and _count(entry.get("bytes"))
-                  and isinstance(entry.get("checksum"), str)
-                  and entry["checksum"].startswith(f"{CHECKSUM_ALGORITHM}:")):
-            out.append((f"files[{name!r}]", f"must be {{bytes, checksum: "
-                                             f"'{CHECKSUM_ALGORITHM}:<hex>'}}"))
-    return out
-
-
-def _evaluation_problems(evaluation: Any) -> list[tuple[str, str]]:
-    if evaluation is None:
-        return []
-    if not isinstance(evaluation, dict):
-        return [("evaluation", "must be an object or null")]
-    seeds, returns, lengths = (evaluation.get(k) for k in ("seeds", "returns", "lengths"))
-    ok = (isinstance(returns, list) and returns and all(_number(r) for r in returns)
-          and isinstance(lengths, list) and len(lengths) == len(returns)
-          and all(_count(n) for n in lengths)
-          and isinstance(seeds, list) and len(seeds) == len(returns)
-          and all(_count(s) for s in seeds)
-          and _number(evaluation.get("mean")) and _number(evaluation.get("std")))
-    return [] if ok else [("evaluation", "must hold seeds, returns, lengths (one per "
-                                         "episode), mean and std")]
-
-
-def _plain(value: Any) -> bool:
-    return isinstance(value, str) and bool(_SAFE_PART.match(value)) and value != PACKAGE_FILE
-
-
-def _relative_path(value: Any) -> bool:
-    return isinstance(value, str) and all(_plain(p) for p in value.split("/")) \
-        and value != PACKAGE_FILE
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and math.isfinite(value)
+    structure(data, PackageManifest, source=path)

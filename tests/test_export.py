@@ -17,11 +17,10 @@ from rlmodules import (
     UnknownNameError,
     registry,
 )
-from rlmodules.checkpoint import file_checksum, signed_json
+from rlmodules.checkpoint import ListedFile, file_checksum, signed_json
 from rlmodules.cli import main
 from rlmodules.export import (
     MANIFEST_FILE,
-    ExportedFile,
     FormatRef,
     ObservationNormalization,
     export,
@@ -85,7 +84,7 @@ def test_a_checkpoint_exports_its_inference_only_build_with_the_manifest(tmp_pat
     assert entry.observation_normalization is None
     assert entry.artefact == {"file": "weights.safetensors"}
     size = (out / "weights.safetensors").stat().st_size
-    assert manifest.files == {"weights.safetensors": ExportedFile(
+    assert manifest.files == {"weights.safetensors": ListedFile(
         checksum=file_checksum(out / "weights.safetensors"), bytes=size)}
     assert manifest.metadata_checksum.startswith("xxh3_64/canonical-json:")
     assert set(manifest.libraries) == {"rlmodules", "torch", "safetensors"}
@@ -221,20 +220,25 @@ def test_an_edited_manifest_or_file_is_refused(exported):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(multi_agent="yes"), r"expected bool, got str 'yes' @ \$.multi_agent"),
-    (lambda d: d.pop("files"), r"required field missing @ \$.files"),
-    (lambda d: d.update(extra=1), r"unknown field\(s\) \['extra'\]"),
+    (lambda d: d.update(multi_agent="yes"), r"multi_agent: got 'yes', expected true or false"),
+    (lambda d: d.pop("files"), r"files: got nothing, expected a value \(the field is required\)"),
+    (lambda d: d.update(extra=1), r"the top level has unknown key\(s\) 'extra'"),
     (lambda d: d["modules"]["default_policy"].update(module_class=7),
-     r"expected str, got int 7 @ \$.modules\['default_policy'\].module_class"),
+     r"modules.default_policy.module_class: got 7, expected a string"),
     (lambda d: d["files"]["weights.safetensors"].update(bytes=-1),
-     r"'bytes' must be >= 0: -1 @ \$.files\['weights.safetensors'\]$"),
+     r"files\['weights.safetensors'\].bytes: got -1, expected an integer from 0 to 2\*\*63 - 1"),
     (lambda d: d["files"]["weights.safetensors"].update(bytes="12"),
-     r"expected int, got str '12'"),
+     r"bytes: got '12', expected an integer"),
     (lambda d: d["files"].update({"../x.onnx": d["files"]["weights.safetensors"]}),
-     r"file names must be plain names inside the directory, got \['../x.onnx'\]"),
+     r"files\['../x.onnx'\]: got '../x.onnx', expected a plain file name inside the directory"),
+    (lambda d: d["format"].update(name="subprocess:Popen"),
+     r"format.name: got 'subprocess:Popen', expected a registered format name"),
     (lambda d: d["modules"]["default_policy"].update(observation_normalization={
         "mean": [0.0], "var": [-1.0], "clip": 10.0, "epsilon": 1e-8}),
-     r"var must not be negative"),
+     r"observation_normalization: got .*var must not be negative"),
+    (lambda d: d["modules"]["default_policy"].update(observation_normalization={
+        "mean": "ab", "var": [1.0, 1.0], "clip": 10.0, "epsilon": 1e-8}),
+     r"observation_normalization.mean: got 'ab', expected a list"),
 ])
 def test_every_malformed_field_is_our_error_naming_it(exported, change, message):
     _edit(exported, change)

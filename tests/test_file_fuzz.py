@@ -248,11 +248,104 @@ def test_edited_run_files_are_one_config_error_or_a_run(tmp_path, data):
 @pytest.mark.slow
 @SLOW
 @given(data=st.data())
-def test_large_fuzz_of_module_checkpoints_and_episodes(module_checkpoint, episodes_dir,
-                                                       tmp_path, data):
-    if data.draw(st.booleans()):
+def test_large_fuzz_of_module_checkpoints_episodes_and_packages(
+        module_checkpoint, episodes_dir, package_dir, tmp_path, data, capsys):
+    kind = data.draw(st.sampled_from(["module", "episodes", "package"]))
+    if kind == "module":
         test_edited_module_metadata_is_refused_or_loads_the_saved_weights.hypothesis\
             .inner_test(module_checkpoint, tmp_path, data)
-    else:
+    elif kind == "episodes":
         test_edited_episode_index_is_refused_or_reads_consistent_episodes.hypothesis\
             .inner_test(episodes_dir, tmp_path, data)
+    else:
+        test_edited_package_manifest_is_refused_or_loads_the_saved_weights.hypothesis\
+            .inner_test(module_checkpoint, package_dir, tmp_path, data, capsys)
+
+
+# --- packaged policies (rlmodules_package.json) ----------------------------------------------
+@pytest.fixture(scope="module")
+def package_dir(module_checkpoint, tmp_path_factory):
+    """A packaged folder as ``rlmodules package`` writes it, around the module checkpoint."""
+    import shutil
+
+    from rlmodules.policy_package import write_package_manifest
+
+    folder = tmp_path_factory.mktemp("p") / "package"
+    shutil.copytree(module_checkpoint[1], folder / "module")
+    (folder / "README.md").write_text("# a policy\n")
+    write_package_manifest(folder, {
+        "rlmodules_version": "0.1.0", "created": "2025-01-01T00:00:00+00:00",
+        "algorithm": "PPO", "module_name": "ppo", "stateful": False, "env": "CartPole-v1",
+        "env_config": {}, "observation_filter": None,
+        "contents": {"module": "module", "algorithm": None, "export": None},
+        "evaluation": {"episodes": 2, "seeds": [7, 8], "returns": [10.0, 12.5],
+                       "lengths": [10, 13], "mean": 11.25, "std": 1.25, "explore": False,
+                       "recorded_episode": None, "recorded_frames": None},
+        "video": None, "training": {"iteration": 1, "timesteps": 512, "episodes": 20,
+                                    "time_total_s": 1.5},
+        "run": False, "learning_curve": None,
+        "requirements": [{"distribution": "rlmodules", "version": "0.1.0"}],
+    })
+    return folder
+
+
+def _package_attempt(module_checkpoint, path):
+    """Verify, inspect and load ``path``: our error, or the saved weights exactly."""
+    from rlmodules.cli import main
+    from rlmodules.policy_package import verify_package
+
+    assert main(["inspect", "--verify", str(path)]) in (0, 1)
+    try:
+        verify_package(path)
+        loaded = RLModule.from_checkpoint(path)
+    except RLModulesError:
+        return
+    for key, value in loaded.state_dict().items():
+        assert torch.equal(value, module_checkpoint[0].state_dict()[key])
+
+
+@FAST
+@given(data=st.data())
+def test_edited_package_manifest_is_refused_or_loads_the_saved_weights(
+        module_checkpoint, package_dir, tmp_path, data, capsys):
+    from rlmodules.policy_package import PACKAGE_FILE
+
+    path = _copy(package_dir, tmp_path)
+    doc = read_doc(path / PACKAGE_FILE)
+    write_signed(path / PACKAGE_FILE, edited(doc, data.draw(json_edits(doc))))
+    _package_attempt(module_checkpoint, path)
+
+
+@FAST
+@given(edit=BYTE_EDITS, name=st.sampled_from(["rlmodules_package.json", "README.md",
+                                               "module/rlmodule.json"]))
+def test_flipped_or_truncated_package_files_are_refused(module_checkpoint, package_dir,
+                                                        tmp_path, edit, name, capsys):
+    path = _copy(package_dir, tmp_path)
+    (path / name).write_bytes(byte_edited((path / name).read_bytes(), edit))
+    _package_attempt(module_checkpoint, path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["contents"].update(module="../module"),
+     r"contents.module: got '../module', expected a plain file name inside the directory"),
+    (lambda d: d["files"].update({"../secret": d["files"]["README.md"]}),
+     r"files\['../secret'\]: got '../secret', expected a relative path of plain names"),
+    (lambda d: d["evaluation"].update(returns=[1.0]),
+     r"evaluation.seeds: got \[7, 8\], expected one per episode \(1 returns\)"),
+    (lambda d: d["training"].update(timesteps="512"),
+     r"training.timesteps: got '512', expected an integer from 0 to 2\*\*63 - 1"),
+    (lambda d: d["requirements"].append({"distribution": "x", "version": 1}),
+     r"requirements\[1\].version: got 1, expected a string"),
+    (lambda d: d.update(command="rm -rf /"), r"the top level has unknown key\(s\) 'command'"),
+])
+def test_each_malformed_package_field_is_named(package_dir, tmp_path, change, message):
+    from rlmodules.errors import CheckpointError
+    from rlmodules.policy_package import PACKAGE_FILE, read_package_manifest
+
+    path = _copy(package_dir, tmp_path)
+    doc = read_doc(path / PACKAGE_FILE)
+    change(doc)
+    write_signed(path / PACKAGE_FILE, doc)
+    with pytest.raises(CheckpointError, match=r"rlmodules_package.json is malformed: " + message):
+        read_package_manifest(path)

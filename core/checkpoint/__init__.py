@@ -9,7 +9,8 @@ any other checkpoint (a trainer's whole-algorithm checkpoint, recorded episodes)
   write into ``tmp``; on success it is fsynced and swapped in for ``path`` atomically;
   :func:`atomic_write_file` does the same for one file.
 * :func:`write_json_file` / :func:`read_json_file` -- a JSON object with a checksum of its
-  contents, read back with limits on size and depth.
+  contents, read back with limits on size and depth; :func:`read_versioned_json` checks its
+  ``format`` and ``version`` first.
 * :func:`write_tensor_file` / :func:`read_tensor_file` -- one flat ``{name: tensor}`` file in
   a registered format, described by a JSON entry that carries its checksum; reading verifies
   the checksum before parsing.
@@ -17,7 +18,8 @@ any other checkpoint (a trainer's whole-algorithm checkpoint, recorded episodes)
   registered class, and how such a name becomes a class again without importing anything
   the file names.
 * :func:`structure` -- the one schema check: a parsed JSON value against the attrs class
-  of its file kind (:class:`ModuleMetadata`, :class:`TensorEntry`, :class:`ClassRef`, or a
+  of its file kind (:class:`ModuleMetadata`, :class:`TensorEntry`, :class:`ClassRef`,
+  :class:`ListedFile`, or a
   caller's own class built from :data:`Count`, :data:`Finite`, :data:`FileName`,
   :data:`JSONObject` and :func:`requires`), as one error naming the file, the field path,
   what arrived and what was expected; :class:`TensorSpec` / :func:`check_tensors` and
@@ -50,6 +52,7 @@ from ._json_file import (
     MAX_DEPTH,
     MAX_JSON_BYTES,
     read_json_file,
+    read_versioned_json,
     signed_json,
     verify_checksum,
     write_json_file,
@@ -62,7 +65,14 @@ from ._metadata import (
     provenance,
     read_metadata,
 )
-from ._metadata_schema import ClassRef, FormatRef, ModuleMetadata, ModuleNode, TensorEntry
+from ._metadata_schema import (
+    ClassRef,
+    FormatRef,
+    ListedFile,
+    ModuleMetadata,
+    ModuleNode,
+    TensorEntry,
+)
 from ._module import DEFAULT_FORMAT, load_module, restore_module, save_module
 from ._schema import (
     Count,
@@ -105,6 +115,7 @@ __all__ = [
     "Finite",
     "FormatRef",
     "JSONObject",
+    "ListedFile",
     "ModuleMetadata",
     "ModuleNode",
     "SchemaMismatch",
@@ -129,6 +140,7 @@ __all__ = [
     "read_json_file",
     "read_metadata",
     "read_tensor_file",
+    "read_versioned_json",
     "recover_interrupted_commit",
     "register_hook",
     "requires",

@@ -86,3 +86,25 @@ def verify_checksum(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
             f"{path} is corrupted: its {CHECKSUM_KEY} {recorded!r} does not match its "
             f"contents; restore it from a good copy"
         )
+
+
+def read_versioned_json(path: str | os.PathLike[str], *, format: str,  # noqa: A002
+                        versions: range, signed_from: int = 1) -> tuple[dict[str, Any], int]:
+    """The JSON object in ``path`` (see :func:`read_json_file`) and its version, once its
+    ``"format"`` is ``format``, its ``"version"`` one of ``versions`` and, from version
+    ``signed_from`` on, its checksum verified (after the version: a newer format may sign
+    otherwise)."""
+    data = read_json_file(path, verify=False)
+    if data.get("format") != format:
+        raise CheckpointError(f"{path} is not a {format!r} file")
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
+        readable = (f"version {versions[0]}" if len(versions) == 1 else
+                    f"versions {versions[0]} to {versions[-1]}")
+        raise CheckpointError(
+            f"{path} has format version {version!r}; this rlmodules reads {readable} "
+            f"(upgrade rlmodules to read a newer one)"
+        )
+    if version >= signed_from:
+        verify_checksum(data, path)
+    return data, version

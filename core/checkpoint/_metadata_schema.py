@@ -25,8 +25,8 @@ from ._schema import (
 )
 
 __all__ = [
-    "CHECKSUM_PREFIX", "ClassRef", "FormatRef", "ModuleMetadata", "ModuleNode", "PHASES",
-    "TensorEntry",
+    "CHECKSUM_PREFIX", "ClassRef", "FormatRef", "ListedFile", "ModuleMetadata", "ModuleNode",
+    "PHASES", "TensorEntry",
 ]
 
 #: The forward phases whose action distribution classes a checkpoint records.
@@ -42,6 +42,7 @@ DistChildren = NewType("DistChildren", object)
 
 _MODULE_ID = re.compile(r"^(?!__multi__$)[^/\x00]{1,200}$")
 _CHECKSUM = re.compile(r"^[A-Za-z0-9_/]{1,40}:[0-9a-f]{1,64}$")
+_FILE_CHECKSUM = re.compile(rf"^{re.escape(CHECKSUM_PREFIX)}[0-9a-f]{{16}}$")
 _REGISTERED = re.compile(r"^[^:/\x00]{1,200}(/[^:/\x00]{1,200})?$")
 _IMPORT_PATH = re.compile(r"^[^:\x00]{1,500}:[^:\x00]{1,500}$")
 
@@ -77,6 +78,16 @@ class TensorEntry:
     bytes: Count
     num_tensors: Count
     num_elements: Count
+
+
+@attrs.frozen
+class ListedFile:
+    """A file a manifest lists (an export's, a packaged policy's): its size and checksum,
+    as :func:`~rlmodules.checkpoint.file_checksum` computes it."""
+
+    checksum: str = attrs.field(validator=requires(
+        _matches(_FILE_CHECKSUM), f"a checksum '{CHECKSUM_PREFIX}<16 hex digits>'"))
+    bytes: Count
 
 
 @attrs.frozen

@@ -169,7 +169,11 @@ def _the_converter() -> Any:
     global _converter
     if _converter is None:
         import cattrs
-        from cattrs.cols import list_structure_factory, mapping_structure_factory
+        from cattrs.cols import (
+            homogenous_tuple_structure_factory,
+            list_structure_factory,
+            mapping_structure_factory,
+        )
 
         converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
         for cls, hook in ((int, _int), (Count, _count), (float, _float), (Finite, _finite),
@@ -179,6 +183,10 @@ def _the_converter() -> Any:
         converter.register_structure_hook_factory(
             lambda cls: getattr(cls, "__origin__", None) is list,
             _strict(list, "a list", list_structure_factory))
+        converter.register_structure_hook_factory(  # tuple[X, ...]: a JSON list, as a tuple
+            lambda cls: getattr(cls, "__origin__", None) is tuple
+            and getattr(cls, "__args__", ())[-1:] == (...,),
+            _strict((list, tuple), "a list", homogenous_tuple_structure_factory))
         converter.register_structure_hook_factory(
             lambda cls: getattr(cls, "__origin__", None) is dict,
             _strict(dict, "an object", mapping_structure_factory, keys=True))
@@ -189,7 +197,7 @@ def _the_converter() -> Any:
     return _converter
 
 
-def _strict(kind: type, expected: str, factory: Callable[[Any, Any], Any], *,
+def _strict(kind: type | tuple[type, ...], expected: str, factory: Callable[[Any, Any], Any], *,
             keys: bool = False) -> Callable[[Any, Any], Any]:
     """A hook factory that refuses values other than ``kind`` (cattrs would take any
     iterable for a list, e.g. a string) before the generic hook runs; with ``keys``, a

@@ -1,7 +1,8 @@
 """The ONNX format's part of the export manifest (``artefact``), as one declarative schema.
 
 ``rlmodules.export.read_manifest(directory, artefact=OnnxArtefact)`` structures and checks
-the whole manifest in one pass: these classes give the types and per-field validators, and
+the whole manifest in one pass through ``rlmodules.checkpoint.structure``: these classes give
+the types and per-field checks (:func:`~rlmodules.checkpoint.requires`), and
 :meth:`OnnxArtefact.__attrs_post_init__` the cross-field rules (the tensor names of the
 templates are the graph's inputs and outputs, in order; a state template comes with an
 initial state of the input's shape; distribution descriptions fit the distribution inputs).
@@ -10,14 +11,12 @@ Plain Python and numpy: OnnxPolicy imports neither torch nor gymnasium.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import numpy as np
-from attrs import validators as v
+from rlmodules.checkpoint import Count, FileName, Finite, SchemaMismatch, requires
 from rlmodules.columns import Columns
 
 from .tree import leaf_names
@@ -28,87 +27,93 @@ __all__ = ["DTYPES", "EnvCast", "OnnxArtefact", "TensorInfo", "Verification",
 #: Tensor dtypes an exported graph may take or give (numpy names).
 DTYPES = ("bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "uint16", "uint32", "uint64")
-_PLAIN_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-def _plain_file(instance: Any, attribute: Any, value: str) -> None:
-    if not _PLAIN_FILE.match(value):
-        raise ValueError(f"{attribute.name} must be a plain file name inside the export "
-                         f"directory (no '/' or '..'), got {value!r}")
+def _non_empty(value: Any) -> bool:
+    return len(value) > 0
 
 
-def _shape(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
-    if not value or value[0] is not None:
-        raise ValueError(f"shape must start with the batch axis (null), got {list(value)}")
-    if any(not isinstance(d, int) or d < 0 for d in value[1:]):
-        raise ValueError(f"shape must be [null, sizes >= 0...], got {list(value)}")
+def _shape(value: tuple[Any, ...]) -> bool:
+    return bool(value) and value[0] is None and all(
+        isinstance(d, int) and d >= 0 for d in value[1:])
 
 
 @attrs.frozen
 class TensorInfo:
     """A graph input or output: its name, numpy dtype and ``[None, ...]`` shape."""
 
-    name: str = attrs.field(validator=v.min_len(1))
-    dtype: str = attrs.field(validator=v.in_(DTYPES))
-    shape: tuple[int | None, ...] = attrs.field(validator=_shape)
+    name: str = attrs.field(validator=requires(_non_empty, "a tensor name"))
+    dtype: str = attrs.field(validator=requires(lambda v: v in DTYPES,
+                                                f"a dtype, one of {list(DTYPES)}"))
+    shape: tuple[int | None, ...] = attrs.field(validator=requires(
+        _shape, "[null, sizes >= 0...] (the batch axis first)"))
 
 
-def _finite_numbers(instance: Any, attribute: Any, value: Any) -> None:
+def _finite_numbers(value: Any) -> bool:
     if value is None:
-        return
+        return True
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise ValueError(f"{attribute.name} must be a number or nested lists of numbers, "
-                         f"got {value!r:.60}") from None
-    if not np.isfinite(array).all():
-        raise ValueError(f"{attribute.name} must be finite")
+        return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+_BOUND = requires(_finite_numbers, "null, a finite number or nested lists of them")
 
 
 @attrs.frozen
 class EnvCast:
     """How an action leaf is given to the env: the space's dtype, Box bounds to clip to."""
 
-    dtype: str = attrs.field(validator=v.in_(DTYPES))
-    low: Any = attrs.field(default=None, validator=_finite_numbers)
-    high: Any = attrs.field(default=None, validator=_finite_numbers)
+    dtype: str = attrs.field(validator=requires(lambda v: v in DTYPES,
+                                                f"a dtype, one of {list(DTYPES)}"))
+    low: Any = attrs.field(default=None, validator=_BOUND)
+    high: Any = attrs.field(default=None, validator=_BOUND)
 
     def __attrs_post_init__(self) -> None:
         if (self.low is None) != (self.high is None):
-            raise ValueError("low and high come together")
+            raise SchemaMismatch("low and high together, or neither", field="high",
+                                 got=self.high)
+
+
+_AT_LEAST_0 = requires(lambda v: v >= 0, "a finite number >= 0")
 
 
 @attrs.frozen
 class Verification:
     """What the export checked: observations compared and the largest difference seen."""
 
-    observations: int = attrs.field(validator=v.ge(0))
-    max_abs_diff: float = attrs.field(validator=v.ge(0.0))
-    tolerance: float = attrs.field(validator=v.ge(0.0))
+    observations: Count
+    max_abs_diff: Finite = attrs.field(validator=_AT_LEAST_0)
+    tolerance: Finite = attrs.field(validator=_AT_LEAST_0)
 
 
-def _template(instance: Any, attribute: Any, value: Any) -> None:
-    problem = _template_problem(value)
-    if problem:
-        raise ValueError(f"{attribute.name}: {problem}")
-
-
-def _template_problem(node: Any) -> str | None:
-    if isinstance(node, str):
-        return None if node else "a tensor name must not be empty"
-    if isinstance(node, Mapping) and list(node) == ["dict"] and isinstance(node["dict"], Mapping):
-        children = list(node["dict"].values())
-    elif isinstance(node, Mapping) and list(node) == ["tuple"] and isinstance(node["tuple"], list):
-        children = node["tuple"]
-    else:
-        return (f"expected a tensor name, {{'dict': {{...}}}} or {{'tuple': [...]}}, got "
-                f"{node!r:.60}")
-    return next((p for p in map(_template_problem, children) if p), None)
-
-
-def _descriptions(instance: Any, attribute: Any, value: Any) -> None:
+def _template(_instance: Any, attribute: Any, value: Any) -> None:
     if value is not None:
-        check_description(value, attribute.name)
+        _check_template(value, (attribute.name,))
+
+
+def _check_template(node: Any, path: tuple[Any, ...]) -> None:
+    if isinstance(node, str):
+        if not node:
+            raise SchemaMismatch("a tensor name", field=path, got=node)
+        return
+    if isinstance(node, Mapping) and list(node) == ["dict"] and isinstance(node["dict"], Mapping):
+        children = list(node["dict"].items())
+        path = (*path, "dict")
+    elif isinstance(node, Mapping) and list(node) == ["tuple"] and isinstance(node["tuple"], list):
+        children = list(enumerate(node["tuple"]))
+        path = (*path, "tuple")
+    else:
+        raise SchemaMismatch("a tensor name, {'dict': {...}} or {'tuple': [...]}", field=path,
+                             got=node)
+    for key, child in children:
+        _check_template(child, (*path, key))
+
+
+def _descriptions(_instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        check_description(value, (attribute.name,))
 
 
 @attrs.frozen
@@ -125,23 +130,25 @@ class OnnxArtefact:
     recurrent state, the action distributions, how actions reach the env, the opset and
     what the export verified."""
 
-    file: str = attrs.field(validator=_plain_file)
-    inputs: tuple[TensorInfo, ...] = attrs.field(validator=v.min_len(1))
-    outputs: tuple[TensorInfo, ...] = attrs.field(validator=v.min_len(1))
+    file: FileName
+    inputs: tuple[TensorInfo, ...] = attrs.field(validator=requires(_non_empty, "1+ inputs"))
+    outputs: tuple[TensorInfo, ...] = attrs.field(validator=requires(_non_empty, "1+ outputs"))
     observations: Any = attrs.field(validator=_template)
     actions: Any = attrs.field(validator=_template)
-    state_in: Any = attrs.field(validator=v.optional(_template))
-    state_out: Any = attrs.field(validator=v.optional(_template))
+    state_in: Any = attrs.field(validator=_template)
+    state_out: Any = attrs.field(validator=_template)
     initial_state: dict[str, Any] | None
     action_distribution: Distributions
     actions_for_env: dict[str, EnvCast]
-    opset: int | None = attrs.field(validator=v.optional(v.ge(1)))
+    opset: int | None = attrs.field(validator=requires(lambda v: v is None or v >= 1,
+                                                       "an opset >= 1, or null"))
     verification: Verification | None = None
 
     def __attrs_post_init__(self) -> None:
         stateful = self.state_in is not None
         if not (stateful == (self.state_out is not None) == (self.initial_state is not None)):
-            raise ValueError("state_in, state_out and initial_state come together")
+            raise SchemaMismatch("state_in, state_out and initial_state together, or none",
+                                 field="initial_state", got=self.initial_state)
         inputs = {t.name: t for t in self.inputs}
         outputs = {t.name: t for t in self.outputs}
         state_names = leaf_names(self.state_in) if stateful else []
@@ -152,44 +159,53 @@ class OnnxArtefact:
         _same_names("actions_for_env", sorted(self.actions_for_env), sorted(leaf_names(
             self.actions)))
         for name, cast in self.actions_for_env.items():
-            for bound in (cast.low, cast.high):
+            for key, bound in (("low", cast.low), ("high", cast.high)):
                 if bound is not None and np.shape(bound) not in ((), outputs[name].shape[1:]):
-                    raise ValueError(f"actions_for_env[{name!r}] bounds of shape "
-                                     f"{np.shape(bound)} do not fit {name!r} {outputs[name].shape}")
+                    raise SchemaMismatch(
+                        f"a number or an array of the shape of {name!r} "
+                        f"{list(outputs[name].shape[1:])}, not of shape {np.shape(bound)}",
+                        field=("actions_for_env", name, key), got=bound)
         if stateful:
             _check_initial_state(self.initial_state or {}, state_names, inputs)
         if self.action_distribution.exploration is not None and not dist:
-            raise ValueError("an exploration distribution needs the action_dist_inputs output")
-        for desc in (self.action_distribution.inference, self.action_distribution.exploration):
+            raise SchemaMismatch("null: an exploration distribution needs the "
+                                 "action_dist_inputs output",
+                                 field=("action_distribution", "exploration"),
+                                 got=self.action_distribution.exploration)
+        for phase in ("inference", "exploration"):
+            desc = getattr(self.action_distribution, phase)
             if desc is not None and dist:
-                _check_width(desc, outputs[Columns.ACTION_DIST_INPUTS].shape[-1])
+                _check_width(desc, outputs[Columns.ACTION_DIST_INPUTS].shape[-1],
+                             ("action_distribution", phase))
 
 
 def _same_names(what: str, got: list[str], expected: list[str]) -> None:
     if got != expected:
-        raise ValueError(f"{what} are {got}, but the templates name {expected}")
+        raise SchemaMismatch(f"the tensor names the templates give, in order: {expected}",
+                             field=what, got=got)
 
 
 def _check_initial_state(state: Mapping[str, Any], names: list[str],
                          inputs: Mapping[str, TensorInfo]) -> None:
     _same_names("initial_state", sorted(state), sorted(names))
     for name in names:
+        expected = f"an array of shape {list(inputs[name].shape[1:])} (the input {name!r})"
         try:
             value = np.asarray(state[name], dtype=inputs[name].dtype)
         except (ValueError, TypeError, OverflowError):
-            raise ValueError(f"initial_state[{name!r}] is not an array of numbers") from None
+            raise SchemaMismatch(expected, field=("initial_state", name),
+                                 got=state[name]) from None
         if value.shape != tuple(inputs[name].shape[1:]):
-            raise ValueError(f"initial_state[{name!r}] has shape {list(value.shape)}, the "
-                             f"input {name!r} needs {list(inputs[name].shape[1:])}")
+            raise SchemaMismatch(expected, field=("initial_state", name), got=state[name])
 
 
-def _check_width(desc: Mapping[str, Any], width: int | None) -> None:
+def _check_width(desc: Mapping[str, Any], width: int | None, path: tuple[str, ...]) -> None:
     kind = desc["type"]
     need = (sum(desc["input_lens"]) if kind == "multi_distribution" else
             sum(desc["nvec"]) if kind == "multi_categorical" else None)
     if need is not None and width is not None and need != width:
-        raise ValueError(f"the {kind} distribution reads {need} distribution inputs; the "
-                         f"graph gives {width}")
+        raise SchemaMismatch(f"a distribution of the {width} distribution inputs the graph "
+                             f"gives, not {need}", field=path, got=desc)
 
 
 # --- distribution descriptions ------------------------------------------------------------------
@@ -199,14 +215,11 @@ def _ints(value: Any, positive: bool = False) -> bool:
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return not isinstance(value, (bool, list)) and value is not None and _finite_numbers(value)
 
 
 def _bounds(value: Any) -> bool:
-    try:
-        return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
-    except (ValueError, TypeError):
-        return False
+    return value is not None and _finite_numbers(value)
 
 
 _GAUSSIAN = {"log_std_min": _finite, "log_std_max": _finite}
@@ -227,29 +240,32 @@ _FIELDS: dict[Any, dict[str, Any]] = {
 }
 
 
-def check_description(desc: Any, where: str) -> None:
-    """Raise ``ValueError`` naming ``where`` unless ``desc`` is a well-formed description of
-    an action distribution (see ``rlmodules_onnx.describe``)."""
+def check_description(desc: Any, path: tuple[Any, ...]) -> None:
+    """Raise :class:`~rlmodules.checkpoint.SchemaMismatch` at ``path`` unless ``desc`` is a
+    well-formed description of an action distribution (see ``rlmodules_onnx.describe``)."""
     kind = desc.get("type", "?") if isinstance(desc, Mapping) else "?"
     fields = _FIELDS.get(kind) if isinstance(kind, (str, type(None))) else None
     if fields is None:
-        raise ValueError(f"{where}: unknown distribution description {desc!r:.80}")
+        raise SchemaMismatch(f"a distribution description of a known type "
+                             f"{sorted(k for k in _FIELDS if k)}", field=path, got=desc)
     extra = sorted(set(desc) - set(fields) - {"type"})
     bad = [name for name, ok in fields.items() if name not in desc or not ok(desc[name])]
     if extra or bad:
-        raise ValueError(f"{where}: {kind} description has bad or missing {bad} and unknown "
-                         f"{extra} fields")
+        raise SchemaMismatch(f"a {kind} description (bad or missing {bad} and unknown "
+                             f"{extra} fields)", field=path, got=desc)
+    problem = None
     if kind in ("diag_gaussian", "squashed_gaussian") and (
             desc["log_std_min"] > desc["log_std_max"]):
-        raise ValueError(f"{where}: log_std_min is above log_std_max")
-    if kind == "squashed_gaussian" and not np.all(np.less(desc["low"], desc["high"])):
-        raise ValueError(f"{where}: low must be below high")
-    if kind == "multi_categorical" and len(desc["start"]) != len(desc["nvec"]):
-        raise ValueError(f"{where}: start and nvec differ in length")
-    if kind == "multi_distribution":
-        children, keys = desc["children"], desc["keys"]
-        if len(children) != len(desc["input_lens"]) or (keys is not None
-                                                          and len(keys) != len(children)):
-            raise ValueError(f"{where}: children, input_lens and keys differ in length")
-        for index, child in enumerate(children):
-            check_description(child, f"{where}.children[{index}]")
+        problem = "log_std_min at most log_std_max"
+    elif kind == "squashed_gaussian" and not np.all(np.less(desc["low"], desc["high"])):
+        problem = "low below high"
+    elif kind == "multi_categorical" and len(desc["start"]) != len(desc["nvec"]):
+        problem = "start and nvec of one length"
+    elif kind == "multi_distribution" and (
+            len(desc["children"]) != len(desc["input_lens"])
+            or desc["keys"] is not None and len(desc["keys"]) != len(desc["children"])):
+        problem = "children, input_lens and keys of one length"
+    if problem:
+        raise SchemaMismatch(f"a {kind} description with {problem}", field=path, got=desc)
+    for index, child in enumerate(desc["children"] if kind == "multi_distribution" else ()):
+        check_description(child, (*path, "children", index))

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+from rlmodules.checkpoint import structure
 from rlmodules.columns import Columns
 from rlmodules.errors import BatchError, ExportError
-from rlmodules.export import read_manifest, structure
+from rlmodules.export import read_manifest
 
 from . import sampling
 from .manifest import OnnxArtefact
@@ -139,7 +140,8 @@ class OnnxPolicy:
 
 def structure_artefact(entry: Mapping[str, Any]) -> OnnxArtefact:
     """The JSON form of a manifest's ONNX entry as an :class:`OnnxArtefact`, checked."""
-    return structure(dict(entry), OnnxArtefact, "the ONNX manifest entry")  # type: ignore[no-any-return]
+    return structure(dict(entry), OnnxArtefact, source="the ONNX manifest entry",
+                     error=ExportError)
 
 
 class ModuleGraph:
