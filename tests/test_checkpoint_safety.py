@@ -241,3 +241,20 @@ def test_cpu_checkpoint_loads_onto_cuda_and_back(tmp_path):
     back = build(seed=8)
     back.restore_from_path(tmp_path / "gpu")
     assert_same_state(back.get_state(), module.get_state())
+
+
+def test_an_edited_model_config_is_refused_before_it_allocates(tmp_path):
+    """Layer sizes of ten billion weights would allocate 40 GB; the meta-device build sees it
+    first, against the elements the tensor files hold."""
+    build().save_to_path(tmp_path / "c")
+    edit_metadata(tmp_path / "c", lambda meta: meta["module"]["model_config"].update(
+        fcnet_hiddens=[100_000, 100_000]))
+    with pytest.raises(CheckpointError) as caught:
+        RLModule.from_checkpoint(tmp_path / "c")
+    assert str(caught.value) == (
+        f"checkpoint {tmp_path / 'c'}: its recorded config builds a module of 10,000,900,003 "
+        f"weights, but its tensor files hold 131; the metadata does not describe these "
+        f"weights (was it edited?). Save the module again")
+    edit_metadata(tmp_path / "c", lambda meta: meta["module"]["model_config"].update(
+        fcnet_hiddens=[16]))
+    RLModule.from_checkpoint(tmp_path / "c")  # as saved, it loads

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from rlmodules.registry import untrusted_input
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, RLModulesError
 from ._atomic import atomic_directory
 from ._build import build_from_node, check_action_dists, space_mismatch
 from ._formats import resolve_format
@@ -164,6 +164,7 @@ def load_module(
             node = _walk_node(node, component, root)
         with untrusted_input(root, allow_import=allow_import,
                              trusted_objects=trusted_objects), skipped_initializers():
+            _check_size(node, inference_only, root)
             # skipped: set_state below overwrites every weight, strictly
             module = build_from_node(node, inference_only=inference_only, root=root)
         check_action_dists(node, module, root)
@@ -173,6 +174,39 @@ def load_module(
         return module
 
     return _consistent_read(root, read)
+
+
+def _check_size(node: dict[str, Any], inference_only: bool | None, root: Path) -> None:
+    """Refuse, before anything is allocated, a module whose recorded config would build far
+    more weights than its tensor files hold (an edited ``model_config`` must not allocate
+    gigabytes). The module is first built on PyTorch's meta device, which allocates nothing;
+    a module that cannot be built there is built as saved."""
+    import torch
+
+    stored = _stored_elements(node)
+    try:
+        with torch.device("meta"):
+            probe = build_from_node(node, inference_only=inference_only, root=root)
+    except RLModulesError:
+        raise
+    except Exception:  # e.g. an initializer the meta device lacks: the real build decides
+        return
+    if not isinstance(probe, torch.nn.Module):  # a module without weights
+        return
+    built = sum(t.numel() for t in probe.state_dict().values() if isinstance(t, torch.Tensor))
+    if built > 2 * stored + 2**20:
+        raise CheckpointError(
+            f"checkpoint {root}: its recorded config builds a module of {built:,} weights, but "
+            f"its tensor files hold {stored:,}; the metadata does not describe these weights "
+            f"(was it edited?). Save the module again"
+        )
+
+
+def _stored_elements(node: Mapping[str, Any]) -> int:
+    """Elements of every tensor file in ``node``'s tree, as its (checked) metadata records."""
+    tensors = node.get("tensors") or {}
+    return int(tensors.get("num_elements", 0)) + sum(
+        _stored_elements(child) for child in (node.get("components") or {}).values())
 
 
 def _consistent_read(root: Path, read: Callable[[], _T]) -> _T:
