@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 #: Submodules of ``rlmodules.cli`` that contribute commands.
 COMMAND_MODULES: tuple[str, ...] = (
-    "plugins", "check", "inspect", "record", "train", "port", "export",
+    "plugins", "check", "inspect", "record", "train", "port", "export", "benchmark",
 )
 
 

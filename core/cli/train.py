@@ -126,7 +126,6 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
     import importlib
 
     from rlmodules.algorithms.env_creation import env_name
-    from rlmodules.algorithms.offpolicy_presets import offpolicy_preset_for
     from rlmodules.algorithms.presets import preset_for
     from rlmodules.specs import RLModuleSpec
 
@@ -145,8 +144,7 @@ def _start(args: argparse.Namespace) -> tuple[Path, Any, dict[str, Any]]:
                      config_class)().environment(env)
     preset: dict[str, Any] = {}
     if isinstance(env, str):
-        preset = (preset_for(env, timesteps) if algo_key == "ppo"
-                  else offpolicy_preset_for(algo_key, env, timesteps))
+        preset = preset_for(env, timesteps, algo=algo_key)
     if preset:  # tuned settings for well-known envs, then the file's
         if module not in (None, algo_key, f"rlmodules/{algo_key}"):
             preset.pop("rl_module", None)  # its model_config is the default module's
