@@ -53,9 +53,9 @@ def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict
     lines += [f"Made by `{command}`.", "",
               "Final greedy return: the mean return of each run's final evaluation (greedy "
               "actions, separate evaluation envs), then mean ± std over seeds. Time: training "
-              "wall time per run (evaluations excluded); steps/s over that time.", ""]
-    header = "| task | library | final return | per seed | env steps | time | steps/s | " \
-             "rl-zoo | threshold | verdict |"
+              "wall time per run (evaluations excluded), steps/s over that time.", ""]
+    header = "| task | library | final return | per seed | env steps | time per run | " \
+             "steps/s | rl-zoo | threshold | verdict |"
     lines += [header, "|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
     total_time = 0.0
     for task in suite.tasks:
@@ -77,10 +77,9 @@ def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict
                 f"{s['env_steps_per_s']:,.0f} | {_reference(task)} | "
                 f"{_number(task.threshold)} | {verdict(s['mean'], task.threshold)} |")
     lines += ["", f"Training time of every run together: {_duration(total_time)}.", ""]
-    sources = sorted({t.reference_source for t in suite.tasks if t.reference_source})
-    if sources:
-        lines += ["rl-zoo: the score (± std over its evaluation episodes, one run) and budget "
-                  "published in " + "; ".join(sources) + ".", ""]
+    lines += ["rl-zoo: the score (± std over its evaluation episodes; one training run) and "
+              "the budget published in rl-baselines3-zoo's benchmark.md, as cited in each "
+              "preset.", ""]
     plotted = [task for task in suite.tasks if _plot(out, task, runs, libraries)]
     lines += [f"![{task.name}]({_png_name(task.name)})" for task in plotted]
     path = out / "report.md"
