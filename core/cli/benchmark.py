@@ -67,7 +67,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if args.compare == "sb3":
         _require_sb3()
     out = args.out or Path("runs") / f"benchmark-{suite.path.stem}"
-    runs, skipped = _plan(tasks, libraries, args.seeds, out)
+    runs, skipped, notes = _plan(tasks, libraries, args.seeds, out)
     pending = [run for run in runs if not _finished(run)]
     print(f"{suite.path.stem}: {len(tasks)} tasks x {len(libraries)} libraries x "
           f"{len(args.seeds)} seeds -> {out} ({len(runs) - len(pending)} runs already done, "
@@ -85,7 +85,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
                        + (["--tasks", *args.tasks] if args.tasks else []))
     selected = type(suite)(path=suite.path, description=suite.description, tasks=tasks)
     report = write_report(out, selected, results, libraries=libraries, skipped=skipped,
-                          command=command)
+                          notes=notes, command=command)
     print(f"report: {report}")
     if failed:
         print(f"{len(failed)} runs failed; their logs: "
@@ -116,11 +116,12 @@ def _require_sb3() -> None:
 
 
 def _plan(tasks: tuple[Any, ...], libraries: list[str], seeds: list[int], out: Path
-          ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str]]:
-    """Every run's spec and directory; why a library skips a task."""
+          ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str],
+                     dict[tuple[str, str], list[str]]]:
+    """Every run's spec and directory; why a library skips a task; how it differs."""
     from .benchmark_sb3 import NotInSB3, sb3_arguments
 
-    runs, skipped = [], {}
+    runs, skipped, notes = [], {}, {}
     for task in tasks:
         _check_settings(task)
         for library in libraries:
@@ -134,13 +135,14 @@ def _plan(tasks: tuple[Any, ...], libraries: list[str], seeds: list[int], out: P
                 except NotInSB3 as reason:
                     skipped[(task.name, library)] = str(reason)
                     continue
+                notes[(task.name, library)] = spec["sb3"]["notes"]
             for seed in seeds:
                 seeded = dict(spec, seed=seed)
                 seeded["digest"] = hashlib.sha256(
                     json.dumps(seeded, sort_keys=True).encode()).hexdigest()
                 runs.append({"task": task.name, "spec": seeded, "dir": out / "runs" /
                              task.name.replace("/", "_") / library / f"seed{seed}"})
-    return runs, skipped
+    return runs, skipped, notes
 
 
 def _check_settings(task: Any) -> None:

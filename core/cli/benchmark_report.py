@@ -41,11 +41,12 @@ def verdict(mean: float, threshold: float | None) -> str:
 
 def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict[str, Any]]],
                  *, libraries: Sequence[str], skipped: Mapping[tuple[str, str], str],
-                 command: str) -> Path:
+                 notes: Mapping[tuple[str, str], list[str]], command: str) -> Path:
     """Write ``out/report.md`` (and ``out/<task>.png`` with matplotlib); returns its path.
 
     ``runs[(task, library)]`` holds the finished runs' results, each with its ``curve``
-    (the evaluations); ``skipped[(task, library)]`` why a library did not run a task.
+    (the evaluations); ``skipped[(task, library)]`` why a library did not run a task;
+    ``notes[(task, library)]`` where a library runs it differently.
     """
     lines = [f"# Benchmark: {suite.path.stem}", ""]
     if suite.description:
@@ -77,6 +78,10 @@ def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict
                 f"{s['env_steps_per_s']:,.0f} | {_reference(task)} | "
                 f"{_number(task.threshold)} | {verdict(s['mean'], task.threshold)} |")
     lines += ["", f"Training time of every run together: {_duration(total_time)}.", ""]
+    differences = [f"- {task} ({library}): {note}" for (task, library), items in notes.items()
+                   for note in items]
+    if differences:
+        lines += ["Where a library runs a task differently:", "", *differences, ""]
     lines += ["rl-zoo: the score (± std over its evaluation episodes; one training run) and "
               "the budget published in rl-baselines3-zoo's benchmark.md, as cited in each "
               "preset.", ""]
@@ -126,6 +131,9 @@ def _plot(out: Path, task: Any, runs: Mapping[tuple[str, str], list[dict[str, An
         return False
     if task.threshold is not None:
         ax.axhline(task.threshold, color="gray", linestyle="--", linewidth=1, label="threshold")
+    if task.reference is not None and task.reference_timesteps == task.timesteps:
+        ax.plot([task.timesteps], [task.reference], marker="*", markersize=12, color="black",
+                linestyle="none", label="rl-zoo")
     ax.set(title=task.name, xlabel="env steps", ylabel="greedy evaluation return")
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()

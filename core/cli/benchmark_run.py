@@ -93,6 +93,7 @@ def _run_rlmodules(spec: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 
 def _run_sb3(spec: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    import numpy as np
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import sync_envs_normalization
@@ -103,9 +104,9 @@ def _run_sb3(spec: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
     def evaluate(episodes: int) -> tuple[float, float]:
         sync_envs_normalization(model.get_env(), eval_env)
-        mean, std = evaluate_policy(model, eval_env, n_eval_episodes=episodes,
-                                    deterministic=True)
-        return float(mean), float(std)
+        returns, _ = evaluate_policy(model, eval_env, n_eval_episodes=episodes,
+                                     deterministic=True, return_episode_rewards=True)
+        return float(np.mean(returns)), float(np.std(returns))
 
     curve = _Curve(run_dir, spec["eval_interval"], spec["timesteps"])
 

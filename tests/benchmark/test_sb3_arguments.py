@@ -32,6 +32,9 @@ def test_ppo_keeps_its_schedules_and_separate_networks():
     assert kwargs["policy_kwargs"]["net_arch"] == {"pi": [64, 64], "vf": [64, 64]}
     cheetah = arguments("ppo/HalfCheetah-v5")
     assert cheetah["normalize_obs"] and cheetah["kwargs"]["policy_kwargs"]["log_std_init"] == -2
+    assert cheetah["notes"] == []
+    assert arguments("ppo/Pendulum-v1")["notes"] == [
+        "SB3's Gaussian log-std is a state-independent parameter"]
 
 
 def test_sac_pendulum():
