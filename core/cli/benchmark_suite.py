@@ -14,8 +14,9 @@ A suite is a TOML file (or the name of one the package ships, such as ``referenc
     threshold = 475.0                # optional: the mean return that passes
     settings = { training = { lr = 1e-3 } }   # optional: config sections over the preset's
 
-Nothing in a suite is imported: presets resolve among the bundled ones, and ``settings``
-reach the algorithm's config, which checks every key.
+Nothing in a suite is imported: presets resolve among the bundled ones, ``settings`` may
+change a preset's training, env-runner, evaluation and module settings (modules by
+registered name) but not its env, and the algorithm's config checks every key.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _SUITE_KEYS = {"description": str, "eval_episodes": int}
 _TASK_KEYS = {"preset": str, "timesteps": int, "eval_interval": int, "eval_episodes": int,
               "threshold": (int, float), "settings": dict}
 DEFAULT_EVAL_EPISODES = 50
+_SETTINGS_SECTIONS = ("training", "env_runners", "evaluation", "rl_module")
 
 
 @attrs.frozen
@@ -100,6 +102,7 @@ def read_suite(name: str | Path) -> Suite:
         if "preset" not in entry:
             raise ConfigError(f"suite {path}: {where} lacks its preset (e.g. preset = "
                               f"\"dqn/CartPole-v1\")")
+        _check_overrides(path, where, entry.get("settings", {}))
         preset = load_preset(entry["preset"])
         threshold = entry.get("threshold", preset.threshold)
         timesteps = _positive(path, f"{where} timesteps", entry.get("timesteps",
@@ -137,6 +140,24 @@ def _no_unknown(path: Path, where: str, table: dict[str, Any],
             expected = " or ".join("a table" if t is dict else "a list" if t is list
                                    else t.__name__ for t in types)
             raise ConfigError(f"suite {path}: {where} {key} must be {expected}, got {value!r}")
+
+
+def _check_overrides(path: Path, where: str, settings: dict[str, Any]) -> None:
+    """A task changes its preset's settings, never its env, and names modules only by
+    registered name (an import path would import code a data file names)."""
+    for section in settings:
+        if section not in _SETTINGS_SECTIONS:
+            raise ConfigError(
+                f"suite {path}: {where} settings has a section {section!r}; a task may change "
+                f"{', '.join(_SETTINGS_SECTIONS)} (its env is its preset's)"
+            )
+    module = settings.get("rl_module", {}).get("module_class") \
+        if isinstance(settings.get("rl_module"), dict) else None
+    if isinstance(module, str) and (":" in module or "." in module):
+        raise ConfigError(
+            f"suite {path}: {where} settings names the module {module!r} by import path; a "
+            f"suite names modules by registered name (see `rlmodules list module`)"
+        )
 
 
 def _positive(path: Path, what: str, value: int) -> int:

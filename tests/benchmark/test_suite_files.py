@@ -55,6 +55,13 @@ settings = { training = { num_epochs = 2 }, rl_module = { model_config = { fcnet
     ('[suite]\neval_episodes = true\n[[task]]\npreset = "dqn/CartPole-v1"\n',
      r"\[suite\] eval_episodes must be int, got True"),
     ('[tasks]\n', r"the file has an unknown key 'tasks'. Did you mean 'task'\?"),
+    ('[[task]]\npreset = "dqn/CartPole-v1"\nsettings = { environment = { env = "os:x" } }\n',
+     r"settings has a section 'environment'; a task may change training, env_runners, "
+     r"evaluation, rl_module \(its env is its preset's\)"),
+    ('[[task]]\npreset = "dqn/CartPole-v1"\n'
+     'settings = { rl_module = { module_class = "os.path:join" } }\n',
+     r"names the module 'os.path:join' by import path; a suite names modules by registered "
+     r"name"),
 ])
 def test_bad_suites_are_named(tmp_path, text, message):
     path = write(tmp_path, text)
