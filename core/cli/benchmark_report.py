@@ -22,10 +22,17 @@ __all__ = ["write_report", "task_summary", "verdict", "read_curve"]
 _COLORS = {"rlmodules": "tab:blue", "sb3": "tab:orange"}
 
 
-def task_summary(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Mean and std over seeds of the final return, and the means of the costs."""
+def task_summary(results: Sequence[Mapping[str, Any]], *, timesteps: int,
+                 threshold: float | None) -> dict[str, Any]:
+    """Mean and std over seeds of the final return, the means of the costs, and how many
+    evaluations of the last fifth of the budget (the final ones included) reach the
+    threshold: a final return that the curve only touched shows there."""
     returns = np.array([r["return_mean"] for r in results], dtype=np.float64)
+    late = [p["return_mean"] for r in results for p in r["curve"] if p["at"] >= 0.8 * timesteps]
+    late += list(returns)
     return {"mean": float(returns.mean()), "std": float(returns.std()),
+            "late": "—" if threshold is None else
+            f"{sum(value >= threshold for value in late)}/{len(late)}",
             "per_seed": [float(x) for x in returns], "seeds": [r["seed"] for r in results],
             "timesteps": int(np.mean([r["timesteps"] for r in results])),
             "train_time_s": float(np.mean([r["train_time_s"] for r in results])),
@@ -54,29 +61,33 @@ def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict
     lines += [f"Made by `{command}`.", "",
               "Final greedy return: the mean return of each run's final evaluation (greedy "
               "actions, separate evaluation envs), then mean ± std over seeds. Time: training "
-              "wall time per run (evaluations excluded), steps/s over that time.", ""]
+              "wall time per run (evaluations excluded), steps/s over that time. Late evals: "
+              "how many of the evaluations in the last fifth of the budget (every seed's, the "
+              "final ones included) reach the threshold; a final return the curve only "
+              "touched shows there.", ""]
     header = "| task | library | final return | per seed | env steps | time per run | " \
-             "steps/s | rl-zoo | threshold | verdict |"
-    lines += [header, "|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
+             "steps/s | rl-zoo | threshold | verdict | late evals >= threshold |"
+    lines += [header, "|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|"]
     total_time = 0.0
     for task in suite.tasks:
         for library in libraries:
             key = (task.name, library)
             if key in skipped:
-                lines.append(f"| {task.name} | {library} | — | {skipped[key]} | | | | | | |")
+                lines.append(f"| {task.name} | {library} | — | {skipped[key]} | | | | | | | |")
                 continue
             results = runs.get(key, [])
             if not results:
-                lines.append(f"| {task.name} | {library} | — | no finished run | | | | | | |")
+                lines.append(f"| {task.name} | {library} | — | no finished run | | | | | | | |")
                 continue
-            s = task_summary(results)
+            s = task_summary(results, timesteps=task.timesteps, threshold=task.threshold)
             total_time += s["train_time_s"] * len(results)
             seeds = ", ".join(f"{v:.1f}" for v in s["per_seed"])
             lines.append(
                 f"| {task.name} | {library} | {s['mean']:.1f} ± {s['std']:.1f} | {seeds} | "
                 f"{s['timesteps']:,} | {_duration(s['train_time_s'])} | "
                 f"{s['env_steps_per_s']:,.0f} | {_reference(task)} | "
-                f"{_number(task.threshold)} | {verdict(s['mean'], task.threshold)} |")
+                f"{_number(task.threshold)} | {verdict(s['mean'], task.threshold)} | "
+                f"{s['late']} |")
     lines += ["", f"Training time of every run together: {_duration(total_time)}.", ""]
     differences = [f"- {task} ({library}): {note}" for (task, library), items in notes.items()
                    for note in items]

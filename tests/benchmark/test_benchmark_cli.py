@@ -49,7 +49,7 @@ def test_a_suite_runs_reports_and_resumes(tmp_path, capsys):
     assert [row.split(" | ")[:2] for row in rows] == [
         ["| dqn/CartPole-v1", "rlmodules"], ["| dqn/CartPole-v1", "sb3"],
         ["| dqn-dueling/CartPole-v1", "rlmodules"], ["| dqn-dueling/CartPole-v1", "sb3"]]
-    assert "| 512 |" in rows[0] and "500.0 ± 0.0 @ 50k | 475 | below |" in rows[0]
+    assert "| 512 |" in rows[0] and "500.0 ± 0.0 @ 50k | 475 | below | 0/1 |" in rows[0]
     assert "SB3's DQN is plain DQN, without Double-Q" in rows[3]
     assert (out / "dqn_CartPole-v1.png").is_file() and "![dqn/CartPole-v1]" in report
     run = out / "runs" / "dqn_CartPole-v1" / "rlmodules" / "seed0"
