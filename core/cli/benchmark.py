@@ -50,6 +50,8 @@ def register(subparsers: Any) -> None:
                             "it has the algorithm (pip install 'rlmodules[benchmark]')")
     bench.add_argument("--tasks", nargs="+", default=None, metavar="TASK",
                        help="only these tasks of the suite (e.g. dqn/CartPole-v1)")
+    bench.add_argument("--report-only", action="store_true",
+                       help="run nothing: write the report of the runs finished so far")
     bench.set_defaults(func=run_benchmark)
 
 
@@ -72,7 +74,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     print(f"{suite.path.stem}: {len(tasks)} tasks x {len(libraries)} libraries x "
           f"{len(args.seeds)} seeds -> {out} ({len(runs) - len(pending)} runs already done, "
           f"{len(pending)} to run, {args.jobs} at a time)", flush=True)
-    failed = _execute(pending, args.jobs)
+    failed = [] if args.report_only else _execute(pending, args.jobs)
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
         if _finished(run):

@@ -62,9 +62,16 @@ def test_a_suite_runs_reports_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     assert "(3 runs already done, 0 to run" in capsys.readouterr().out
     assert (out / "report.md").read_text() == report
-    assert main(["benchmark", str(suite), "--seeds", "0", "1", "--out", str(out),
-                 "--tasks", "dqn-dueling/CartPole-v1"]) == 0
+    more = ["benchmark", str(suite), "--seeds", "0", "1", "--out", str(out), "--tasks",
+            "dqn-dueling/CartPole-v1"]
+    assert main([*more, "--report-only"]) == 0  # what is there so far; runs nothing
     assert "(1 runs already done, 1 to run, 1 at a time)" in capsys.readouterr().out
+    assert not (out / "runs" / "dqn-dueling_CartPole-v1" / "rlmodules" / "seed1").exists()
+    assert main(more) == 0
+    assert "(1 runs already done, 1 to run, 1 at a time)" in capsys.readouterr().out
+    (row,) = [line for line in (out / "report.md").read_text().splitlines()
+              if line.startswith("| dqn-dueling/CartPole-v1 | rlmodules")]
+    assert row.split(" | ")[3].count(", ") == 1  # both seeds' returns
 
 
 def test_a_failing_run_is_reported_and_the_others_still_count(tmp_path, capsys):
