@@ -1,4 +1,10 @@
-"""rlmodules.algorithms: the reference trainer (PPO) built on the public module API.
+"""rlmodules.algorithms: the reference trainer (PPO, BC, DQN, SAC) built on the public
+module API.
+
+Two families over one base: :class:`Algorithm` (env, module, evaluation, checkpoints) with
+the on-policy loop :class:`OnPolicyAlgorithm` (PPO, BC) and the off-policy loop
+:class:`OffPolicyAlgorithm` (DQN, SAC), both training through one :class:`Learner`
+contract; their configs build on :class:`AlgorithmConfig` likewise.
 
 Importing this package is cheap (no torch): names are imported on first use.
 
@@ -14,16 +20,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 # Public name -> defining submodule, imported on first access (PEP 562).
 _LAZY = {
-    "AlgorithmConfig": "config",
+    "AlgorithmConfig": "algorithm_config",
+    "OnPolicyConfig": "config",
     "PPOConfig": "config",
+    "OffPolicyConfig": "offpolicy_config",
     "make_env_creator": "env_creation",
     "Algorithm": "algorithm",
+    "OnPolicyAlgorithm": "onpolicy",
+    "OffPolicyAlgorithm": "offpolicy",
     "PPO": "ppo",
     "Learner": "learner",
+    "OnPolicyLearner": "onpolicy_learner",
+    "OffPolicyLearner": "offpolicy_learner",
     "PPOLearner": "ppo",
     "make_sampler": "sampler",
     "VectorEnvSampler": "sampler",
@@ -45,33 +57,7 @@ _LAZY = {
     "LearnerGroup": "distributed_learner",
 }
 
-__all__ = [
-    "AlgorithmConfig",
-    "PPOConfig",
-    "make_env_creator",
-    "Algorithm",
-    "PPO",
-    "Learner",
-    "PPOLearner",
-    "make_sampler",
-    "VectorEnvSampler",
-    "BCConfig",
-    "BC",
-    "MultiAgentSampler",
-    "ObservationNormalizer",
-    "EpisodeWriter",
-    "read_episodes",
-    "record_episodes",
-    "DQNConfig",
-    "SACConfig",
-    "DQN",
-    "SAC",
-    "ReplayBuffer",
-    "PrioritizedReplayBuffer",
-    "EnvRunnerGroup",
-    "EnvRunnerError",
-    "LearnerGroup",
-]
+__all__ = list(_LAZY)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
@@ -79,8 +65,9 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
+    from .algorithm_config import AlgorithmConfig
     from .bc import BC, BCConfig
-    from .config import AlgorithmConfig, PPOConfig
+    from .config import OnPolicyConfig, PPOConfig
     from .distributed_learner import LearnerGroup
     from .dqn import DQN
     from .env_creation import make_env_creator
@@ -89,7 +76,11 @@ if TYPE_CHECKING:
     from .learner import Learner
     from .multi_agent import MultiAgentSampler
     from .obs_normalization import ObservationNormalizer
-    from .offpolicy_config import DQNConfig, SACConfig
+    from .offpolicy import OffPolicyAlgorithm
+    from .offpolicy_config import DQNConfig, OffPolicyConfig, SACConfig
+    from .offpolicy_learner import OffPolicyLearner
+    from .onpolicy import OnPolicyAlgorithm
+    from .onpolicy_learner import OnPolicyLearner
     from .ppo import PPO, PPOLearner
     from .replay_buffer import PrioritizedReplayBuffer, ReplayBuffer
     from .sac import SAC

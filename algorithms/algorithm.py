@@ -1,14 +1,19 @@
-"""Algorithm: the training loop around a MultiRLModule, a sampler and a learner.
+"""Algorithm: what every reference algorithm shares, whatever its training loop.
 
-The module is held as a MultiRLModule (a single-agent module under ``"default_policy"``).
-Subclasses provide :meth:`Algorithm.make_learner`; :meth:`Algorithm.train` runs one
-iteration (sample ``train_batch_size`` env steps, update, report metrics).
+The base holds the env (a creator, probed once for its spaces), the module (a
+MultiRLModule; a single-agent module under ``"default_policy"``), the learner, the seeds,
+the episode bookkeeping behind the metrics, evaluation, and whole-algorithm checkpoints.
+Two families provide the loop, in the manner of SB3's on- and off-policy algorithms:
+:class:`~rlmodules.algorithms.onpolicy.OnPolicyAlgorithm` (PPO, BC: sample a batch, learn
+in minibatch epochs; env runners and learners scale out) and
+:class:`~rlmodules.algorithms.offpolicy.OffPolicyAlgorithm` (DQN, SAC: explore, store
+transitions, replay them). A family provides :meth:`Algorithm.train` and the sampler it
+trains with; an algorithm its ``learner_class`` and ``default_module_class``.
 """
 
 from __future__ import annotations
 
 import collections
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,60 +25,25 @@ from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID, RLModule
 
-from .config import AlgorithmConfig
+from .algorithm_config import AlgorithmConfig
+from .checkpoint import (
+    MODULE_COMPONENT,
+    load_algorithm,
+    restore_algorithm,
+    restore_component,
+    save_algorithm,
+)
 from .env_creation import make_env_creator
 from .learner import Learner
+
+# Importable from here as before.
+from .module_setup import build_multi_module
 from .sampler import make_sampler
 
 __all__ = ["Algorithm", "build_multi_module", "MODULE_COMPONENT"]
 
-#: Component path of the MultiRLModule inside an algorithm checkpoint (RLlib's path).
-MODULE_COMPONENT = "learner_group/learner/rl_module"
 #: Episodes averaged for ``episode_return_mean`` (as RL Zoo and SB3 report it).
 RETURN_WINDOW = 100
-
-
-def build_multi_module(config: AlgorithmConfig, env: Any, default_module_class: str
-                       ) -> MultiRLModule:
-    """The MultiRLModule for ``config`` on a single-agent ``env`` (spaces from the env).
-
-    An ``RLModuleSpec`` without ``module_class`` gets ``default_module_class``; the config's
-    ``model_config`` fills an unset spec ``model_config``.
-    """
-    from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
-
-    if is_parallel_env(env):
-        from .multi_agent import build_multi_agent_module
-
-        return build_multi_agent_module(config, env, default_module_class)
-    spec = config.rl_module_spec
-    if isinstance(spec, MultiRLModuleSpec):
-        multi_spec = spec
-        if multi_spec.observation_space is None:
-            multi_spec = _with_spaces(multi_spec, env)
-        return multi_spec.build()
-    spec = spec or RLModuleSpec()
-    filled = RLModuleSpec(
-        module_class=spec.module_class or default_module_class,
-        observation_space=_given_or(spec.observation_space, env.observation_space),
-        action_space=_given_or(spec.action_space, env.action_space),
-        inference_only=False,
-        model_config=spec.model_config if spec.model_config is not None
-        else config.model_config_setting,
-        catalog_class=spec.catalog_class,
-    )
-    return filled.build().as_multi_rl_module()
-
-
-def _given_or(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
-def _with_spaces(spec: Any, env: Any) -> Any:
-    import attrs
-
-    return attrs.evolve(spec, observation_space=env.observation_space,
-                        action_space=env.action_space)
 
 
 class Algorithm:
@@ -90,6 +60,8 @@ class Algorithm:
     """
 
     default_module_class = "rlmodules/ppo"
+    #: The learner :meth:`make_learner` builds (each algorithm names its own).
+    learner_class: type[Learner] | None = None
 
     def __init__(self, config: AlgorithmConfig) -> None:
         config.validate()
@@ -109,7 +81,7 @@ class Algorithm:
         try:
             self.is_multi_agent = is_parallel_env(probe)
             self.module = self.build_module(probe)
-            self.obs_normalizer = self._make_obs_normalizer(probe)
+            self.obs_normalizer = self.make_obs_normalizer(probe)
         finally:
             probe.close()
         self.learner = self._scaled_learner(self.make_learner())
@@ -122,18 +94,39 @@ class Algorithm:
         self.recent_module_returns: dict[str, collections.deque[float]] = {}
         self.sampler = self._training_sampler(env_seed=seed)
 
-    # --- pieces subclasses may change ------------------------------------------------------------
+    # --- pieces a family or an algorithm may change ----------------------------------------------
     def build_module(self, env: Any) -> MultiRLModule:
+        """The MultiRLModule to train, for the probed ``env`` (see :mod:`.module_setup`)."""
         return build_multi_module(self.config, env, self.default_module_class)
 
+    def make_obs_normalizer(self, env: Any) -> Any:
+        """The observation normaliser training and evaluation apply (None: none)."""
+        return None
+
     def make_learner(self) -> Learner:
-        raise NotImplementedError(f"{type(self).__name__} must implement make_learner()")
+        """The learner: ``learner_class`` over the module, config and generator."""
+        if self.learner_class is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} must set learner_class or implement make_learner()")
+        return self.learner_class(module=self.module, config=self.config,
+                                  generator=self.torch_generator)
+
+    def _scaled_learner(self, learner: Learner) -> Any:
+        """The learner ``train()`` uses: ``learner`` itself, unless a family spreads it
+        over processes."""
+        return learner
+
+    def _training_sampler(self, *, env_seed: int | None) -> Any:
+        """The sampler ``train()`` steps (a family's)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _training_sampler()")
 
     def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None,
                      evaluation: bool = False) -> Any:
+        """A sampler in this process; observations normalised (statistics frozen in
+        evaluation) when the algorithm has an ``obs_normalizer``."""
         creator = self.evaluation_env_creator if evaluation else self.env_creator
         wrap_env = None
-        if self.obs_normalizer is not None:  # statistics update in training only
+        if self.obs_normalizer is not None:
             from .obs_normalization import NormalizeObservations
 
             normalizer = self.obs_normalizer
@@ -143,46 +136,10 @@ class Algorithm:
                             explore=explore, num_envs=num_envs,
                             multi_agent=self.is_multi_agent, wrap_env=wrap_env)
 
-    def _make_obs_normalizer(self, env: Any) -> Any:
-        if self.config.env_runner_settings["observation_filter"] != "MeanStdFilter":
-            return None
-        if self.is_multi_agent:
-            raise ConfigError(
-                "observation_filter='MeanStdFilter' normalises a single-agent env's "
-                "observations; a multi-agent env needs observation_filter='NoFilter'"
-            )
-        if self.config.env_runner_settings["num_env_runners"]:
-            raise ConfigError(
-                "observation_filter='MeanStdFilter' keeps its statistics in the training "
-                "process, so it samples there: set num_env_runners=0 (or drop the filter)"
-            )
-        from .obs_normalization import ObservationNormalizer
-
-        return ObservationNormalizer(env.observation_space)
-
-    def _training_sampler(self, *, env_seed: int | None) -> Any:
-        """The local sampler, or with ``num_env_runners >= 1`` the Ray env-runner actors."""
-        if self.config.env_runner_settings["num_env_runners"] == 0:
-            return self._new_sampler(explore=True, env_seed=env_seed)
-        from .env_runners import EnvRunnerGroup
-
-        return EnvRunnerGroup(config=self.config, module=self.module, seed=env_seed,
-                              multi_agent=self.is_multi_agent)
-
-    def _scaled_learner(self, learner: Learner) -> Any:
-        """``learner``, or with ``num_learners >= 2`` data-parallel copies of it (Ray actors)."""
-        if self.config.learner_settings["num_learners"] < 2:
-            return learner
-        from .distributed_learner import LearnerGroup
-
-        return LearnerGroup(learner, self.config)
-
     @property
     def env_runner_group(self) -> Any:
         """The env-runner actors (``num_env_runners >= 1``), else None."""
-        from .env_runners import EnvRunnerGroup
-
-        return self.sampler if isinstance(self.sampler, EnvRunnerGroup) else None
+        return None
 
     # --- the public API --------------------------------------------------------------------------
     def get_module(self, module_id: str = DEFAULT_MODULE_ID) -> RLModule:
@@ -195,38 +152,8 @@ class Algorithm:
         raise KeyError(f"no module id {module_id!r}; this algorithm has {self.module.keys()}")
 
     def train(self) -> dict[str, Any]:
-        """One iteration: sample ``train_batch_size`` env steps, learn; returns metrics."""
-        start = time.perf_counter()
-        envs = self.config.num_sampling_envs
-        steps_per_env = self.config.training_settings["train_batch_size"] // envs
-        self.module.eval()
-        rollouts = self.sampler.sample(steps_per_env)
-        sampled = time.perf_counter()
-        self.timesteps += steps_per_env * envs
-        for episode in self._pop_finished_episodes():
-            self.recent_returns.append(episode.episode_return)
-            self.recent_lengths.append(episode.length)
-            self.episodes += 1
-        learner_metrics = self.learner.update(rollouts, timestep=self.timesteps)
-        self.iteration += 1
-        end = time.perf_counter()
-        result = {
-            "training_iteration": self.iteration,
-            "num_env_steps_sampled_lifetime": self.timesteps,
-            "num_episodes_lifetime": self.episodes,
-            "episode_return_mean": _mean(self.recent_returns),
-            "episode_len_mean": _mean(self.recent_lengths),
-            **self._module_returns_metric(),
-            "time_sample_s": sampled - start,
-            "time_learn_s": end - sampled,
-            "env_steps_per_s": steps_per_env * envs / max(end - start, 1e-9),
-            **(self.env_runner_group.metrics() if self.env_runner_group else {}),
-            **learner_metrics,
-        }
-        interval = self.config.evaluation_settings["evaluation_interval"]
-        if interval is not None and self.iteration % interval == 0:
-            result["evaluation"] = self.evaluate()
-        return result
+        """One iteration of the family's loop; returns metrics."""
+        raise NotImplementedError(f"{type(self).__name__} must implement train()")
 
     def evaluate(self, *, num_episodes: int | None = None) -> dict[str, Any]:
         """Run ``evaluation_duration`` full episodes (greedy unless ``evaluation_explore``)."""
@@ -242,7 +169,7 @@ class Algorithm:
             sampler.close()
         returns = np.array([e.episode_return for e in episodes])
         lengths = np.array([e.length for e in episodes])
-        result = {
+        result: dict[str, Any] = {
             "episode_return_mean": float(returns.mean()),
             "episode_return_std": float(returns.std()),
             "episode_len_mean": float(lengths.mean()),
@@ -258,31 +185,47 @@ class Algorithm:
                 mid: float(np.mean(values)) for mid, values in sorted(per_module.items())}
         return result
 
-    def _pop_finished_episodes(self) -> list[Any]:
-        """Episodes finished since the last call; multi-agent ones also feed the
-        per-module returns (each agent's return, under the module id that acted for it)."""
-        episodes = self.sampler.pop_episodes()
-        if not self.is_multi_agent:
-            return episodes
-        for episode in episodes:
-            for agent, agent_episode in episode.agents.items():
-                window = self.recent_module_returns.setdefault(
-                    episode.module_ids[agent], collections.deque(maxlen=RETURN_WINDOW))
-                window.append(agent_episode.episode_return)
-        return episodes
-
-    def _module_returns_metric(self) -> dict[str, Any]:
-        if not self.is_multi_agent:
-            return {}
-        return {"module_episode_returns_mean": {
-            mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}}
-
     def stop(self) -> None:
         """Close the envs, and stop the env-runner and learner actors if any."""
         self.sampler.close()
-        close = getattr(self.learner, "close", None)
-        if close is not None:
-            close()
+        self.learner.close()
+
+    # --- metrics ---------------------------------------------------------------------------------
+    def _count_finished_episodes(self) -> None:
+        """Fold the episodes the sampler finished into the counters and return windows;
+        a multi-agent episode also feeds the per-module returns (each agent's return, under
+        the module id that acted for it)."""
+        for episode in self.sampler.pop_episodes():
+            self.recent_returns.append(episode.episode_return)
+            self.recent_lengths.append(episode.length)
+            self.episodes += 1
+            if self.is_multi_agent:
+                for agent, agent_episode in episode.agents.items():
+                    window = self.recent_module_returns.setdefault(
+                        episode.module_ids[agent], collections.deque(maxlen=RETURN_WINDOW))
+                    window.append(agent_episode.episode_return)
+
+    def _iteration_result(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The metrics every sampling iteration reports, then ``metrics``, then the
+        evaluation when ``evaluation_interval`` says so."""
+        result: dict[str, Any] = {
+            "training_iteration": self.iteration,
+            "num_env_steps_sampled_lifetime": self.timesteps,
+            "num_episodes_lifetime": self.episodes,
+            "episode_return_mean": _mean(self.recent_returns),
+            "episode_len_mean": _mean(self.recent_lengths),
+        }
+        if self.is_multi_agent:
+            result["module_episode_returns_mean"] = {
+                mid: _mean(window) for mid, window in sorted(self.recent_module_returns.items())}
+        result.update(metrics)
+        return self._with_evaluation(result)
+
+    def _with_evaluation(self, result: dict[str, Any]) -> dict[str, Any]:
+        interval = self.config.evaluation_settings["evaluation_interval"]
+        if interval is not None and self.iteration % interval == 0:
+            result["evaluation"] = self.evaluate()
+        return result
 
     # --- checkpoints -----------------------------------------------------------------------------
     def save_extra_state(self, directory: Path) -> dict[str, Any]:
@@ -298,20 +241,20 @@ class Algorithm:
 
     def save_to_path(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint of the whole algorithm (atomically); returns its directory."""
-        from .checkpoint import save_algorithm
-
         return save_algorithm(self, path)
 
     def restore_from_path(self, path: str | Path, *, component: str | None = None) -> None:
         """Restore from an algorithm checkpoint, or with ``component`` from the checkpoint of
         one part: ``"learner_group/learner/rl_module"`` (a MultiRLModule checkpoint) or
         ``"learner_group/learner/rl_module/<module_id>"`` (an RLModule checkpoint)."""
-        from .checkpoint import restore_algorithm, restore_component
-
-        if component is None:
-            restore_algorithm(self, path)
-        else:
+        if component is not None:
             restore_component(self, path, component)
+            return
+        restore_algorithm(self, path)
+        # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
+        self.sampler.close()
+        seed = None if self.config.seed is None else self.config.seed + self.iteration
+        self.sampler = self._training_sampler(env_seed=seed)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, *, config: AlgorithmConfig | None = None,
@@ -322,8 +265,6 @@ class Algorithm:
         ``policy_mapping_fn``); ``allow_import`` lets the saved config import the modules
         its env class or factory names.
         """
-        from .checkpoint import load_algorithm
-
         algo = load_algorithm(path, config=config, allow_import=allow_import)
         if not isinstance(algo, cls):
             raise ConfigError(

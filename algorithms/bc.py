@@ -17,16 +17,19 @@ from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError
 from rlmodules.rl_module import DEFAULT_MODULE_ID
 
-from .algorithm import Algorithm
-from .config import AlgorithmConfig
+from .config import OnPolicyConfig
+from .episode_records import EpisodeInfo
 from .episodes import RecordedEpisodes, read_episodes
-from .learner import Learner, TrainRows
+from .learner import Learner
+from .module_setup import module_ids_of, resolve_policy_mapping_fn
+from .onpolicy import OnPolicyAlgorithm
+from .onpolicy_learner import OnPolicyLearner, TrainRows
 from .rollout import to_tensor, tree_map
 
 __all__ = ["BCConfig", "BC", "BCLearner"]
 
 
-class BCConfig(AlgorithmConfig):
+class BCConfig(OnPolicyConfig):
     """Configuration of behaviour cloning.
 
     ``offline_data(input_=DIR)`` names a directory written by ``rlmodules record`` (or
@@ -45,7 +48,7 @@ class BCConfig(AlgorithmConfig):
     """
 
     training_defaults = {
-        **AlgorithmConfig.training_defaults,
+        **OnPolicyConfig.training_defaults,
         "lr": 1e-3,
         "train_batch_size": 2048,
         "minibatch_size": 256,
@@ -92,7 +95,7 @@ class BCConfig(AlgorithmConfig):
         return config.offline_data(input_=offline.get("input_"))
 
 
-class BCLearner(Learner):
+class BCLearner(OnPolicyLearner):
     """Negative log-likelihood of the recorded actions, per module id."""
 
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
@@ -109,15 +112,18 @@ class BCLearner(Learner):
         return loss, {"bc_loss": loss.detach(), "entropy": dist.entropy().mean().detach()}
 
 
-class BC(Algorithm):
+class BC(OnPolicyAlgorithm):
     """Behaviour cloning from recorded episodes; built by :class:`BCConfig`.
 
     The default module is ``"bc"`` (policy only). ``evaluate()`` plays greedy episodes.
+    It learns as the on-policy family does (minibatch epochs over a batch, data-parallel
+    learners), from recorded steps instead of sampled ones: its ``train()`` is its own.
     """
 
     default_module_class = "rlmodules/bc"
+    learner_class = BCLearner
 
-    def __init__(self, config: AlgorithmConfig) -> None:
+    def __init__(self, config: BCConfig) -> None:
         super().__init__(config)
         self.recorded = self.load_episodes()
         self.rows = self._rows_per_module(self.recorded)
@@ -133,11 +139,9 @@ class BC(Algorithm):
                 f"BC trains memoryless modules; modules {stateful} are stateful "
                 f"(use_lstm or get_initial_state). Use a module without recurrent state"
             )
-        return BCLearner(module=self.module, config=self.config, generator=self.torch_generator)
+        return super().make_learner()
 
     def _module_of(self, agent_id: Any, episode_index: int) -> str:
-        from .multi_agent import EpisodeInfo, module_ids_of, resolve_policy_mapping_fn
-
         if not self.is_multi_agent:
             return DEFAULT_MODULE_ID
         mapping_fn = resolve_policy_mapping_fn(self.config, module_ids_of(self.config))
@@ -194,12 +198,8 @@ class BC(Algorithm):
         metrics = self.learner.update(batch, timestep=self.timesteps)
         self.iteration += 1
         self.timesteps += size
-        result = {
+        return self._with_evaluation({
             "training_iteration": self.iteration,
             "num_offline_steps_trained_lifetime": self.timesteps,
             **metrics,
-        }
-        interval = self.config.evaluation_settings["evaluation_interval"]
-        if interval is not None and self.iteration % interval == 0:
-            result["evaluation"] = self.evaluate()
-        return result
+        })

@@ -25,33 +25,46 @@ import copy
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
-from rlmodules._atomic import atomic_directory
-from rlmodules._json_file import read_json_file, verify_checksum, write_json_file
-from rlmodules._tensor_file import read_tensor_file, write_tensor_file
+from rlmodules.checkpoint import (
+    atomic_directory,
+    class_ref_problem,
+    pins_of,
+    provenance,
+    read_json_file,
+    read_metadata,
+    read_tensor_file,
+    resolve_class,
+    verify_checksum,
+    write_json_file,
+    write_tensor_file,
+)
 from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
 
-from .algorithm import MODULE_COMPONENT
-from .config import AlgorithmConfig, map_class_refs
+from .algorithm_config import AlgorithmConfig
+from .config_data import map_class_refs
 from .env_creation import _env_named
-from .obs_normalization import STEM as OBS_NORMALIZATION
-
-if TYPE_CHECKING:
-    from .algorithm import Algorithm
 
 __all__ = ["save_algorithm", "restore_algorithm", "restore_component", "load_algorithm",
-           "saved_config"]
+           "saved_config", "saved_env", "read_algorithm_state", "STATE_FILE",
+           "MODULE_COMPONENT"]
 
 FORMAT = "rlmodules.algorithm"
 VERSION = 2  # 2: checksummed state file, classes recorded with their distribution
 STATE_FILE = "algorithm_state.json"
+#: Component path of the MultiRLModule inside an algorithm checkpoint (RLlib's path).
+MODULE_COMPONENT = "learner_group/learner/rl_module"
+#: Name of the observation statistics' tensor file and JSON section (MeanStdFilter only).
+OBS_NORMALIZATION = "obs_normalization"
 
 
-def save_algorithm(algo: Algorithm, path: str | Path | None) -> Path:
+def save_algorithm(algo: Any, path: str | Path | None) -> Path:
+    """Write ``algo`` (an :class:`~rlmodules.algorithms.Algorithm`) to ``path`` (a new
+    temporary directory if None) atomically; returns the directory."""
     target = Path(tempfile.mkdtemp(prefix="rlmodules-algo-")) if path is None else Path(path)
     with atomic_directory(target, marker_file=STATE_FILE) as staging:
         algo.module.save_to_path(staging / MODULE_COMPONENT)
@@ -89,7 +102,6 @@ def _with_provenance(config: dict[str, Any]) -> dict[str, Any]:
     checkpoint writes it: qualified, with the providing distribution and version (so the
     run loads the same class whatever else is installed later, or says what to install)."""
     from rlmodules import registry
-    from rlmodules._module_metadata import provenance
 
     spec = config.get("rl_module_spec")
     if spec is None:
@@ -103,7 +115,19 @@ def _with_provenance(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "rl_module_spec": {**spec, "spec": map_class_refs(spec["spec"], qualify)}}
 
 
-def _read_state(path: Path) -> dict[str, Any]:
+def read_algorithm_state(path: str | Path) -> dict[str, Any]:
+    """The ``algorithm_state.json`` of the algorithm checkpoint at ``path``, checked: its
+    format and version, its checksum, and the types of the fields a restore reads.
+
+    Raises :class:`~rlmodules.CheckpointError` naming what is wrong. For tools that read a
+    checkpoint without building its algorithm (``rlmodules inspect``, exporters).
+
+    Example::
+
+        state = read_algorithm_state("runs/cartpole/checkpoint")
+        print(state["timesteps"], state["config"]["env"])
+    """
+    path = Path(path)
     state_file = path / STATE_FILE
     if not state_file.is_file():
         what = "does not exist" if not path.exists() else f"has no {STATE_FILE}"
@@ -156,11 +180,12 @@ def _state_problem(state: Mapping[str, Any]) -> str | None:
     return f"bad or missing {', '.join(bad)}" if bad else None
 
 
-def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
+def restore_algorithm(algo: Any, path: str | Path) -> None:
     """Restore everything, or nothing: every part is read and checked against ``algo``
-    before the first weight, optimizer slot, RNG or counter changes."""
+    before the first weight, optimizer slot, RNG or counter changes. Envs are not part of
+    a checkpoint: the algorithm starts fresh episodes afterwards (``restore_from_path``)."""
     path = Path(path)
-    state = _read_state(path)
+    state = read_algorithm_state(path)
     optimizer = read_tensor_file(path, state["tensor_files"]["optimizer"])
     rng = read_tensor_file(path, state["tensor_files"]["rng"])
     apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
@@ -186,13 +211,9 @@ def restore_algorithm(algo: Algorithm, path: str | Path) -> None:
     algo.recent_returns = collections.deque(state["recent_returns"], maxlen=window)
     algo.recent_lengths = collections.deque(state["recent_lengths"], maxlen=window)
     apply_extra()
-    # Fresh episodes, seeded from the restored counters so a resumed run is reproducible.
-    algo.sampler.close()
-    seed = None if algo.config.seed is None else algo.config.seed + algo.iteration
-    algo.sampler = algo._training_sampler(env_seed=seed)
 
 
-def _checked_obs_stats(algo: Algorithm, path: Path, state: Mapping[str, Any]) -> Any:
+def _checked_obs_stats(algo: Any, path: Path, state: Mapping[str, Any]) -> Any:
     """The observation statistics to restore (``(tensors, settings)``, checked against the
     algorithm's normaliser), or ``None`` when it has none."""
     if algo.obs_normalizer is None:
@@ -220,7 +241,7 @@ def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, to
     return rng
 
 
-def restore_component(algo: Algorithm, path: str | Path, component: str) -> None:
+def restore_component(algo: Any, path: str | Path, component: str) -> None:
     parts = component.strip("/").split("/")
     base = MODULE_COMPONENT.split("/")
     if parts == base:
@@ -246,7 +267,7 @@ def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dic
     checkpoint at ``path`` was trained with. A name that would import a module (``pkg:Cls``
     or gymnasium's ``module:Env-v0``) is accepted only if this program already imported that
     module (or with ``allow_import``), as for :func:`saved_config`."""
-    data = _read_state(Path(path))["config"]
+    data = read_algorithm_state(path)["config"]
     env = data.get("env")
     if not isinstance(env, str):
         raise CheckpointError(
@@ -266,7 +287,7 @@ def saved_env(path: str | Path, *, allow_import: bool = False) -> tuple[str, dic
 def saved_config(path: str | Path, *, allow_import: bool = False) -> AlgorithmConfig:
     """The config stored in the algorithm checkpoint at ``path``."""
     path = Path(path)
-    data = _read_state(path)["config"]
+    data = read_algorithm_state(path)["config"]
     missing = data.get("not_serialised") or []
     if missing:
         raise CheckpointError(
@@ -298,9 +319,6 @@ def _config_class(ref: Any, path: Path) -> type[AlgorithmConfig]:
 def _recorded_class_resolver(path: Path) -> Callable[[str, Any], Any]:
     """Classes recorded as ``{"name", "distribution", "version"}`` resolve as a module
     checkpoint's do (naming what to install); other references stay as they are."""
-    from rlmodules._module_build import resolve_class
-    from rlmodules._module_metadata import class_ref_problem
-
     def resolve(kind: str, ref: Any) -> Any:
         if not isinstance(ref, dict):
             return ref
@@ -326,9 +344,9 @@ def _loading(path: str | Path, allow_import: bool) -> Iterator[None]:
 
 
 def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool
-                   ) -> Algorithm:
-    from rlmodules._module_build import pins_of
-    from rlmodules._module_metadata import read_metadata
+                   ) -> Any:
+    """Build the algorithm saved at ``path`` (from its saved config unless ``config`` is
+    given) and restore its state; see ``Algorithm.from_checkpoint``."""
     from rlmodules.decisions import pinned_action_dists
 
     if config is None:  # what it names is resolved now, so building imports nothing new
@@ -338,5 +356,5 @@ def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_im
         pins = pins_of(read_metadata(module_dir)["module"], module_dir)
     with pinned_action_dists(pins):  # the distributions the module was saved with
         algo = config.build()
-    restore_algorithm(algo, path)
+    algo.restore_from_path(path)
     return algo

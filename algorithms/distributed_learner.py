@@ -17,13 +17,13 @@ depend on the number of learners.
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 import torch
 from rlmodules.columns import Columns
-from rlmodules.errors import RLModulesError
+from rlmodules.errors import LearnerGroupError
 
 from .remote import (
     START_TIMEOUT_S,
@@ -34,16 +34,12 @@ from .remote import (
     to_numpy,
     to_torch,
 )
-from .rollout import tree_map
+from .rollout import num_rows, tree_map
 
 __all__ = ["LearnerGroup", "LearnerActor", "DataParallel", "LearnerGroupError"]
 
 #: Metrics that are already whole-minibatch values on every learner (read from rank 0).
 _GLOBAL_METRICS = ("learner/grad_norm", "learner/lr", "learner/num_minibatch_steps")
-
-
-class LearnerGroupError(RLModulesError, RuntimeError):
-    """Learner actors that could not start."""
 
 
 class DataParallel:
@@ -59,9 +55,9 @@ class DataParallel:
         shard, weights = {}, {}
         for mid, batch in minibatch.items():
             mask = batch.get(Columns.LOSS_MASK)
-            total = float(mask.sum()) if mask is not None else float(_rows(batch))
+            total = float(mask.sum()) if mask is not None else float(num_rows(batch))
             part = tree_map(lambda x: x.tensor_split(self.world_size)[self.rank], batch)
-            size = _rows(part)
+            size = num_rows(part)
             if size == 0 or total == 0:
                 continue
             mine = float(part[Columns.LOSS_MASK].sum()) if mask is not None else float(size)
@@ -69,17 +65,11 @@ class DataParallel:
         return shard, weights
 
     def all_reduce_gradients(self, flat: Any) -> None:
+        """Sum the flat gradients of one optimizer part over the learners."""
         import torch.distributed as dist
 
         for buffer in flat.buffers:
             dist.all_reduce(buffer.grad, op=dist.ReduceOp.SUM)
-
-
-def _rows(batch: Mapping[str, Any]) -> int:
-    value: Any = batch
-    while isinstance(value, (dict, list, tuple)):
-        value = next(iter(value.values())) if isinstance(value, dict) else value[0]
-    return int(value.shape[0])
 
 
 class LearnerActor:
@@ -139,9 +129,9 @@ class LearnerActor:
 
 
 class LearnerGroup:
-    """``num_learners`` :class:`LearnerActor` s behind the learner interface (``update``,
-    optimizer state) of the algorithm's own ``learner``, whose module and generator it
-    keeps in step.
+    """``num_learners`` :class:`LearnerActor` s behind the interface the algorithm uses of
+    its own ``learner`` (``update``, optimizer state, ``close``), whose module and
+    generator it keeps in step.
 
     Example::
 
@@ -199,6 +189,13 @@ class LearnerGroup:
                             data: Mapping[str, Any]) -> None:
         self.ray.get([a.set_optimizer_state.remote(dict(tensors), dict(data))
                       for a in self.actors])
+
+    def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
+                                data: Mapping[str, Any]) -> Callable[[], None]:
+        """Checked against the local learner (the actors' copies have its layout); the
+        returned function loads it into every actor."""
+        self.local.checked_optimizer_state(tensors, data)
+        return lambda: self.set_optimizer_state(tensors, data)
 
     def close(self) -> None:
         self.ray.wait([a.close.remote() for a in self.actors], num_returns=len(self.actors),

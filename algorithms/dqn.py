@@ -17,8 +17,9 @@ from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError
 
 from .dqn_math import c51_loss, c51_projection, greedy_next_q, huber_td_loss, td_targets
-from .offpolicy import OffPolicyAlgorithm, OffPolicyLearner, require_methods
+from .offpolicy import OffPolicyAlgorithm
 from .offpolicy_config import DQNConfig
+from .offpolicy_learner import TD_ERROR, OffPolicyLearner, require_methods
 from .schedules import schedule_value
 
 __all__ = ["DQN", "DQNConfig", "DQNLearner", "Q_API"]
@@ -40,7 +41,7 @@ class DQNLearner(OffPolicyLearner):
         require_methods(module, Q_API, "DQN")
 
     def compute_losses(self, batch: Mapping[str, Any], timestep: int
-                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor | None]:
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         module = self.rl_module
         t = self.config.training_settings
         online = module.compute_q_values({Columns.OBS: batch[Columns.OBS]})
@@ -63,8 +64,8 @@ class DQNLearner(OffPolicyLearner):
         weights = batch.get("weights")
         loss = per_sample.mean() if weights is None else (weights * per_sample).mean()
         metrics = {"qf_loss": loss.detach(), "qf_mean": online[Columns.QF_PREDS].detach().mean(),
-                   "td_error_abs_mean": td_error.abs().mean()}
-        return loss, metrics, td_error
+                   "td_error_abs_mean": td_error.abs().mean(), TD_ERROR: td_error}
+        return loss, metrics
 
     def _c51(self, online: Mapping[str, Any], target: Mapping[str, Any],
              chooser: Mapping[str, Any], batch: Mapping[str, Any], actions: torch.Tensor

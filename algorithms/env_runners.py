@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import numpy as np
 import torch
-from rlmodules.errors import RLModulesError
+from rlmodules.errors import EnvRunnerError, RLModulesError
 
 from .remote import (
     START_TIMEOUT_S,
@@ -37,10 +37,6 @@ __all__ = ["EnvRunner", "EnvRunnerGroup", "EnvRunnerError", "concat_rollouts"]
 
 #: Rollout keys with a row per step plus one (the bootstrap row): padded by repeating it.
 _BOOTSTRAP_KEYS = ("obs", "state_in")
-
-
-class EnvRunnerError(RLModulesError, RuntimeError):
-    """An env runner that failed more often than allowed, or could not start."""
 
 
 class EnvRunner:
@@ -275,9 +271,5 @@ def _padded(tree: Any, key: str, steps: int) -> Any:
 
 
 def _concat(trees: list[Any]) -> Any:
-    first = trees[0]
-    if isinstance(first, dict):
-        return {k: _concat([t[k] for t in trees]) for k in first}
-    if isinstance(first, (tuple, list)):
-        return type(first)(_concat([t[i] for t in trees]) for i in range(len(first)))
-    return torch.from_numpy(np.concatenate(trees, axis=1))
+    """Same-structured trees of ``[T, N_i, ...]`` arrays -> one tree of tensors, slots joined."""
+    return tree_map(lambda *parts: torch.from_numpy(np.concatenate(parts, axis=1)), *trees)

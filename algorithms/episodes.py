@@ -1,6 +1,9 @@
 """Recorded episodes on disk: the data behaviour cloning learns from.
 
-Format (version 1), a directory::
+(A little over 400 lines: the writer, the reader and :func:`record_episodes`, which feeds
+the writer, share the one schema below, and all three are imported from here.)
+
+Format (version 2: the index is checksummed), a directory::
 
     episodes.json                   the index, written last and replaced atomically
     episode_000000.safetensors      one file per episode
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,13 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import numpy as np
-from rlmodules._json_file import read_json_file, signed_json, verify_checksum
-from rlmodules.errors import CheckpointError, SpaceError
+from rlmodules.checkpoint import atomic_write_file, read_json_file, signed_json, verify_checksum
+from rlmodules.errors import CheckpointError, EpisodeDataError, SpaceError
 from rlmodules.spaces import space_from_json, space_to_json
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
+
+from .episode_records import AgentEpisode
 
 __all__ = [
     "FORMAT",
@@ -62,30 +66,6 @@ INDEX_FILE = "episodes.json"
 _COLUMNS = ("obs", "actions", "rewards")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                  gym.spaces.MultiBinary)
-
-
-class EpisodeDataError(CheckpointError):
-    """A recorded-episodes directory that is missing, corrupted or does not match its index."""
-
-
-@attrs.frozen
-class AgentEpisode:
-    """One agent's part of an episode: ``obs[t]`` acted on with ``actions[t]``, then
-    ``rewards[t]``; ``terminated`` / ``truncated`` say how the agent's episode ended."""
-
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    terminated: bool
-    truncated: bool
-
-    @property
-    def length(self) -> int:
-        return int(len(self.rewards))
-
-    @property
-    def episode_return(self) -> float:
-        return float(np.sum(self.rewards, dtype=np.float64))
 
 
 def _sample_shape(space: gym.Space) -> tuple[int, ...]:
@@ -116,19 +96,6 @@ def _agent_key(agent: Any) -> str:
     if not key or "/" in key:
         raise EpisodeDataError(f"agent id {agent!r} cannot be recorded: use no '/' and no ''")
     return key
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class EpisodeWriter:
@@ -210,15 +177,15 @@ class EpisodeWriter:
             }
         name = f"episode_{self.num_episodes:06d}.safetensors"
         data = save(tensors)
-        _atomic_write(self.path / name, data)
+        atomic_write_file(self.path / name, data)
         self._index["episodes"].append(
             {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "agents": summary}
         )
-        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
+        atomic_write_file(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def close(self) -> None:
         """Write the index (also for zero episodes)."""
-        _atomic_write(self.path / INDEX_FILE, signed_json(self._index).encode())
+        atomic_write_file(self.path / INDEX_FILE, signed_json(self._index).encode())
 
     def __enter__(self) -> EpisodeWriter:
         return self

@@ -1,179 +1,205 @@
-"""Learner: turns rollouts into gradient steps on the algorithm's MultiRLModule.
+"""Learner: the gradient side of every algorithm, written once for both families.
 
-One ``multi.forward_train({module_id: minibatch})`` per minibatch, the modules' losses
-summed, ONE optimizer step over all parameters, so a MultiRLModule's shared layers get
-one update per step. Algorithms subclass it with :meth:`Learner.prepare` (rollouts →
-training rows) and :meth:`Learner.compute_loss_for_module`.
+A learner owns the optimizers, one Adam per *part* of the trained parameters with the
+part's own learning-rate setting (PPO, BC and DQN have one part; SAC three: critic, actor
+and temperature), and ONE gradient step, :meth:`Learner._step`: the batch's loss
+(:meth:`~Learner.compute_losses`), backward, the data-parallel gradient sum, then per part
+gradient clipping and the optimizer step. The families differ in what a step is given:
+:class:`~rlmodules.algorithms.onpolicy_learner.OnPolicyLearner` (PPO, BC) makes minibatch
+epochs over a sampled batch, :class:`~rlmodules.algorithms.offpolicy_learner.
+OffPolicyLearner` (DQN, SAC) one step per replayed batch.
+
+Where the hardware settings apply, each in one method every step passes through:
+:meth:`~Learner.to_device` (the batches), :meth:`~Learner.autocast` (the precision of
+forward and loss) and :meth:`~Learner.compiled` (the loss function). For now learners train
+on the CPU in fp32, eagerly: these place, cast and compile nothing.
+
+In checkpoints: the optimizers' state per parameter name, checked whole before any of it
+loads, and learner-owned tensors (:meth:`~Learner.state_tensors`, e.g. SAC's temperature).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+from rlmodules.errors import CheckpointError
 from rlmodules.multi_rl_module import MultiRLModule
 
 from .flat_params import FlatParameters
-from .rollout import tree_map
+
+# Importable from here as before.
+from .optimizer_state import checked_optimizer_state, fast_adam, optimizer_state
 from .schedules import schedule_value
 
-__all__ = ["Learner", "TrainRows", "optimizer_state", "checked_optimizer_state", "fast_adam"]
+__all__ = ["Learner", "OptimizerPart", "optimizer_state", "checked_optimizer_state",
+           "fast_adam"]
 
-#: Optimizer state fields held once per flat buffer, not per element (Adam's step count).
-_PER_BUFFER_FIELDS = frozenset({"step"})
-#: Rows of one module: tensors with a leading row axis, plus how many env steps a row holds.
-TrainRows = dict[str, Any]
+#: The part that trains every parameter with one optimizer (PPO, BC): its metrics read
+#: ``learner/...`` and its checkpoint keys carry no part name, as they always have.
+WHOLE_MODULE = "learner"
+
+
+class OptimizerPart:
+    """Adam over the flat buffer of some parameters (by checkpoint name), with the name of
+    its learning-rate setting."""
+
+    def __init__(self, named: list[tuple[str, torch.nn.Parameter]], lr_key: str, *,
+                 lr: float, eps: float) -> None:
+        self.names = [name for name, _ in named]
+        self.flat = FlatParameters(p for _, p in named)
+        self.lr_key = lr_key
+        self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=eps,
+                                          **fast_adam(self.flat.buffers))
 
 
 class Learner:
-    """Optimizer, minibatch epochs and the summed loss over module ids.
+    """Optimizers over the parts of the trained parameters, and the gradient step.
+
+    An algorithm's learner provides :meth:`compute_losses` (and, in its family, how
+    batches reach it: :meth:`update`); it may split the parameters into parts with their
+    own learning rates (:meth:`parameter_parts`) and own tensors of its own
+    (:meth:`setup`, :meth:`state_tensors`).
 
     Example (inside an algorithm)::
 
-        metrics = learner.update(rollouts, timestep=algo_timesteps)
+        metrics = algo.learner.update(batch, timestep=algo.timesteps)
+        tensors, data = algo.learner.get_optimizer_state()   # for a checkpoint
     """
+
+    #: Adam's epsilon (torch's default; the on-policy family uses SB3's and CleanRL's 1e-5).
+    adam_eps: float = 1e-8
 
     def __init__(self, *, module: MultiRLModule, config: Any, generator: torch.Generator) -> None:
         self.module = module
         self.config = config
         self.generator = generator
-        self.param_names = _parameter_names(module)
-        self.flat = FlatParameters(p for p in module.parameters() if p.requires_grad)
-        lr = schedule_value(config.training_settings["lr"], 0)
-        self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, eps=1e-5,
-                                          **fast_adam(self.flat.buffers))
-        self.final_epoch = True
         #: Set on each of several data-parallel learners (see ``distributed_learner``):
         #: shards every minibatch and sums the weighted gradients over the learners.
         self.data_parallel: Any = None
+        self.setup()
+        named = self.named_trainable_parameters()
+        self.parts = {
+            name: OptimizerPart(
+                [(n, p) for n, p in named if belongs(n)], lr_key,
+                lr=schedule_value(config.training_settings[lr_key], 0), eps=self.adam_eps)
+            for name, (belongs, lr_key) in self.parameter_parts().items()
+        }
+        self._compute_losses = self.compiled(self.compute_losses)
 
     # --- to be provided by an algorithm ----------------------------------------------------------
-    def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
-                ) -> tuple[dict[str, TrainRows], dict[str, int]]:
-        """``({module_id: rows}, {module_id: env steps per row})`` from sampler rollouts."""
-        raise NotImplementedError
+    def setup(self) -> None:
+        """Check the module and create learner-owned parameters (e.g. SAC's temperature);
+        runs before the optimizers are made."""
 
-    def compute_loss_for_module(
-        self, module_id: str, batch: Mapping[str, Any], fwd_out: Mapping[str, Any],
-        timestep: int,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The scalar loss of one module on one minibatch and detached metrics. Losses
-        and metrics are means over the minibatch's (unmasked) rows, so data-parallel
-        learners can weight each shard's by its share of the rows."""
-        raise NotImplementedError
+    def named_trainable_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
+        """``(checkpoint name, parameter)`` of everything the optimizers step: the module's
+        parameters that require gradients (shared ones once), in ``parameters()`` order."""
+        return [(name, p) for name, p in self.module.named_parameters() if p.requires_grad]
 
-    def prepare_minibatch(self, minibatch: dict[str, Any]) -> dict[str, Any]:
-        """Whole-minibatch transforms before the loss (e.g. PPO's advantage normalisation):
-        data-parallel learners apply them before taking their shard."""
-        return minibatch
+    def parameter_parts(self) -> dict[str, tuple[Callable[[str], bool], str]]:
+        """``{part: (is_in_part(parameter_name), learning-rate setting)}``, one optimizer
+        each; the default is one optimizer over everything with ``lr``."""
+        return {WHOLE_MODULE: (lambda name: True, "lr")}
 
-    # --- the update ------------------------------------------------------------------------------
-    def update(self, rollouts: Mapping[str, Mapping[str, Any]], *, timestep: int
-               ) -> dict[str, float]:
-        """Minibatch epochs over the prepared rollouts; metrics averaged over the minibatches
-        of the last epoch (diagnostics are only computed there, see ``final_epoch``).
+    def compute_losses(self, batch: Mapping[str, Any], timestep: int
+                       ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+        """``(scalar loss, detached metrics)`` of one gradient step on ``batch``; a loss of
+        None means nothing to learn from (the step still takes part in data-parallel
+        gradient sums)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement compute_losses()")
 
-        Modules without trainable weights (a random or heuristic opponent) act but are not
-        trained: their rollouts are left out here."""
-        rollouts = {mid: ro for mid, ro in rollouts.items() if self._trainable(mid)}
-        t = self.config.training_settings
-        for group in self.optimizer.param_groups:
-            group["lr"] = schedule_value(t["lr"], timestep)
-        self.module.train()
-        if not self.flat.is_linked():
+    def update(self, batch: Any, *, timestep: int) -> Any:
+        """Train on ``batch`` (the family says what it is and what comes back)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update()")
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Learner-owned tensors a checkpoint keeps besides the module and optimizers."""
+        return {}
+
+    def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        """Restore :meth:`state_tensors` output (names and shapes already checked)."""
+
+    # --- where device, precision and compilation apply -------------------------------------------
+    def to_device(self, batch: Any) -> Any:
+        """``batch`` (a tree of tensors) on the device of the learner's module; every batch
+        passes here before the module sees it. Learners train on the CPU for now."""
+        return batch
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """The precision context around forward and loss of every step (fp32 for now)."""
+        return contextlib.nullcontext()
+
+    def compiled(self, compute_losses: Callable[..., Any]) -> Callable[..., Any]:
+        """``compute_losses`` as the step calls it (compiled, once there is a setting)."""
+        return compute_losses
+
+    # --- the gradient step -----------------------------------------------------------------------
+    def _step(self, batch: Any, timestep: int) -> dict[str, torch.Tensor]:
+        """One gradient step: loss, backward, the data-parallel gradient sum, then per part
+        clipping (``grad_clip``; its norm is the metric ``<part>/grad_norm``) and the step."""
+        with self.autocast():
+            loss, metrics = self._compute_losses(batch, timestep)
+        for part in self.parts.values():
+            part.flat.zero_grad()
+        if loss is not None:
+            loss.backward()
+        grad_clip = self.config.training_settings["grad_clip"]
+        for name, part in self.parts.items():
+            if self.data_parallel is not None:
+                self.data_parallel.all_reduce_gradients(part.flat)
+            if grad_clip is not None:
+                metrics[f"{name}/grad_norm"] = part.flat.clip_grad_norm_(grad_clip)
+            part.optimizer.step()
+        return metrics
+
+    def set_learning_rates(self, timestep: int) -> None:
+        """Each part's learning rate from its setting (a number or a schedule) at ``timestep``."""
+        for part in self.parts.values():
+            lr = schedule_value(self.config.training_settings[part.lr_key], timestep)
+            for group in part.optimizer.param_groups:
+                group["lr"] = lr
+
+    def check_parameters_linked(self) -> None:
+        """Raise if the module's parameters were replaced since the optimizers were made
+        (they would no longer train)."""
+        if not all(part.flat.is_linked() for part in self.parts.values()):
             raise RuntimeError(
                 "the module's parameters were replaced (e.g. by module.to() or assigning "
                 "param.data) after the learner was built; move or load the module in place "
                 "(load_state_dict / set_state), or build the algorithm again"
             )
-        rows, steps_per_row = self.prepare(rollouts)
-        collected: dict[str, list[torch.Tensor]] = {}
-        count = final_count = 0
-        for epoch in range(t["num_epochs"]):
-            #: True during the last epoch: losses may skip diagnostics-only work before it.
-            self.final_epoch = epoch == t["num_epochs"] - 1
-            for minibatch in self._minibatches(rows, steps_per_row, t["minibatch_size"]):
-                metrics = self._step(minibatch, timestep)
-                count += 1
-                if self.final_epoch:
-                    final_count += 1
-                    for key, value in metrics.items():
-                        collected.setdefault(key, []).append(value)
-        if self.data_parallel is None:
-            out = {key: torch.stack(values).mean().item() for key, values in collected.items()}
-        else:  # this shard's weighted share: the learners' shares add up to the means
-            out = {key: torch.stack(values).sum().item() / final_count
-                   for key, values in collected.items()}
-        out["learner/lr"] = self.optimizer.param_groups[0]["lr"]
-        out["learner/num_minibatch_steps"] = count
-        return out
 
-    def _trainable(self, module_id: str) -> bool:
-        module = self.module[module_id]
-        return isinstance(module, torch.nn.Module) and any(
-            p.requires_grad for p in module.parameters())
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """The optimizer of a learner with one part (PPO, BC, DQN)."""
+        if len(self.parts) != 1:
+            raise AttributeError(
+                f"{type(self).__name__} has one optimizer per part {list(self.parts)}; "
+                f"use learner.parts[name].optimizer")
+        return next(iter(self.parts.values())).optimizer
 
-    def _step(self, minibatch: dict[str, Any], timestep: int) -> dict[str, torch.Tensor]:
-        minibatch = self.prepare_minibatch(minibatch)
-        weights: dict[str, float] = {}
-        if self.data_parallel is not None:
-            minibatch, weights = self.data_parallel.shard(minibatch)
-        fwd_out = self.module.forward_train(minibatch) if minibatch else {}
-        losses = []
-        metrics: dict[str, torch.Tensor] = {}
-        for module_id, batch in minibatch.items():
-            loss, module_metrics = self.compute_loss_for_module(
-                module_id, batch, fwd_out[module_id], timestep
-            )
-            if weights:
-                loss = loss * weights[module_id]
-                module_metrics = {k: v * weights[module_id] for k, v in module_metrics.items()}
-            losses.append(loss)
-            metrics.update({f"{module_id}/{k}": v for k, v in module_metrics.items()})
-        total = torch.stack(losses).sum() if len(losses) > 1 else \
-            losses[0] if losses else torch.zeros(())
-        self.flat.zero_grad()
-        if losses:
-            total.backward()
-        if self.data_parallel is not None:
-            self.data_parallel.all_reduce_gradients(self.flat)
-        grad_clip = self.config.training_settings["grad_clip"]
-        if grad_clip is not None:
-            metrics["learner/grad_norm"] = self.flat.clip_grad_norm_(grad_clip)
-        self.optimizer.step()
-        metrics["learner/total_loss"] = total.detach()
-        return metrics
-
-    def _minibatches(self, rows: Mapping[str, TrainRows], steps_per_row: Mapping[str, int],
-                     minibatch_size: int) -> Iterator[dict[str, Any]]:
-        """Shuffled minibatches; every module id's rows split into the same number of parts."""
-        sizes = {mid: _num_rows(r) for mid, r in rows.items()}
-        per_minibatch = {mid: max(1, minibatch_size // steps_per_row[mid]) for mid in rows}
-        parts = max([math.ceil(sizes[mid] / per_minibatch[mid]) for mid in rows if sizes[mid]]
-                    or [0])
-        if parts == 0:
-            return
-        if parts == 1:  # one minibatch of everything: order does not matter
-            yield {mid: r for mid, r in rows.items() if sizes[mid]}
-            return
-        splits = {
-            mid: torch.randperm(sizes[mid], generator=self.generator).tensor_split(parts)
-            for mid in rows if sizes[mid]
-        }
-        for i in range(parts):
-            minibatch = {}
-            for mid, index_parts in splits.items():
-                index = index_parts[i]
-                if len(index):
-                    minibatch[mid] = tree_map(lambda x, ix=index: x[ix], rows[mid])
-            yield minibatch
+    def close(self) -> None:
+        """Release what the learner holds beyond this process (nothing, for a local one)."""
 
     # --- optimizer state for checkpoints ---------------------------------------------------------
     def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """``(tensors, json_data)``: per-parameter state keyed by parameter name."""
-        return optimizer_state(self.optimizer, self.flat, self.param_names)
+        """``(tensors, json_data)``: every part's optimizer state per parameter, keyed
+        ``"<part>/<parameter>::<field>"`` (``"<parameter>::<field>"`` for the one part
+        ``learner``), the parts' hyper-parameter groups in part order."""
+        tensors: dict[str, torch.Tensor] = {}
+        data: dict[str, Any] = {"param_groups": [], "scalars": {}}
+        if list(self.parts) != [WHOLE_MODULE]:
+            data["parts"] = list(self.parts)
+        for name, part in self.parts.items():
+            prefix = _prefix(name)
+            part_tensors, part_data = optimizer_state(part.optimizer, part.flat, part.names)
+            tensors.update({prefix + k: v for k, v in part_tensors.items()})
+            data["scalars"].update({prefix + k: v for k, v in part_data["scalars"].items()})
+            data["param_groups"] += part_data["param_groups"]
+        return tensors, data
 
     def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                             data: Mapping[str, Any]) -> None:
@@ -182,133 +208,37 @@ class Learner:
 
     def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
                                 data: Mapping[str, Any]) -> Callable[[], None]:
-        """Check :meth:`get_optimizer_state` output against this learner (names, shapes,
-        groups) and return the function that loads it, which then cannot fail."""
-        return checked_optimizer_state(self.optimizer, self.flat, self.param_names, tensors,
-                                       data)
-
-
-def optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
-                    param_names: list[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """``(tensors, json_data)`` of an optimizer over ``flat``'s buffers, keyed by the names
-    of the parameters (``param_names``, in ``flat.params`` order).
-
-    The optimizer steps flat buffers (see :class:`FlatParameters`); its state is cut
-    back into per-parameter tensors so checkpoints do not depend on that layout.
-    """
-    state = optimizer.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict[str, Any]] = {}
-    for group, fields in state["state"].items():
-        _, indices = flat.groups[group]
-        for key, value in fields.items():
-            if key not in _PER_BUFFER_FIELDS and isinstance(value, torch.Tensor):
-                pieces = flat.split(group, value.detach())
-            else:  # per-buffer values (Adam's step count): the same for each parameter
-                pieces = [(i, value) for i in indices]
-            for i, piece in pieces:
-                name = param_names[i]
-                if isinstance(piece, torch.Tensor):
-                    tensors[f"{name}::{key}"] = piece
-                else:
-                    scalars.setdefault(name, {})[key] = piece
-    groups = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
-    return tensors, {"param_groups": groups, "scalars": scalars}
-
-
-def checked_optimizer_state(optimizer: torch.optim.Optimizer, flat: FlatParameters,
-                            param_names: list[str], tensors: Mapping[str, torch.Tensor],
-                            data: Mapping[str, Any]) -> Callable[[], None]:
-    """Check :func:`optimizer_state` output against ``optimizer`` (names, shapes, groups)
-    and return the function that loads it, which then cannot fail."""
-    from rlmodules.errors import CheckpointError
-
-    index_of = {name: i for i, name in enumerate(param_names)}
-    per_param: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        name, _, field = key.rpartition("::")
-        if name not in index_of:
+        """Check :meth:`get_optimizer_state` output against this learner (parts, names,
+        shapes, groups) and return the function that loads it, which then cannot fail."""
+        saved_parts = data.get("parts", [WHOLE_MODULE])
+        if saved_parts != list(self.parts):
             raise CheckpointError(
-                f"optimizer state names parameter {name!r}, which this module lacks; the "
-                f"checkpoint was made for a different module architecture"
+                f"the checkpoint has optimizers for {saved_parts!r}, this learner "
+                f"{list(self.parts)}; it was saved by another algorithm or module"
             )
-        expected = flat.params[index_of[name]].shape
-        if field not in _PER_BUFFER_FIELDS and value.shape != expected:
+        loaders, groups = [], list(data.get("param_groups") or [])
+        scalars = data.get("scalars", {})
+        for name, part in self.parts.items():
+            prefix, count = _prefix(name), len(part.optimizer.param_groups)
+            part_data = {"param_groups": groups[:count], "scalars": {
+                k[len(prefix):]: v for k, v in scalars.items() if k.startswith(prefix)}}
+            groups = groups[count:]
+            mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            loaders.append(checked_optimizer_state(part.optimizer, part.flat, part.names, mine,
+                                                   part_data))
+        if groups:
+            expected = sum(len(part.optimizer.param_groups) for part in self.parts.values())
             raise CheckpointError(
-                f"optimizer state {key!r} has shape {tuple(value.shape)}, but parameter "
-                f"{name!r} has {tuple(expected)}; the checkpoint was made for a "
-                f"different module architecture"
+                f"optimizer state has {expected + len(groups)} parameter groups, expected "
+                f"{expected}"
             )
-        per_param.setdefault(index_of[name], {})[field] = value
-    scalars = data.get("scalars", {})
-    for name, fields in scalars.items():
-        if name in index_of and isinstance(fields, Mapping):
-            per_param.setdefault(index_of[name], {}).update(fields)
-    state: dict[int, dict[str, Any]] = {}
-    for group, (_, indices) in enumerate(flat.groups):
-        fields = [per_param.get(i, {}) for i in indices]
-        keys = set(fields[0])
-        if any(set(f) != keys for f in fields):
-            raise CheckpointError(
-                "optimizer state covers only some of the module's parameters; the "
-                "checkpoint was made for a different module architecture"
-            )
-        state[group] = {
-            key: flat.join(group, {i: f[key] for i, f in zip(indices, fields)})
-            if key not in _PER_BUFFER_FIELDS and isinstance(fields[0][key], torch.Tensor)
-            else fields[0][key]
-            for key in keys
-        }
-    groups = [dict(g, params=list(range(len(flat.groups))))
-              for g in _checked_param_groups(data.get("param_groups"),
-                                             optimizer.param_groups)]
-    loadable = {"state": state, "param_groups": groups}
-    return lambda: optimizer.load_state_dict(loadable)
+
+        def load() -> None:
+            for loader in loaders:
+                loader()
+
+        return load
 
 
-def _num_rows(rows: TrainRows) -> int:
-    for value in rows.values():
-        while isinstance(value, (dict, list, tuple)):
-            value = next(iter(value.values())) if isinstance(value, dict) else value[0]
-        return int(value.shape[0])
-    return 0
-
-
-def _parameter_names(module: torch.nn.Module) -> list[str]:
-    """Names of ``module.parameters()`` in the same order (shared parameters once)."""
-    return [name for name, p in module.named_parameters() if p.requires_grad]
-
-
-def fast_adam(params: list[torch.nn.Parameter]) -> dict[str, bool]:
-    """The fused Adam kernel where torch has one for these parameters (several times
-    faster than the per-tensor loop for small networks)."""
-    fusable = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
-    return {"fused": True} if fusable and params else {}
-
-
-def _checked_param_groups(saved: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Saved optimizer hyper-parameter groups, checked to match the current groups' keys
-    and value types (a loaded group must not fail at the next step)."""
-    from rlmodules.errors import CheckpointError
-
-    if not isinstance(saved, list) or len(saved) != len(current):
-        got = len(saved) if isinstance(saved, list) else type(saved).__name__
-        raise CheckpointError(
-            f"optimizer state has {got} parameter groups, expected {len(current)}"
-        )
-    groups = []
-    for index, (group, now) in enumerate(zip(saved, current)):
-        keys = set(now) - {"params"}
-        if not isinstance(group, dict) or set(group) != keys or any(
-            type(group[k]) is not type(now[k]) and not (
-                isinstance(group[k], (int, float)) and isinstance(now[k], (int, float)))
-            and not (isinstance(now[k], tuple) and isinstance(group[k], list))
-            for k in keys
-        ):
-            raise CheckpointError(
-                f"optimizer parameter group {index} does not fit this optimizer (it needs "
-                f"the settings {sorted(keys)} with their types); the checkpoint was made "
-                f"for another optimizer"
-            )
-        groups.append(dict(group))
-    return groups
+def _prefix(part: str) -> str:
+    return "" if part == WHOLE_MODULE else f"{part}/"

@@ -20,17 +20,17 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
 import numpy as np
 import torch
 from rlmodules.actions import compute_actions
 from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
-from rlmodules.rl_module import DEFAULT_MODULE_ID
-from rlmodules.specs import MODULE_ID_RULE, is_valid_module_id
 
-from .episodes import AgentEpisode
+from .episode_records import AgentEpisode, EpisodeInfo, FinishedEpisode
+
+# Importable from here as before; they configure what this sampler samples with.
+from .module_setup import build_multi_agent_module, module_ids_of, resolve_policy_mapping_fn
 from .rollout import initial_state, to_tensor, tree_map, tree_stack
 
 __all__ = [
@@ -43,28 +43,6 @@ __all__ = [
 ]
 
 _episode_ids = itertools.count()
-
-
-@attrs.frozen
-class EpisodeInfo:
-    """What ``policy_mapping_fn(agent_id, episode)`` gets as ``episode``."""
-
-    id_: int
-    env_index: int
-
-
-@attrs.frozen
-class FinishedEpisode:
-    """A finished env episode: each agent's steps, and the env steps it took."""
-
-    agents: dict[Any, AgentEpisode]
-    module_ids: dict[Any, str]
-    length: int
-
-    @property
-    def episode_return(self) -> float:
-        """The sum over agents (RLlib's multi-agent episode return)."""
-        return float(sum(ep.episode_return for ep in self.agents.values()))
 
 
 class _Lane:
@@ -369,7 +347,9 @@ class MultiAgentSampler:
         if self.explore:
             rollout["action_logp"] = torch.from_numpy(np.stack(columns["action_logp"], axis=1))
         if stateful:
-            rollout["state_in"] = _torch_stack_slots(columns["state_in"])
+            # lanes of [T, ...] state trees -> one [T, N, ...] tree
+            rollout["state_in"] = tree_map(lambda *lanes: torch.stack(lanes, dim=1),
+                                           *columns["state_in"])
         return rollout
 
 
@@ -379,141 +359,5 @@ def _numpy(x: Any) -> Any:
 
 def _np_stack(trees: list[Any], axis: int = 0) -> Any:
     """Same-structured trees of arrays → one tree of arrays stacked along ``axis``."""
-    first = trees[0]
-    if isinstance(first, Mapping):
-        return {k: _np_stack([t[k] for t in trees], axis) for k in first}
-    if isinstance(first, (tuple, list)):
-        return type(first)(_np_stack([t[i] for t in trees], axis) for i in range(len(first)))
-    return np.stack([np.asarray(x) for x in trees], axis=axis)
-
-
-def _torch_stack_slots(per_lane: list[Any]) -> Any:
-    """Lanes of ``[T, ...]`` state trees → one ``[T, N, ...]`` tree."""
-    first = per_lane[0]
-    if isinstance(first, Mapping):
-        return {k: _torch_stack_slots([lane[k] for lane in per_lane]) for k in first}
-    if isinstance(first, (tuple, list)):
-        return type(first)(
-            _torch_stack_slots([lane[i] for lane in per_lane]) for i in range(len(first)))
-    return torch.stack(per_lane, dim=1)
-
-
-# --- configuration: module ids, the mapping, the MultiRLModule --------------------------------
-def module_ids_of(config: Any) -> list[str]:
-    """The module ids: ``multi_agent(policies=...)`` (a set is sorted), else the ids of a
-    ``MultiRLModuleSpec``'s dict of specs, else ``["default_policy"]``."""
-    from rlmodules.specs import MultiRLModuleSpec
-
-    policies = config.policies
-    if policies is None:
-        spec = config.rl_module_spec
-        if isinstance(spec, MultiRLModuleSpec) and isinstance(spec.rl_module_specs, Mapping):
-            return list(spec.rl_module_specs)
-        return [DEFAULT_MODULE_ID]
-    if isinstance(policies, str) or not isinstance(policies, (Mapping, set, frozenset, list,
-                                                              tuple)):
-        raise ConfigError(
-            f"multi_agent(policies=...) must be a collection of module ids such as "
-            f"{{'p0', 'p1'}}, got {type(policies).__name__}: {policies!r}"
-        )
-    ids = sorted(policies) if isinstance(policies, (set, frozenset)) else list(policies)
-    if not ids or not all(is_valid_module_id(mid) for mid in ids):
-        raise ConfigError(
-            f"multi_agent(policies=...) needs at least one module id ({MODULE_ID_RULE}); "
-            f"got {policies!r}"
-        )
-    return ids
-
-
-def resolve_policy_mapping_fn(config: Any, module_ids: list[str]) -> Callable[..., str]:
-    """``config.policy_mapping_fn``, or (one module id) a function mapping every agent to it."""
-    if config.policy_mapping_fn is not None:
-        return config.policy_mapping_fn
-    if len(module_ids) == 1:
-        only = module_ids[0]
-        return lambda agent_id, episode, **kwargs: only
-    raise ConfigError(
-        f"multi_agent(policies={module_ids}) has several module ids but no policy_mapping_fn; "
-        f"pass policy_mapping_fn=lambda agent_id, episode, **kw: ... returning one of them"
-    )
-
-
-def build_multi_agent_module(config: Any, env: Any, default_module_class: Any
-                             ) -> MultiRLModule:
-    """The MultiRLModule for ``config`` on a parallel multi-agent ``env``.
-
-    Module ids come from :func:`module_ids_of`; ONE ``RLModuleSpec`` (given directly or as
-    a ``MultiRLModuleSpec``'s ``rl_module_specs``) is used for every id. A sub-spec's unset
-    spaces are those of the agents the mapping sends to it (probed on ``possible_agents``);
-    an unset ``module_class`` is the algorithm's default; an unset ``model_config`` is the
-    config's. The MultiRLModuleSpec's own unset spaces are the agents' common spaces.
-    """
-    from rlmodules.specs import MultiRLModuleSpec, RLModuleSpec
-
-    module_ids = module_ids_of(config)
-    mapping_fn = resolve_policy_mapping_fn(config, module_ids)
-    given = config.rl_module_spec
-    if isinstance(given, MultiRLModuleSpec):
-        multi_spec = given
-    else:
-        multi_spec = MultiRLModuleSpec(rl_module_specs=given or RLModuleSpec())
-    agent_spaces = _probe_agent_spaces(env, mapping_fn, module_ids)
-    common = _common_spaces(env)
-    obs_space = _given_or(multi_spec.observation_space, common[0])
-    act_space = _given_or(multi_spec.action_space, common[1])
-    filled = {}
-    for module_id, spec in multi_spec.resolved_specs(module_ids).items():
-        obs, act = agent_spaces.get(module_id, (obs_space, act_space))
-        filled[module_id] = attrs.evolve(
-            spec,
-            module_class=_given_or(spec.module_class, default_module_class),
-            observation_space=_given_or(spec.observation_space, obs),
-            action_space=_given_or(spec.action_space, act),
-            inference_only=False,
-            model_config=_given_or(spec.model_config, config.model_config_setting),
-        )
-    return attrs.evolve(
-        multi_spec, observation_space=obs_space, action_space=act_space, inference_only=False,
-        rl_module_specs=filled,
-    ).build()
-
-
-def _given_or(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
-def _probe_agent_spaces(env: Any, mapping_fn: Callable[..., Any], module_ids: list[str]
-                        ) -> dict[str, tuple[Any, Any]]:
-    """``{module_id: (obs space, action space)}`` of the agents mapped to each id."""
-    probe = EpisodeInfo(id_=-1, env_index=0)
-    spaces: dict[str, tuple[Any, Any]] = {}
-    owners: dict[str, Any] = {}
-    for agent_id in env.possible_agents:
-        module_id = mapping_fn(agent_id, probe)
-        if module_id not in module_ids:
-            raise ConfigError(
-                f"policy_mapping_fn mapped agent {agent_id!r} to module id {module_id!r}, "
-                f"which is not among the module ids {module_ids}; list it in "
-                f"multi_agent(policies=...)"
-            )
-        pair = (env.observation_space(agent_id), env.action_space(agent_id))
-        if module_id in spaces and spaces[module_id] != pair:
-            raise ConfigError(
-                f"agents {owners[module_id]!r} and {agent_id!r} both map to module id "
-                f"{module_id!r} but have different spaces ({spaces[module_id]} vs {pair}); "
-                f"map them to different module ids or give the RLModuleSpec explicit spaces"
-            )
-        spaces.setdefault(module_id, pair)
-        owners.setdefault(module_id, agent_id)
-    return spaces
-
-
-def _common_spaces(env: Any) -> tuple[Any, Any]:
-    """The agents' shared (obs, action) spaces, or ``None`` where they differ."""
-    agents = list(env.possible_agents)
-    obs = {repr(env.observation_space(a)) for a in agents}
-    act = {repr(env.action_space(a)) for a in agents}
-    return (
-        env.observation_space(agents[0]) if len(obs) == 1 else None,
-        env.action_space(agents[0]) if len(act) == 1 else None,
-    )
+    return tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves], axis=axis),
+                    *trees)

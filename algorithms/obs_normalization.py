@@ -20,12 +20,12 @@ import torch
 from gymnasium.wrappers.utils import RunningMeanStd
 from rlmodules.errors import CheckpointError, ConfigError
 
+from .checkpoint import OBS_NORMALIZATION, read_algorithm_state
+
 __all__ = ["ObservationNormalizer", "NormalizeObservations", "OBSERVATION_FILTERS"]
 
 #: ``env_runners(observation_filter=...)`` values (RLlib's names).
 OBSERVATION_FILTERS = ("NoFilter", "MeanStdFilter")
-#: Name of the tensor file (and of the JSON section) in an algorithm checkpoint.
-STEM = "obs_normalization"
 
 
 class ObservationNormalizer:
@@ -88,16 +88,14 @@ class ObservationNormalizer:
     def from_checkpoint(cls, path: str | Path) -> ObservationNormalizer | None:
         """The statistics saved in the algorithm checkpoint at ``path`` (``None`` if it was
         trained without ``MeanStdFilter``); for exporters and tools."""
-        from rlmodules._tensor_file import read_tensor_file
-
-        from .checkpoint import _read_state
+        from rlmodules.checkpoint import read_tensor_file
 
         path = Path(path)
-        state = _read_state(path)  # checksummed, format-checked
-        settings = state.get(STEM)
+        state = read_algorithm_state(path)  # checksummed, format-checked
+        settings = state.get(OBS_NORMALIZATION)
         if settings is None:
             return None
-        tensors = read_tensor_file(path, state["tensor_files"][STEM])
+        tensors = read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION])
         shape = tuple(tensors["mean"].shape)
         normalizer = cls(gym.spaces.Box(-np.inf, np.inf, shape))
         normalizer.set_state(tensors, settings)

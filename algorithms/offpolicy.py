@@ -1,11 +1,12 @@
 """The off-policy loop shared by DQN and SAC: explore, store transitions, replay them.
 
 :class:`OffPolicyAlgorithm` samples rounds of ``rollout_fragment_length`` steps per env
-(uniformly random actions before learning starts, then the algorithm's exploration),
-adds them to its replay buffer and takes gradient steps on replayed batches through an
-:class:`OffPolicyLearner`, whose optimizers each cover one part of the module (DQN: the
-Q-network; SAC: actor, critics and the temperature) and whose target networks follow
-through the module's ``get_target_network_pairs()``. Single-agent, stateless modules only.
+(uniformly random actions before learning starts, then the algorithm's exploration, see
+:class:`~rlmodules.algorithms.exploration.ExplorationSampler`), adds them to its replay
+buffer and takes gradient steps on replayed batches through an
+:class:`~rlmodules.algorithms.offpolicy_learner.OffPolicyLearner`. It samples and learns in
+this process (its config takes no env runners or learner actors). Single-agent, stateless
+modules only. A checkpoint adds the replay buffer and the learner's own tensors.
 """
 
 from __future__ import annotations
@@ -15,22 +16,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
 import torch
-from rlmodules.columns import Columns
+from rlmodules.envs import is_parallel_env
 from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID
 
-from .algorithm import Algorithm, _mean, build_multi_module
-from .flat_params import FlatParameters
-from .learner import checked_optimizer_state, fast_adam, optimizer_state
+from .algorithm import Algorithm
+
+# Importable from here as before.
+from .exploration import ExplorationSampler
+from .module_setup import build_multi_module
 from .offpolicy_config import OffPolicyConfig, merged_model_config
+from .offpolicy_learner import OffPolicyLearner, polyak_update, require_methods
 from .replay_buffer import PrioritizedReplayBuffer, make_replay_buffer
 from .rollout import tree_map
-from .sampler import VectorEnvSampler
-from .schedules import schedule_value
 
 __all__ = ["OffPolicyAlgorithm", "OffPolicyLearner", "ExplorationSampler", "require_methods",
            "polyak_update"]
@@ -39,232 +39,14 @@ __all__ = ["OffPolicyAlgorithm", "OffPolicyLearner", "ExplorationSampler", "requ
 STATE_STEM = "offpolicy"
 
 
-def require_methods(module: Any, methods: Mapping[str, str], algorithm: str) -> None:
-    """Raise a ``ConfigError`` naming the first of ``methods`` (name -> what it returns)
-    that ``module`` lacks."""
-    for name, contract in methods.items():
-        if not callable(getattr(module, name, None)):
-            raise ConfigError(
-                f"{type(module).__name__} cannot be trained with {algorithm}: it has no "
-                f"{name}() method. Implement {name}: {contract} (RLlib's QNetAPI / "
-                f"TargetNetworkAPI), or use the default {algorithm.lower()!r} module"
-            )
-
-
-def polyak_update(pairs: list[tuple[torch.nn.Module, torch.nn.Module]], tau: float) -> None:
-    """``target <- tau * online + (1 - tau) * target`` for every pair (1.0: a copy)."""
-    with torch.no_grad():
-        online = [p for o, _ in pairs for p in o.parameters()]
-        target = [p for _, t in pairs for p in t.parameters()]
-        if tau == 1.0:
-            torch._foreach_copy_(target, online)
-        else:
-            torch._foreach_lerp_(target, online, tau)
-        for o, t in pairs:
-            for ob, tb in zip(o.buffers(), t.buffers()):
-                tb.copy_(ob)
-
-
-class _Part:
-    """Adam over the flat buffer of one part's parameters, with its learning-rate key."""
-
-    def __init__(self, named: list[tuple[str, torch.nn.Parameter]], lr_key: str,
-                 config: OffPolicyConfig) -> None:
-        self.names = [name for name, _ in named]
-        self.flat = FlatParameters(p for _, p in named)
-        self.lr_key = lr_key
-        lr = schedule_value(config.training_settings[lr_key], 0)
-        self.optimizer = torch.optim.Adam(self.flat.buffers, lr=lr, **fast_adam(self.flat.buffers))
-
-
-class OffPolicyLearner:
-    """Gradient steps on replayed batches. Subclasses give the module's parts and the loss.
-
-    Example (inside an algorithm)::
-
-        metrics, td_errors = learner.update(buffer.sample(64), timestep=algo.timesteps)
-    """
-
-    def __init__(self, *, module: MultiRLModule, config: OffPolicyConfig,
-                 generator: torch.Generator) -> None:
-        self.module = module
-        self.config = config
-        self.generator = generator
-        self.rl_module = module[DEFAULT_MODULE_ID]
-        self.check_module(self.rl_module)
-        self.setup()
-        named = [(n, p) for n, p in self.rl_module.named_parameters() if p.requires_grad]
-        named += self.learner_parameters()
-        self.parts = {name: _Part([(n, p) for n, p in named if belongs(n)], lr_key, config)
-                      for name, (belongs, lr_key) in self.parameter_parts().items()}
-        self.last_target_update: int | None = None
-
-    # --- to be provided by an algorithm ----------------------------------------------------------
-    def check_module(self, module: Any) -> None:
-        """Raise a ``ConfigError`` if ``module`` lacks a method this algorithm needs."""
-
-    def setup(self) -> None:
-        """Create learner-owned parameters (e.g. SAC's temperature) before the optimizers."""
-
-    def learner_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
-        """``(name, parameter)`` pairs the learner owns (not the module's), e.g. SAC's
-        temperature; their names take part in :meth:`parameter_parts` too."""
-        return []
-
-    def parameter_parts(self) -> dict[str, tuple[Callable[[str], bool], str]]:
-        """``{part: (is_in_part(parameter_name), lr setting)}``; the default: one part."""
-        return {"default": (lambda name: True, "lr")}
-
-    def compute_losses(self, batch: Mapping[str, Any], timestep: int
-                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor | None]:
-        """``(total loss, detached metrics, per-sample TD errors or None)``."""
-        raise NotImplementedError
-
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        """Learner-owned tensors to checkpoint besides the module and optimizers."""
-        return {}
-
-    def load_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
-        """Restore :meth:`state_tensors` output."""
-
-    # --- the update ------------------------------------------------------------------------------
-    def update(self, batch: Mapping[str, Any], *, timestep: int
-               ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
-        """One gradient step on a replayed ``batch`` (numpy arrays, as the buffer gives);
-        the target networks are updated first when ``target_network_update_freq`` env
-        steps have passed since the last update."""
-        t = self.config.training_settings
-        if (self.last_target_update is None
-                or timestep - self.last_target_update >= t["target_network_update_freq"]):
-            if self.last_target_update is not None:
-                polyak_update(self.rl_module.get_target_network_pairs(), t["tau"])
-            self.last_target_update = timestep
-        tensors = tree_map(torch.from_numpy, dict(batch))
-        self.rl_module.train()
-        loss, metrics, td_errors = self.compute_losses(tensors, timestep)
-        for part in self.parts.values():
-            part.flat.zero_grad()
-        loss.backward()
-        for name, part in self.parts.items():
-            for group in part.optimizer.param_groups:
-                group["lr"] = schedule_value(t[part.lr_key], timestep)
-            if t["grad_clip"] is not None:
-                metrics[f"{name}/grad_norm"] = part.flat.clip_grad_norm_(t["grad_clip"])
-            part.optimizer.step()
-        return metrics, td_errors
-
-    # --- checkpoints -----------------------------------------------------------------------------
-    def get_optimizer_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """Every part's optimizer state in one checkpoint entry: tensors and scalars keyed
-        ``"<part>/<parameter name>"``, the parts' groups in ``parts`` order."""
-        tensors: dict[str, torch.Tensor] = {}
-        data: dict[str, Any] = {"param_groups": [], "scalars": {}, "parts": list(self.parts)}
-        for name, part in self.parts.items():
-            part_tensors, part_data = optimizer_state(part.optimizer, part.flat, part.names)
-            tensors.update({f"{name}/{k}": v for k, v in part_tensors.items()})
-            data["scalars"].update({f"{name}/{k}": v for k, v in part_data["scalars"].items()})
-            data["param_groups"] += part_data["param_groups"]
-        return tensors, data
-
-    def set_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
-                            data: Mapping[str, Any]) -> None:
-        self.checked_optimizer_state(tensors, data)()
-
-    def checked_optimizer_state(self, tensors: Mapping[str, torch.Tensor],
-                                data: Mapping[str, Any]) -> Callable[[], None]:
-        """Check every part's saved state first; the returned loader then cannot fail."""
-        from rlmodules.errors import CheckpointError
-
-        if data.get("parts") != list(self.parts):
-            raise CheckpointError(
-                f"the checkpoint has optimizers for {data.get('parts')!r}, this learner "
-                f"{list(self.parts)}; it was saved by another algorithm or module"
-            )
-        loaders, groups = [], list(data.get("param_groups") or [])
-        for name, part in self.parts.items():
-            prefix = f"{name}/"
-            count = len(part.optimizer.param_groups)
-            part_data = {"param_groups": groups[:count], "scalars": {
-                k[len(prefix):]: v for k, v in data.get("scalars", {}).items()
-                if k.startswith(prefix)}}
-            groups = groups[count:]
-            mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            loaders.append(checked_optimizer_state(part.optimizer, part.flat, part.names, mine,
-                                                   part_data))
-
-        def load() -> None:
-            for loader in loaders:
-                loader()
-
-        return load
-
-
-class ExplorationSampler(VectorEnvSampler):
-    """A :class:`VectorEnvSampler` whose env slots each act uniformly at random with
-    probability ``random_fraction`` (epsilon-greedy for DQN, warm-up for SAC)."""
-
-    def __init__(self, *, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(seed=seed, **kwargs)
-        self.random_fraction = 0.0
-        self.rng = np.random.default_rng(None if seed is None else seed + 1)
-        space = self.module.action_space
-        if not isinstance(space, (gym.spaces.Discrete, gym.spaces.Box)):
-            raise ConfigError(
-                f"off-policy exploration takes a Discrete or Box action space, got {space}"
-            )
-        self.space = space
-
-    def _act(self) -> dict[str, Any]:
-        fraction = self.random_fraction
-        if fraction >= 1.0:  # all random: no need to run the module
-            env_actions = self._random_actions()
-            return {Columns.ACTIONS: torch.from_numpy(self._as_module_dtype(env_actions)),
-                    Columns.ACTIONS_FOR_ENV: env_actions,
-                    Columns.ACTION_LOGP: torch.zeros(self.num_envs)}
-        out = super()._act()
-        # The sampler records log-probabilities; a module returning its actions has none.
-        out.setdefault(Columns.ACTION_LOGP, torch.zeros(self.num_envs))
-        if fraction <= 0.0:
-            return out
-        pick = self.rng.random(self.num_envs) < fraction
-        if pick.any():
-            random = self._random_actions()
-            out[Columns.ACTIONS_FOR_ENV] = np.where(_expand(pick, random), random,
-                                                    out[Columns.ACTIONS_FOR_ENV])
-            replaced = torch.from_numpy(self._as_module_dtype(random))
-            mask = torch.from_numpy(_expand(pick, random))
-            out[Columns.ACTIONS] = torch.where(mask, replaced, out[Columns.ACTIONS])
-        return out
-
-    def _random_actions(self) -> np.ndarray:
-        space = self.space
-        if isinstance(space, gym.spaces.Discrete):
-            return (space.start + self.rng.integers(0, space.n, self.num_envs)).astype(
-                space.dtype)
-        shape = (self.num_envs, *space.shape)
-        return self.rng.uniform(space.low, space.high, shape).astype(space.dtype)
-
-    def _as_module_dtype(self, actions: np.ndarray) -> np.ndarray:
-        if isinstance(self.space, gym.spaces.Discrete):
-            return (actions - self.space.start).astype(np.int64)
-        return actions.astype(np.float32)
-
-
-def _expand(pick: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return pick.reshape(pick.shape + (1,) * (like.ndim - 1))
-
-
 class OffPolicyAlgorithm(Algorithm):
     """Base of DQN and SAC: the replay loop (see the module docstring)."""
 
-    learner_class: type[OffPolicyLearner] = OffPolicyLearner
+    learner: OffPolicyLearner
+    sampler: ExplorationSampler
 
     def __init__(self, config: OffPolicyConfig) -> None:
         super().__init__(config)
-        if self.is_multi_agent:
-            raise ConfigError(
-                f"{type(self).__name__} trains single-agent envs; use PPO for multi-agent ones"
-            )
         t = config.training_settings
         self.replay_buffer = make_replay_buffer(
             t["replay_buffer_config"], n_step=t["n_step"], gamma=t["gamma"],
@@ -273,9 +55,15 @@ class OffPolicyAlgorithm(Algorithm):
 
     # --- pieces ----------------------------------------------------------------------------------
     def build_module(self, env: Any) -> MultiRLModule:
+        """The single-agent, stateless module, its model config given the training keys
+        the module reads (``model_config_overrides``)."""
         from rlmodules import registry
         from rlmodules.specs import RLModuleSpec
 
+        if is_parallel_env(env):
+            raise ConfigError(
+                f"{type(self).__name__} trains single-agent envs; use PPO for multi-agent ones"
+            )
         config = self.config.copy()
         spec = config.rl_module_spec or RLModuleSpec()
         if not isinstance(spec, RLModuleSpec):
@@ -302,18 +90,10 @@ class OffPolicyAlgorithm(Algorithm):
             )
         return multi
 
-    def make_learner(self) -> OffPolicyLearner:
-        return self.learner_class(module=self.module, config=self.config,
-                                  generator=self.torch_generator)
-
-    def _new_sampler(self, *, explore: bool, env_seed: int | None, num_envs: int | None = None,
-                     evaluation: bool = False) -> Any:
-        if not explore or evaluation or self.is_multi_agent:
-            return super()._new_sampler(explore=explore, env_seed=env_seed, num_envs=num_envs,
-                                        evaluation=evaluation)
+    def _training_sampler(self, *, env_seed: int | None) -> ExplorationSampler:
         return ExplorationSampler(
             env_creator=self.env_creator, multi_module=self.module,
-            num_envs=num_envs or self.config.num_envs,
+            num_envs=self.config.num_envs,
             vectorize_mode=self.config.env_runner_settings["gym_env_vectorize_mode"],
             seed=env_seed)
 
@@ -338,12 +118,7 @@ class OffPolicyAlgorithm(Algorithm):
                     collected.setdefault(key, []).append(value)
         self.iteration += 1
         elapsed = time.perf_counter() - start
-        result = {
-            "training_iteration": self.iteration,
-            "num_env_steps_sampled_lifetime": self.timesteps,
-            "num_episodes_lifetime": self.episodes,
-            "episode_return_mean": _mean(self.recent_returns),
-            "episode_len_mean": _mean(self.recent_lengths),
+        return self._iteration_result({
             "time_sample_s": timers["sample"],
             "time_replay_s": timers["replay"],
             "time_learn_s": timers["learn"],
@@ -352,11 +127,7 @@ class OffPolicyAlgorithm(Algorithm):
             "num_gradient_steps": updates,
             "exploration_random_fraction": self.sampler.random_fraction,
             **{k: torch.stack(v).mean().item() for k, v in collected.items()},
-        }
-        interval = self.config.evaluation_settings["evaluation_interval"]
-        if interval is not None and self.iteration % interval == 0:
-            result["evaluation"] = self.evaluate()
-        return result
+        })
 
     def _sample_round(self, timers: dict[str, float]) -> int:
         t = self.config.training_settings
@@ -369,10 +140,7 @@ class OffPolicyAlgorithm(Algorithm):
         rollout = self.sampler.sample(fragment)[DEFAULT_MODULE_ID]
         steps = fragment * self.config.num_envs
         self.timesteps += steps
-        for episode in self._pop_finished_episodes():
-            self.recent_returns.append(episode.episode_return)
-            self.recent_lengths.append(episode.length)
-            self.episodes += 1
+        self._count_finished_episodes()
         sampled = time.perf_counter()
         self._store(rollout)
         timers["sample"] += sampled - start
@@ -432,7 +200,7 @@ class OffPolicyAlgorithm(Algorithm):
     # --- checkpoint extras -----------------------------------------------------------------------
     def save_extra_state(self, directory: Path) -> dict[str, Any]:
         """Write the replay buffer and learner extras; their JSON entry."""
-        from rlmodules._tensor_file import write_tensor_file
+        from rlmodules.checkpoint import write_tensor_file
 
         arrays, buffer_data = self.replay_buffer.get_state()
         tensors = {f"replay/{k}": torch.from_numpy(v) for k, v in arrays.items()}
@@ -448,7 +216,7 @@ class OffPolicyAlgorithm(Algorithm):
         import copy
 
         import numpy as np
-        from rlmodules._tensor_file import read_tensor_file
+        from rlmodules.checkpoint import read_tensor_file
         from rlmodules.errors import CheckpointError
 
         if "replay_buffer" not in data or not isinstance(data.get("file"), Mapping):

@@ -5,7 +5,9 @@ replay buffer (RLlib's meaning for DQN and SAC). One iteration of ``train()`` sa
 least ``min_sample_timesteps_per_iteration`` env steps in rounds of
 ``rollout_fragment_length`` steps per env; after each round it takes as many gradient steps
 as keep ``training_intensity`` (replayed transitions per sampled env step; None: one step
-per round). Importing this module does not import torch.
+per round). The family samples and learns in the training process: it takes no env runners,
+learner actors or observation filter (on-policy settings of the shared builder methods).
+Importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
-from .config import _TRAINING, AlgorithmConfig
+from .algorithm_config import AlgorithmConfig
 from .config_checks import _check_int, _check_number, _check_schedule
 
 __all__ = ["OffPolicyConfig", "DQNConfig", "SACConfig", "check_replay_buffer_config"]
@@ -26,8 +28,7 @@ BUFFER_KEYS = {"uniform": ("type", "capacity"),
                "prioritized": ("type", "capacity", "alpha", "beta")}
 
 _OFF_POLICY: dict[str, Any] = {
-    "gamma": _TRAINING["gamma"],
-    "grad_clip": None,
+    **AlgorithmConfig.training_defaults,
     "n_step": 1,
     "replay_buffer_config": {"type": "uniform", "capacity": 100_000},
     "num_steps_sampled_before_learning_starts": 1000,
@@ -48,15 +49,17 @@ class OffPolicyConfig(AlgorithmConfig):
         super().__init__()
         self.env_runner_settings["rollout_fragment_length"] = 1
 
-    def _validate_batching(self) -> None:
+    def validate(self) -> None:
+        """The base's checks, then the replay loop's settings."""
+        super().validate()
         t = self.training_settings
-        if self.env_runner_settings.get("num_env_runners", 0) or \
-                getattr(self, "learner_settings", {}).get("num_learners", 0) > 1:
+        if self.env_runner_settings["num_env_runners"] or \
+                self.learner_settings["num_learners"] > 1:
             raise ConfigError(
                 f"{type(self).__name__} samples and learns in this process; set "
                 f"num_env_runners=0 and num_learners=0 (scaling out is PPO's for now)"
             )
-        if self.env_runner_settings.get("observation_filter", "NoFilter") != "NoFilter":
+        if self.env_runner_settings["observation_filter"] != "NoFilter":
             raise ConfigError(
                 f"{type(self).__name__} replays raw observations; set "
                 f"observation_filter='NoFilter' (MeanStdFilter is PPO's for now)"
@@ -74,10 +77,6 @@ class OffPolicyConfig(AlgorithmConfig):
         if t["training_intensity"] is not None:
             _check_number("training_intensity", t["training_intensity"], 0.0, math.inf,
                           open_low=True)
-        self._validate_learning_rates()
-
-    def _validate_learning_rates(self) -> None:
-        _check_schedule("lr", self.training_settings["lr"], positive=True)
 
     def model_config_overrides(self) -> dict[str, Any]:
         """Training keys the module reads from its model config (RLlib passes them on)."""
@@ -119,9 +118,10 @@ class DQNConfig(OffPolicyConfig):
     }
     algo_class_path = "rlmodules.algorithms.dqn:DQN"
 
-    def _validate_batching(self) -> None:
-        super()._validate_batching()
+    def validate(self) -> None:
+        super().validate()
         t = self.training_settings
+        _check_schedule("lr", t["lr"], positive=True)
         for flag in ("double_q", "dueling"):
             if not isinstance(t[flag], bool):
                 raise ConfigError(f"{flag} must be True or False, got {t[flag]!r}")
@@ -167,7 +167,8 @@ class SACConfig(OffPolicyConfig):
     }
     algo_class_path = "rlmodules.algorithms.sac:SAC"
 
-    def _validate_learning_rates(self) -> None:
+    def validate(self) -> None:
+        super().validate()
         t = self.training_settings
         for key in ("actor_lr", "critic_lr", "alpha_lr"):
             _check_schedule(key, t[key], positive=True)

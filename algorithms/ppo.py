@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from rlmodules.columns import Columns
 
-from .algorithm import Algorithm
 from .config import PPOConfig
 from .layout import FlatLayout, SequenceLayout
-from .learner import Learner, TrainRows
+from .onpolicy import OnPolicyAlgorithm
+from .onpolicy_learner import OnPolicyLearner, TrainRows
 from .ppo_math import (
     clipped_surrogate_loss,
     compute_gae,
@@ -35,7 +35,7 @@ __all__ = ["PPO", "PPOConfig", "PPOLearner"]
 _DEFAULT_MAX_SEQ_LEN = 20
 
 
-class PPOLearner(Learner):
+class PPOLearner(OnPolicyLearner):
     """Advantages with GAE, then the clipped surrogate + value + entropy loss per module."""
 
     def prepare(self, rollouts: Mapping[str, Mapping[str, Any]]
@@ -137,7 +137,7 @@ def _diagnostics(dist: Any, logp: torch.Tensor, batch: Mapping[str, Any], ratio:
         }
 
 
-class PPO(Algorithm):
+class PPO(OnPolicyAlgorithm):
     """Proximal Policy Optimization over gymnasium vector envs; built by ``PPOConfig``.
 
     Example::
@@ -148,7 +148,4 @@ class PPO(Algorithm):
     """
 
     default_module_class = "rlmodules/ppo"
-
-    def make_learner(self) -> Learner:
-        return PPOLearner(module=self.module, config=self.config,
-                          generator=self.torch_generator)
+    learner_class = PPOLearner

@@ -77,7 +77,7 @@ def normalize_advantages(advantages: torch.Tensor, mask: torch.Tensor | None) ->
     mean = masked_mean(advantages, mask)
     var = masked_mean((advantages - mean) ** 2, mask)
     normalized = (advantages - mean) / (var.sqrt() + 1e-8)
-    return normalized if mask is None else normalized * mask.to(advantages.dtype)
+    return normalized * mask.to(advantages.dtype)
 
 
 def clipped_surrogate_loss(

@@ -132,7 +132,7 @@ def read_toml(path: Path, *, what: str) -> dict[str, Any]:
         raise ConfigError(f"{what} {path} cannot be read as TOML: {exc}") from None
 
 
-def preset_for(env: str, timesteps: int, algo: str = "ppo") -> dict[str, Any]:
+def preset_for(env: str, timesteps: int, *, algo: str = "ppo") -> dict[str, Any]:
     """The config sections of ``algo``'s preset for ``env`` with schedules ending at
     ``timesteps`` ({} if there is none); for PPO any ALE id (``"ALE/Pong-v5"``) gets
     :func:`atari_preset`."""

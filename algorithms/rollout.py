@@ -32,29 +32,31 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["ROLLOUT_KEYS", "initial_state", "tree_map", "tree_stack", "to_tensor"]
-
-ROLLOUT_KEYS = ("obs", "actions", "action_logp", "rewards", "terminateds", "truncateds",
-                "loss_mask")
+__all__ = ["initial_state", "tree_map", "tree_stack", "num_rows", "to_tensor"]
 
 
-def tree_map(fn: Callable[[Any], Any], tree: Any) -> Any:
-    """Apply ``fn`` to every leaf of nested dicts / tuples / lists."""
+def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
+    """Apply ``fn`` to every leaf of nested dicts / tuples / lists; with ``rest`` (trees of
+    the same structure), ``fn`` gets the leaves at the same place in each tree."""
     if isinstance(tree, Mapping):
-        return {k: tree_map(fn, v) for k, v in tree.items()}
+        return {k: tree_map(fn, v, *(r[k] for r in rest)) for k, v in tree.items()}
     if isinstance(tree, (tuple, list)):
-        return type(tree)(tree_map(fn, v) for v in tree)
-    return fn(tree)
+        return type(tree)(tree_map(fn, *leaves) for leaves in zip(tree, *rest))
+    return fn(tree, *rest)
 
 
 def tree_stack(trees: Sequence[Any]) -> Any:
     """Stack a list of same-structured trees of tensors along a new leading axis."""
-    first = trees[0]
-    if isinstance(first, Mapping):
-        return {k: tree_stack([t[k] for t in trees]) for k in first}
-    if isinstance(first, (tuple, list)):
-        return type(first)(tree_stack([t[i] for t in trees]) for i in range(len(first)))
-    return torch.stack([to_tensor(t) for t in trees])
+    return tree_map(lambda *leaves: torch.stack([to_tensor(x) for x in leaves]), *trees)
+
+
+def num_rows(tree: Any) -> int:
+    """The leading-axis length of the first leaf of ``tree`` (0 for an empty tree)."""
+    while isinstance(tree, (Mapping, tuple, list)):
+        if not tree:
+            return 0
+        tree = next(iter(tree.values())) if isinstance(tree, Mapping) else tree[0]
+    return int(tree.shape[0])
 
 
 def to_tensor(x: Any) -> torch.Tensor:

@@ -19,8 +19,10 @@ import gymnasium as gym
 import torch
 from rlmodules.columns import Columns
 
-from .offpolicy import OffPolicyAlgorithm, OffPolicyLearner, require_methods
+from .offpolicy import OffPolicyAlgorithm
 from .offpolicy_config import SACConfig
+from .offpolicy_learner import TD_ERROR, OffPolicyLearner, require_methods
+from .rollout import tree_map
 from .sac_math import (
     actor_loss,
     actor_loss_discrete,
@@ -49,6 +51,7 @@ class SACLearner(OffPolicyLearner):
         require_methods(module, SAC_API, "SAC")
 
     def setup(self) -> None:
+        super().setup()
         t = self.config.training_settings
         self.log_alpha = torch.nn.Parameter(torch.tensor(math.log(t["initial_alpha"])))
         target = t["target_entropy"]
@@ -65,17 +68,17 @@ class SACLearner(OffPolicyLearner):
                 "actor": (lambda name: name not in names and name != "log_alpha", "actor_lr"),
                 "alpha": (lambda name: name == "log_alpha", "alpha_lr")}
 
-    def learner_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
-        return [("log_alpha", self.log_alpha)]
+    def named_trainable_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
+        return [*super().named_trainable_parameters(), ("log_alpha", self.log_alpha)]
 
     def compute_losses(self, batch: Mapping[str, Any], timestep: int
-                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor | None]:
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         module = self.rl_module
         alpha = self.log_alpha.exp().detach()
         obs, next_obs = batch[Columns.OBS], batch[Columns.NEXT_OBS]
         dist_cls = module.get_train_action_dist_cls()
         # One actor pass over s and s' together: the policy at s trains, at s' bootstraps.
-        both = _cat_tree(obs, next_obs)
+        both = tree_map(lambda now, later: torch.cat([now, later]), obs, next_obs)
         dist_inputs = module.forward_train({Columns.OBS: both})[Columns.ACTION_DIST_INPUTS]
         size = batch[Columns.REWARDS].shape[0]
         inputs_now, inputs_next = dist_inputs[:size], dist_inputs[size:].detach()
@@ -98,11 +101,11 @@ class SACLearner(OffPolicyLearner):
         policy_loss = actor_loss(logp, q_pi, alpha)
         temperature_loss = alpha_loss(self.log_alpha, logp, self.target_entropy)
         return critic_loss + policy_loss + temperature_loss, self._metrics(
-            critic_loss, policy_loss, temperature_loss, alpha, logp, q), td_error
+            critic_loss, policy_loss, temperature_loss, alpha, logp, q, td_error)
 
     def _discrete_losses(self, batch: Mapping[str, Any], inputs_now: torch.Tensor,
                          inputs_next: torch.Tensor, alpha: torch.Tensor
-                         ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+                         ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         module = self.rl_module
         obs = batch[Columns.OBS]
         with torch.no_grad():
@@ -119,7 +122,7 @@ class SACLearner(OffPolicyLearner):
             probs, _q_min({k: v.detach() for k, v in q_all.items()}), alpha)
         temperature_loss = alpha_loss(self.log_alpha, expected_logp, self.target_entropy)
         return critic_loss + policy_loss + temperature_loss, self._metrics(
-            critic_loss, policy_loss, temperature_loss, alpha, expected_logp, q), td_error
+            critic_loss, policy_loss, temperature_loss, alpha, expected_logp, q, td_error)
 
     @staticmethod
     def _critic_loss(q: Mapping[str, torch.Tensor], y: torch.Tensor,
@@ -134,10 +137,12 @@ class SACLearner(OffPolicyLearner):
     @staticmethod
     def _metrics(critic_loss: torch.Tensor, policy_loss: torch.Tensor,
                  temperature_loss: torch.Tensor, alpha: torch.Tensor, logp: torch.Tensor,
-                 q: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+                 q: Mapping[str, torch.Tensor], td_error: torch.Tensor
+                 ) -> dict[str, torch.Tensor]:
         return {"qf_loss": critic_loss.detach(), "policy_loss": policy_loss.detach(),
                 "alpha_loss": temperature_loss.detach(), "alpha_value": alpha,
-                "entropy": -logp.detach().mean(), "qf_mean": q[Columns.QF_PREDS].detach().mean()}
+                "entropy": -logp.detach().mean(), "qf_mean": q[Columns.QF_PREDS].detach().mean(),
+                TD_ERROR: td_error}
 
     # --- the temperature: its own optimizer and checkpointed value ---------------------------
     def state_tensors(self) -> dict[str, torch.Tensor]:
@@ -151,14 +156,6 @@ class SACLearner(OffPolicyLearner):
 def _q_min(out: Mapping[str, torch.Tensor]) -> torch.Tensor:
     q = out[Columns.QF_PREDS]
     return torch.minimum(q, out[_TWIN]) if _TWIN in out else q
-
-
-def _cat_tree(a: Any, b: Any) -> Any:
-    if isinstance(a, Mapping):
-        return {k: _cat_tree(a[k], b[k]) for k in a}
-    if isinstance(a, (tuple, list)):
-        return type(a)(_cat_tree(x, y) for x, y in zip(a, b))
-    return torch.cat([a, b])
 
 
 class _frozen:

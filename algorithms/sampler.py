@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import attrs
 import gymnasium as gym
 import numpy as np
 import torch
@@ -23,6 +22,7 @@ from rlmodules.errors import ConfigError
 from rlmodules.multi_rl_module import MultiRLModule
 from rlmodules.rl_module import DEFAULT_MODULE_ID
 
+from .episode_records import EpisodeResult
 from .rollout import initial_state, to_tensor, tree_map, tree_stack
 
 __all__ = ["Sampler", "VectorEnvSampler", "EpisodeResult", "make_sampler"]
@@ -62,7 +62,8 @@ def make_sampler(
     multi-agent envs (``multi_agent=True``). ``wrap_env`` wraps the single-agent vector
     env (e.g. observation normalisation)."""
     if multi_agent:
-        from .multi_agent import MultiAgentSampler, resolve_policy_mapping_fn
+        from .module_setup import resolve_policy_mapping_fn
+        from .multi_agent import MultiAgentSampler
 
         return MultiAgentSampler(
             env_creator=env_creator,
@@ -191,7 +192,7 @@ class VectorEnvSampler:
             shape = (-1,) + (1,) * (new.dim() - 1)
             return torch.where(restart.view(shape), initial.to(new.dtype), new)
 
-        return _tree_zip(reset, state_out, self._initial_state)
+        return tree_map(reset, state_out, self._initial_state)
 
     def _count_episodes(self, reward: np.ndarray, done: np.ndarray, valid: np.ndarray) -> None:
         self._returns += np.where(valid, reward, 0.0)
@@ -234,22 +235,6 @@ class VectorEnvSampler:
 
     def close(self) -> None:
         self.env.close()
-
-
-@attrs.frozen
-class EpisodeResult:
-    """Return and length of one finished episode."""
-
-    episode_return: float
-    length: int
-
-
-def _tree_zip(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    if isinstance(a, dict):
-        return {k: _tree_zip(fn, a[k], b[k]) for k in a}
-    if isinstance(a, (tuple, list)):
-        return type(a)(_tree_zip(fn, x, y) for x, y in zip(a, b))
-    return fn(a, b)
 
 
 def _make_vector_env(env_creator: Callable[[], Any], num_envs: int, mode: str) -> Any:

@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-from ._lazy import lazy_exports
 from .columns import Columns
 from .errors import (
     AmbiguousNameError,
@@ -28,6 +27,7 @@ from .errors import (
     SpecError,
     UnknownNameError,
 )
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -45,7 +45,7 @@ _LAZY = {
     "DefaultModelConfig": "model_config",
     "Distribution": "distribution",
     "Catalog": "catalog",
-    "Encoder": "catalog",
+    "Encoder": "networks",
     "compute_actions": "actions",
     "space_to_json": "spaces",
     "space_from_json": "spaces",
@@ -71,18 +71,19 @@ __all__ = [
 
 # Sub-packages reachable as attributes after a bare `import rlmodules`, imported on first use.
 _SUBPACKAGES = ("registry", "plugins", "algorithms", "envs", "testing", "cli", "apis", "models",
-                "distributions", "compat")
+                "distributions", "compat", "networks")
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__, subpackages=_SUBPACKAGES)
 
 
 if TYPE_CHECKING:
     from .actions import compute_actions
-    from .catalog import Catalog, Encoder
+    from .catalog import Catalog
     from .distribution import Distribution
     from .hookspecs import hookimpl
     from .model_config import DefaultModelConfig
     from .multi_rl_module import MultiRLModule
+    from .networks import Encoder
     from .rl_module import DEFAULT_MODULE_ID, RLModule, RLModuleConfig
     from .spaces import space_from_json, space_to_json
     from .specs import MultiRLModuleSpec, RLModuleSpec

@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from ._obs_checks import observation_problem
 from .columns import Columns
 from .errors import BatchError, RLModulesError
 from .multi_rl_module import MultiRLModule
@@ -112,8 +113,6 @@ def _diagnosed(exc: Exception, batches: dict[str, tuple[RLModule, Mapping[str, A
     so the action step pays nothing); else ``exc`` itself."""
     if isinstance(exc, RLModulesError):
         return exc
-    from ._obs_checks import observation_problem
-
     for module_id, (module, batch) in batches.items():
         where = f"batch[{module_id!r}]['obs']" if module_id else "observations"
         problem = observation_problem(batch.get(Columns.OBS), module.observation_space, where)

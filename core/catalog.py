@@ -1,5 +1,7 @@
 """The Catalog API: decides and builds a default module's encoder, heads and distribution.
 
+The layers come from :mod:`rlmodules.networks` (re-exported here under their old names).
+
 Each decision goes through the plugin system's decision hooks first
 (``rlmodules_build_encoder``, ``rlmodules_action_dist_cls``), so installing a plugin teaches
 the default catalogs a new observation or action space with no code change by the user.
@@ -7,22 +9,36 @@ the default catalogs a new observation or action space with no code change by th
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
 import torch
 from torch import nn
 
+from .decisions import action_dist_cls_for, encoder_for
 from .errors import ConfigError, SpaceError
 from .model_config import DefaultModelConfig
+from .networks import (
+    ENCODER_OUT,
+    HIDDEN_GAIN,
+    ORTHOGONAL_MAX_COST,
+    Encoder,
+    Init,
+    activation,
+    default_orthogonal,
+    initializer,
+    layer_inits,
+    mlp,
+    orthogonal,
+    skipped_initializers,
+)
 
 __all__ = [
     "ENCODER_OUT",
+    "HIDDEN_GAIN",
+    "ORTHOGONAL_MAX_COST",
     "Catalog",
     "Encoder",
     "GaussianPolicyHead",
@@ -34,212 +50,8 @@ __all__ = [
     "layer_inits",
     "mlp",
     "orthogonal",
+    "skipped_initializers",
 ]
-
-#: Output key of an encoder's forward.
-ENCODER_OUT = "encoder_out"
-
-#: An in-place initializer of one weight or bias tensor.
-Init = Callable[[torch.Tensor], Any]
-
-#: Gain of hidden layers by default (orthogonal init, as in common PPO practice).
-HIDDEN_GAIN = math.sqrt(2.0)
-#: Largest ``rows * cols * min(rows, cols)`` (about the QR's flops) of a weight the default
-#: initialisation makes orthogonal: every layer up to 512 x 512 (wider ones keep PyTorch's).
-ORTHOGONAL_MAX_COST = 512**3
-
-_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "swish": nn.SiLU,
-    "silu": nn.SiLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "sigmoid": nn.Sigmoid,
-    "leaky_relu": nn.LeakyReLU,
-}
-
-
-class Encoder(nn.Module):
-    """Maps a forward batch to features: ``{"obs", "state_in"?} -> {"encoder_out", "state_out"?}``.
-
-    ``output_dim`` is the width of ``encoder_out``'s last axis. Stateless encoders accept any
-    leading batch axes (``[B, ...]`` or ``[B, T, ...]``); stateful ones (``get_initial_state``
-    not empty) take ``[B, T, ...]`` and ``state_in`` leaves of shape ``[B, ...]``.
-    """
-
-    output_dim: int
-
-    def get_initial_state(self) -> dict[str, Any]:
-        """Unbatched initial state tensors; ``{}`` for a stateless encoder."""
-        return {}
-
-
-def activation(name: str | None) -> nn.Module:
-    """The activation layer for a DefaultModelConfig activation name."""
-    if name in (None, "linear"):
-        return nn.Identity()
-    try:
-        return _ACTIVATIONS[name]()  # type: ignore[index]
-    except KeyError:
-        raise ConfigError(
-            f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)} or 'linear'"
-        ) from None
-
-
-def initializer(name: str | None, kwargs: Mapping[str, Any] | None = None, *,
-                default: Init | None = None) -> Init | None:
-    """The ``torch.nn.init`` function named ``name`` (bound to ``kwargs``), else ``default``.
-
-    Names are the DefaultModelConfig ones (``"orthogonal"``, ``"xavier_uniform"``, ...;
-    a trailing ``_`` is accepted).
-
-    Example::
-
-        init = initializer("orthogonal", {"gain": 0.01})
-        init(layer.weight)
-    """
-    if name is None:
-        return default
-    fn = getattr(nn.init, name.rstrip("_") + "_", None)
-    if fn is None:
-        raise ConfigError(f"unknown initializer {name!r}; expected a torch.nn.init name "
-                          f"such as 'orthogonal' or 'xavier_uniform'")
-    if fn is nn.init.orthogonal_:
-        fn = _on_one_thread(fn)
-    return functools.partial(fn, **dict(kwargs or {}))
-
-
-def orthogonal(gain: float = 1.0) -> Init:
-    """Orthogonal initialisation with ``gain``, computed on one torch thread."""
-    return functools.partial(_on_one_thread(nn.init.orthogonal_), gain=gain)
-
-
-def _on_one_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` run with one torch thread: the QR decomposition of a small matrix on several
-    threads spends most of its time waiting for them (an orthogonal 64 x 64 init: 0.3 ms on
-    one thread, about 90 ms on two busy cores)."""
-
-    @functools.wraps(fn)
-    def one_thread(*args: Any, **kwargs: Any) -> Any:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    return one_thread
-
-
-def default_orthogonal(gain: float) -> Init:
-    """The default modules' initialisation: :func:`orthogonal` where its QR is cheap
-    (``rows * cols * min(rows, cols) <= ORTHOGONAL_MAX_COST``), else PyTorch's own (the
-    layer keeps its construction-time init): an orthogonal 2048 x 2048 layer costs about
-    half a second, 15 times PyTorch's default."""
-    orthogonal_init = orthogonal(gain)
-
-    def init(tensor: torch.Tensor) -> Any:
-        rows, cols = tensor.shape[0], tensor[0].numel()
-        if rows * cols * min(rows, cols) <= ORTHOGONAL_MAX_COST:
-            orthogonal_init(tensor)
-
-    return init
-
-
-#: True while a module is built to receive a checkpoint's weights (see below).
-_weights_will_be_loaded: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "rlmodules_weights_will_be_loaded", default=False
-)
-
-
-@contextlib.contextmanager
-def skipped_initializers() -> Iterator[None]:
-    """Build modules whose every weight a strict checkpoint load overwrites next: the
-    initializers here do nothing meanwhile (an orthogonal init of one 2560-wide layer takes
-    about half a second), leaving PyTorch's default initialisation in place.
-
-    Example (what ``RLModule.from_checkpoint`` does)::
-
-        with skipped_initializers():
-            module = spec.build()
-        module.set_state(verified_state)
-    """
-    token = _weights_will_be_loaded.set(True)
-    try:
-        yield
-    finally:
-        _weights_will_be_loaded.reset(token)
-
-
-def _init_linear(layer: nn.Linear, weight: Init | None, bias: Init | None) -> nn.Linear:
-    if _weights_will_be_loaded.get():
-        return layer
-    with torch.no_grad():
-        if weight is not None:
-            weight(layer.weight)
-        if bias is not None:
-            bias(layer.bias)
-    return layer
-
-
-def mlp(
-    input_dim: int,
-    hiddens: Sequence[int],
-    output_dim: int | None = None,
-    *,
-    hidden_activation: str | None = "tanh",
-    hidden_init: Init | None = None,
-    output_init: Init | None = None,
-    bias_init: Init | None = None,
-) -> nn.Sequential:
-    """Linear layers of sizes ``hiddens`` (each followed by the activation), then an
-    optional linear output layer without activation.
-
-    ``hidden_init`` / ``output_init`` / ``bias_init`` initialise the weights of hidden
-    layers, of the output layer and every bias (``None``: PyTorch's default).
-
-    Example::
-
-        net = mlp(4, [64, 64], 2, hidden_init=orthogonal(2 ** 0.5), output_init=orthogonal(0.01))
-    """
-    layers: list[nn.Module] = []
-    width = input_dim
-    for size in hiddens:
-        layers += [_init_linear(nn.Linear(width, size), hidden_init, bias_init),
-                   activation(hidden_activation)]
-        width = size
-    if output_dim is not None:
-        layers.append(_init_linear(nn.Linear(width, output_dim), output_init, bias_init))
-    return nn.Sequential(*layers)
-
-
-def layer_inits(
-    model_config: DefaultModelConfig, group: str, *, output_gain: float | None = None
-) -> dict[str, Init | None]:
-    """Initializers of one layer group (``"fcnet"``, ``"head_fcnet"``, ``"conv"``) as
-    ``mlp`` keywords: the config's choice where set, else :func:`default_orthogonal` (gain
-    sqrt(2) for hidden layers, ``output_gain`` for the output layer) and zero biases.
-
-    Example::
-
-        net = mlp(8, [32], 1, **layer_inits(config, "head_fcnet", output_gain=1.0))
-    """
-    kernel = initializer(
-        model_config[f"{group}_kernel_initializer"],
-        model_config[f"{group}_kernel_initializer_kwargs"],
-    )
-    bias = initializer(
-        model_config[f"{group}_bias_initializer"],
-        model_config[f"{group}_bias_initializer_kwargs"],
-        default=nn.init.zeros_,
-    )
-    out: dict[str, Init | None] = {
-        "hidden_init": kernel or default_orthogonal(HIDDEN_GAIN), "bias_init": bias,
-    }
-    if output_gain is not None:
-        out["output_init"] = kernel or default_orthogonal(output_gain)
-    return out
 
 
 class GaussianPolicyHead(nn.Module):
@@ -292,8 +104,6 @@ def default_action_dist_cls(
 
         dist_cls = default_action_dist_cls(gym.spaces.Discrete(3))
     """
-    from .decisions import action_dist_cls_for
-
     return action_dist_cls_for(action_space, model_config, catalog, module_class)
 
 
@@ -344,8 +154,6 @@ class Catalog:
         ``model_config`` overrides the catalog's (a wrapping plugin passes
         ``model_config | {"use_lstm": False}`` to get the encoder it wraps).
         """
-        from .decisions import encoder_for
-
         config = self.model_config if model_config is None else model_config
         encoder = encoder_for(self.observation_space, config, self)
         if encoder is None:

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .errors import ConfigError, SpaceError
+from .networks import activation_class
 
 __all__ = [
     "DEPRECATED_VALUE",
@@ -172,26 +173,12 @@ def _item(value: Any, index: int) -> Any:
     return value[index]
 
 
-_ACTIVATIONS = {
-    "relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "swish": nn.SiLU, "silu": nn.SiLU,
-    "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "leaky_relu": nn.LeakyReLU, "softplus": nn.Softplus,
-}
-
-
 def get_activation_fn(name: str | None = None, framework: str = "torch") -> Any:
-    """The torch activation class for ``name`` (``None`` for ``"linear"``/``None``)."""
+    """The torch activation class for ``name`` (``None`` for ``"linear"``/``None``); the
+    accepted names are ``rlmodules.model_config.ACTIVATION_LAYERS``."""
     if framework != "torch":
         raise ConfigError(f"get_activation_fn supports framework='torch' only, got {framework!r}")
-    if name in (None, "linear"):
-        return None
-    if callable(name):
-        return name
-    key = str(name).lower()
-    if key not in _ACTIVATIONS:
-        raise ConfigError(
-            f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)} or 'linear'"
-        )
-    return _ACTIVATIONS[key]
+    return activation_class(name)
 
 
 def normc_initializer(std: float = 1.0) -> Callable[[torch.Tensor], None]:

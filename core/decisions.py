@@ -17,6 +17,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from rlmodules import registry
+
+from .distribution import Distribution
 from .errors import PluginError, RLModulesError, SpaceError
 
 __all__ = ["action_dist_cls_for", "encoder_for", "pin_key", "pinned_action_dists", "space_key"]
@@ -35,7 +38,7 @@ _pinned: contextvars.ContextVar[Mapping[Any, type] | None] = contextvars.Context
 def space_key(space: Any) -> str:
     """A space as canonical JSON text (its identity for pinning); ``repr`` for spaces
     that have no JSON form."""
-    from .spaces import space_to_json
+    from .spaces import space_to_json  # gymnasium on first use: importing this stays quick
 
     try:
         return json.dumps(space_to_json(space), sort_keys=True)
@@ -63,8 +66,6 @@ def pinned_action_dists(choices: Mapping[Any, type]) -> Iterator[None]:
 def encoder_for(observation_space: Any, model_config: Any, catalog: Any) -> Any:
     """The encoder the installed plugins build for ``observation_space`` (``None`` if no
     plugin can)."""
-    from rlmodules import registry
-
     encoder, _ = registry.current().decide(
         "rlmodules_build_encoder", _checked_encoder,
         observation_space=observation_space, model_config=model_config, catalog=catalog,
@@ -91,8 +92,6 @@ def action_dist_cls_for(
     """The distribution class (configured for ``action_space``) the installed plugins
     choose, asked with the module class and ``model_config`` of the decision under way
     when none are given (the components of a Tuple/Dict space)."""
-    from rlmodules import registry
-
     context = _context.get()
     if context is not None and model_config is None and catalog is None and module_class is None:
         module_class, model_config, catalog = context
@@ -124,10 +123,6 @@ def action_dist_cls_for(
 
 
 def _resolved_distribution(answer: Any, plugin: str) -> Any:
-    from rlmodules import registry
-
-    from .distribution import Distribution
-
     cls = registry.current().get_for_plugin("distribution", answer, plugin)
     if not (isinstance(cls, type) and issubclass(cls, Distribution)):
         raise PluginError("expected a registered distribution name or a Distribution subclass")

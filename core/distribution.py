@@ -201,7 +201,7 @@ def _width_checked(base: type[Distribution]) -> Any:
 
 
 def _space_key(space: Any) -> str:
-    from .spaces import space_to_json
+    from .spaces import space_to_json  # gymnasium on first use: importing this stays quick
 
     try:
         return json.dumps(space_to_json(space), sort_keys=True)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rlmodules import registry
+
 from .distribution import Distribution
 
 #: RLlib's name -> the built-in plugin's registered name (qualified: never a third party's).
@@ -43,8 +45,6 @@ def __getattr__(name: str) -> Any:
     ref = _REGISTERED.get(name)
     if ref is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from rlmodules import registry
-
     value = registry.get("distribution", ref)
     globals()[name] = value
     return value

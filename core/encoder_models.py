@@ -10,11 +10,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .catalog import ENCODER_OUT
 from .columns import Columns
 from .compat import same_padding, valid_padding
 from .errors import ConfigError
-from .model_base import ACTOR, CRITIC, Encoder, ModelConfig, TorchModel, _activation, _initializer
+from .model_base import ACTOR, CRITIC, Encoder, ModelConfig, TorchModel
+from .networks import ENCODER_OUT, activation, initialized, initializer
 
 __all__ = ["ActorCriticEncoderConfig", "CNNEncoderConfig", "RecurrentEncoderConfig"]
 
@@ -81,24 +81,19 @@ class CNNEncoderConfig(ModelConfig):
 class _TorchCNNEncoder(TorchModel, Encoder):
     def __init__(self, config: CNNEncoderConfig) -> None:
         super().__init__(config)
-        kernel_init = _initializer(config.cnn_kernel_initializer,
-                                   config.cnn_kernel_initializer_config)
-        bias_init = _initializer(config.cnn_bias_initializer, config.cnn_bias_initializer_config)
+        kernel_init = initializer(config.cnn_kernel_initializer,
+                                  config.cnn_kernel_initializer_config)
+        bias_init = initializer(config.cnn_bias_initializer, config.cnn_bias_initializer_config)
         layers: list[nn.Module] = []
         specs, _ = config._layers()
         for in_ch, out_ch, kernel, stride, pads in specs:
             if any(pads):
                 layers.append(nn.ZeroPad2d(pads))
             conv = nn.Conv2d(in_ch, out_ch, kernel, stride, bias=config.cnn_use_bias)
-            with torch.no_grad():
-                if kernel_init is not None:
-                    kernel_init(conv.weight)
-                if config.cnn_use_bias and bias_init is not None:
-                    bias_init(conv.bias)
-            layers.append(conv)
+            layers.append(initialized(conv, kernel_init, bias_init))
             if config.cnn_use_layernorm:
                 layers.append(_ChannelLayerNorm(out_ch))
-            layers.append(_activation(config.cnn_activation))
+            layers.append(activation(config.cnn_activation))
         self.net = nn.Sequential(*layers)
         self.flatten = config.flatten_at_end
 

@@ -18,7 +18,11 @@ __all__ = [
     "BatchError",
     "CheckpointError",
     "PluginError",
+    "DecisionHookError",
     "ExportError",
+    "EpisodeDataError",
+    "EnvRunnerError",
+    "LearnerGroupError",
     "did_you_mean",
 ]
 
@@ -65,9 +69,25 @@ class PluginError(RLModulesError, RuntimeError):
     """A plugin that failed to import, whose hook raised, or that returned bad data."""
 
 
+class DecisionHookError(PluginError):
+    """A decision hook that cannot be asked, or whose answer cannot be used (reported, skipped)."""
+
+
 class ExportError(RLModulesError, ValueError):
     """A module that cannot be exported, an exported artefact that does not act as the module
     did, or an export directory that cannot be read."""
+
+
+class EpisodeDataError(CheckpointError):
+    """A recorded-episodes directory that is missing, corrupted or does not match its index."""
+
+
+class EnvRunnerError(RLModulesError, RuntimeError):
+    """An env runner that failed more often than allowed, or could not start."""
+
+
+class LearnerGroupError(RLModulesError, RuntimeError):
+    """Learner actors that could not start."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -15,12 +15,13 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any
 
+from rlmodules import __version__, registry
+
+from .checkpoint import ExportFormat, atomic_directory, resolve_format
 from .errors import ExportError
-
-if TYPE_CHECKING:
-    from .rl_module import RLModule
+from .rl_module import DEFAULT_MODULE_ID, RLModule
 
 __all__ = [
     "MANIFEST_FILE",
@@ -34,31 +35,6 @@ __all__ = [
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
-
-
-@runtime_checkable
-class ExportFormat(Protocol):
-    """What an export-format plugin provides.
-
-    ``export(module, directory, verify=...)`` writes the artefact files into the empty
-    ``directory`` for ``module`` (an inference-only ``RLModule`` or ``MultiRLModule`` on the
-    CPU, in eval mode) and returns its part of the manifest: ``{"modules": {module_id:
-    {...}}, "libraries": {name: version}}`` with one entry per id of
-    :func:`module_entries`. With ``verify=True`` it runs the artefact on
-    :func:`sample_observations` and raises :class:`~rlmodules.ExportError` when its greedy
-    actions or distribution inputs differ from ``rlmodules.compute_actions``'s beyond the
-    tolerance it states in the manifest. Register it under a name with the
-    ``rlmodules_export_formats`` hook; a class is instantiated without arguments.
-
-    Example::
-
-        class TorchScriptFormat:
-            def export(self, module, directory, *, verify):
-                torch.jit.script(module).save(directory / "policy.pt")
-                return {"modules": {"default_policy": {"file": "policy.pt"}}, "libraries": {}}
-    """
-
-    def export(self, module: Any, directory: Path, *, verify: bool) -> dict[str, Any]: ...
 
 
 def export(
@@ -82,9 +58,7 @@ def export(
         rlmodules.export.export("ckpt", "policy", format="onnx")
         policy = rlmodules_onnx.OnnxPolicy("policy")
     """
-    from ._atomic import atomic_directory
-
-    exporter, provenance = _resolve_format(format)
+    exporter, provenance = resolve_format(format, "export_format")
     module = _load(source)
     with atomic_directory(out, marker_file=MANIFEST_FILE) as tmp:
         part = exporter.export(module, tmp, verify=verify)
@@ -117,8 +91,7 @@ def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 def module_entries(module: Any) -> dict[str, Any]:
     """``{module_id: module}``: each id of a MultiRLModule, or ``DEFAULT_MODULE_ID``."""
-    from .multi_rl_module import MultiRLModule
-    from .rl_module import DEFAULT_MODULE_ID
+    from .multi_rl_module import MultiRLModule  # torch: OnnxPolicy reads manifests without it
 
     if isinstance(module, MultiRLModule):
         return dict(module.items())
@@ -147,29 +120,8 @@ def sample_observations(space: Any, n: int, *, seed: int = 0) -> Any:
     return stack(samples, space)
 
 
-def _resolve_format(name: str) -> tuple[ExportFormat, dict[str, Any]]:
-    from rlmodules import registry
-
-    if not isinstance(name, str) or not name or ":" in name:
-        raise ExportError(
-            f"an export format is a registered name such as 'onnx' (see `rlmodules list "
-            f"export_format`), got {name!r}"
-        )
-    target = registry.get("export_format", name)
-    exporter = target() if isinstance(target, type) else target
-    if not isinstance(exporter, ExportFormat):
-        raise ExportError(
-            f"export format {name!r} is {target!r}, which has no export(module, directory, "
-            f"verify=...) method; see rlmodules.export.ExportFormat"
-        )
-    rec = registry.record("export_format", name)
-    return exporter, rec.provenance
-
-
 def _load(source: Any) -> Any:
     import copy  # here, not at the top: OnnxPolicy reads manifests and starts fast
-
-    from .rl_module import RLModule
 
     module: Any
     if isinstance(source, RLModule):
@@ -190,8 +142,7 @@ def _load(source: Any) -> Any:
 def _single(module: Any) -> Any:
     """The module itself, or the one module of a plain MultiRLModule that holds only
     ``DEFAULT_MODULE_ID`` (what the trainer saves for a single-agent run)."""
-    from .multi_rl_module import MultiRLModule
-    from .rl_module import DEFAULT_MODULE_ID
+    from .multi_rl_module import MultiRLModule  # torch, as above
 
     if type(module) is MultiRLModule and list(module.keys()) == [DEFAULT_MODULE_ID]:
         return module[DEFAULT_MODULE_ID]
@@ -199,8 +150,7 @@ def _single(module: Any) -> Any:
 
 
 def _manifest(module: Any, provenance: dict[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:
-    import torch
-    from rlmodules import __version__, registry
+    import torch  # here and below: OnnxPolicy reads manifests without torch or gymnasium
 
     from .multi_rl_module import MultiRLModule
     from .spaces import space_to_json

@@ -2,6 +2,9 @@
 # (hookspecs are signatures with docstrings; pluggy never runs their bodies)
 """The plugin contract: every hook a plugin may implement, and when rlmodules calls it.
 
+This module and ``rlmodules.errors`` are the primitives the registry builds on: they import
+nothing else of rlmodules.
+
 A plugin is a module or object whose functions are marked with ``rlmodules.hookimpl``; it is
 found through the ``rlmodules`` entry-point group, or registered in-process with
 ``rlmodules.registry.register_plugin(obj)``. The built-in plugin (``rlmodules.plugins.builtin``)
@@ -46,8 +49,6 @@ import pluggy
 
 if TYPE_CHECKING:
     import gymnasium as gym
-
-    from .catalog import Catalog
 
 __all__ = ["PROJECT_NAME", "hookspec", "hookimpl"]
 
@@ -157,14 +158,15 @@ def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
 
 @hookspec(firstresult=True)
 def rlmodules_build_encoder(
-    observation_space: gym.Space, model_config: Any, catalog: Catalog, module_class: type | None
+    observation_space: gym.Space, model_config: Any, catalog: Any, module_class: type | None
 ) -> Any:
     """Build the encoder a default catalog uses for ``observation_space``, or return ``None``.
 
     Called by ``Catalog.build_encoder`` each time a default module builds an encoder (once
     per encoder: a PPO module with separate actor and critic encoders calls it twice).
-    ``model_config`` is the catalog's ``DefaultModelConfig``; ``module_class`` the module
-    being built (``None`` for a catalog used on its own). Return an ``rlmodules.Encoder`` (a
+    ``model_config`` is the catalog's ``DefaultModelConfig``, ``catalog`` the
+    ``rlmodules.Catalog`` asking, ``module_class`` the module being built (``None`` for a
+    catalog used on its own). Return an ``rlmodules.Encoder`` (a
     ``torch.nn.Module`` with an int ``output_dim`` and ``get_initial_state()``) to take the
     decision, or ``None`` to leave it to the next plugin. A plugin that wraps another
     encoder (e.g. an LSTM over whatever encodes the observation) calls
@@ -183,7 +185,7 @@ def rlmodules_build_encoder(
 
 @hookspec(firstresult=True)
 def rlmodules_action_dist_cls(
-    action_space: gym.Space, model_config: Any, catalog: Catalog | None, module_class: type | None
+    action_space: gym.Space, model_config: Any, catalog: Any, module_class: type | None
 ) -> Any:
     """Choose the action distribution for ``action_space``, or return ``None``.
 

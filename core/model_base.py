@@ -1,19 +1,16 @@
-"""The base classes of the model layer (``rlmodules.models``) and the helpers its configs
-share: RLlib's ``Model``, ``TorchModel``, ``Encoder`` and ``ModelConfig``."""
+"""The base classes of the model layer (``rlmodules.models``): RLlib's ``Model``,
+``TorchModel``, ``Encoder`` (the catalogs' encoder, :class:`rlmodules.networks.Encoder`) and
+``ModelConfig``."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Mapping
 from typing import Any
 
-import torch
 from torch import nn
 
-from .catalog import Encoder as _CatalogEncoder
-from .compat import get_activation_fn
 from .errors import ConfigError
+from .networks import Encoder
 
 __all__ = ["ACTOR", "CRITIC", "Encoder", "Model", "ModelConfig", "TorchModel"]
 
@@ -34,11 +31,6 @@ class Model:
 
     def _forward(self, inputs: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
-
-
-class Encoder(_CatalogEncoder):
-    """An encoder: ``{"obs", "state_in"?} -> {"encoder_out", "state_out"?}`` (RLlib's
-    ``Encoder`` and the catalogs' encoder contract in one class)."""
 
 
 class TorchModel(nn.Module, Model):
@@ -80,31 +72,3 @@ class ModelConfig:
         if not self.input_dims:
             raise ConfigError(f"{type(self).__name__} needs input_dims, e.g. [32]")
         return int(self.input_dims[-1])
-
-
-def _initializer(init: Any, kwargs: Mapping[str, Any] | None) -> Callable[[Any], Any] | None:
-    """RLlib's initializer settings (a torch.nn.init name or a callable) as a function."""
-    if init is None:
-        return None
-    if callable(init):
-        return functools.partial(init, **dict(kwargs or {}))
-    fn = getattr(nn.init, str(init).rstrip("_") + "_", None)
-    if fn is None:
-        raise ConfigError(f"unknown initializer {init!r}; expected a torch.nn.init name such "
-                          f"as 'xavier_uniform' or a callable")
-    return functools.partial(fn, **dict(kwargs or {}))
-
-
-def _linear(in_dim: int, out_dim: int, bias: bool, weight_init: Any, bias_init: Any) -> nn.Linear:
-    layer = nn.Linear(in_dim, out_dim, bias=bias)
-    with torch.no_grad():
-        if weight_init is not None:
-            weight_init(layer.weight)
-        if bias and bias_init is not None:
-            bias_init(layer.bias)
-    return layer
-
-
-def _activation(name: Any) -> nn.Module:
-    cls = get_activation_fn(name)
-    return nn.Identity() if cls is None else cls()

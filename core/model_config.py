@@ -16,13 +16,21 @@ import attrs
 
 from .errors import ConfigError, did_you_mean
 
-__all__ = ["ACTIVATIONS", "BIAS_INITIALIZERS", "INITIALIZERS", "DefaultModelConfig"]
+__all__ = [
+    "ACTIVATIONS", "ACTIVATION_LAYERS", "BIAS_INITIALIZERS", "INITIALIZERS", "DefaultModelConfig",
+]
 
-#: Activation names accepted by ``fcnet_activation`` / ``head_fcnet_activation`` /
-#: ``conv_activation`` (``None`` and ``"linear"`` mean no activation).
-ACTIVATIONS = (
-    "tanh", "relu", "swish", "silu", "elu", "gelu", "sigmoid", "leaky_relu", "linear", None,
-)
+#: The one table of activation names, each with the ``torch.nn`` layer it builds. Every
+#: builder accepts exactly these (``fcnet_activation``, ``head_fcnet_activation``,
+#: ``conv_activation``, ``rlmodules.models``' ``*_activation`` fields,
+#: ``rlmodules.compat.get_activation_fn``), in any case as RLlib does; ``None`` and
+#: ``"linear"`` mean no activation. Names, not classes: checking a config needs no torch.
+ACTIVATION_LAYERS: dict[str, str] = {
+    "tanh": "Tanh", "relu": "ReLU", "swish": "SiLU", "silu": "SiLU", "elu": "ELU",
+    "gelu": "GELU", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "softplus": "Softplus",
+}
+#: Every accepted activation value, ``"linear"`` and ``None`` included.
+ACTIVATIONS = (*ACTIVATION_LAYERS, "linear", None)
 
 #: Initializer names (``torch.nn.init`` functions without the trailing ``_``) and the
 #: keyword arguments each accepts in ``*_initializer_kwargs``.
@@ -82,7 +90,7 @@ def _sizes_converter(value: Any) -> Any:
 
 
 def _activation(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value not in ACTIVATIONS:
+    if value is not None and (not isinstance(value, str) or value.lower() not in ACTIVATIONS):
         hint = did_you_mean(str(value), [a for a in ACTIVATIONS if a])
         raise ConfigError(
             f"DefaultModelConfig.{attribute.name}={value!r} is not a known activation; "

@@ -23,7 +23,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from .catalog import ENCODER_OUT
 from .columns import Columns
 from .encoder_models import (
     ActorCriticEncoderConfig,
@@ -31,17 +30,8 @@ from .encoder_models import (
     RecurrentEncoderConfig,
 )
 from .errors import ConfigError
-from .model_base import (
-    ACTOR,
-    CRITIC,
-    Encoder,
-    Model,
-    ModelConfig,
-    TorchModel,
-    _activation,
-    _initializer,
-    _linear,
-)
+from .model_base import ACTOR, CRITIC, Encoder, Model, ModelConfig, TorchModel
+from .networks import ENCODER_OUT, activation, initializer, linear, mlp
 
 __all__ = [
     "ACTOR",
@@ -88,28 +78,26 @@ class _MLPConfig(ModelConfig):
         return (int(self.output_layer_dim or self.hidden_layer_dims[-1]),)
 
     def _net(self, output_dim: int | None) -> nn.Sequential:
-        hidden_w = _initializer(self.hidden_layer_weights_initializer,
-                                self.hidden_layer_weights_initializer_config)
-        hidden_b = _initializer(self.hidden_layer_bias_initializer,
-                                self.hidden_layer_bias_initializer_config)
-        layers: list[nn.Module] = []
-        width = self._input_dim()
-        for size in self.hidden_layer_dims:
-            layers.append(_linear(width, int(size), self.hidden_layer_use_bias, hidden_w, hidden_b))
-            if self.hidden_layer_use_layernorm:
-                layers.append(nn.LayerNorm(int(size)))
-            layers.append(_activation(self.hidden_layer_activation))
-            width = int(size)
-        if output_dim is not None:
-            layers.append(_linear(
-                width, output_dim, self.output_layer_use_bias,
-                _initializer(self.output_layer_weights_initializer,
-                             self.output_layer_weights_initializer_config),
-                _initializer(self.output_layer_bias_initializer,
-                             self.output_layer_bias_initializer_config),
-            ))
-            layers.append(_activation(self.output_layer_activation))
-        return nn.Sequential(*layers)
+        hidden = mlp(
+            self._input_dim(), self.hidden_layer_dims,
+            hidden_activation=self.hidden_layer_activation,
+            hidden_init=initializer(self.hidden_layer_weights_initializer,
+                                    self.hidden_layer_weights_initializer_config),
+            bias_init=initializer(self.hidden_layer_bias_initializer,
+                                  self.hidden_layer_bias_initializer_config),
+            bias=self.hidden_layer_use_bias, layernorm=self.hidden_layer_use_layernorm,
+        )
+        if output_dim is None:
+            return hidden
+        width = int(self.hidden_layer_dims[-1]) if self.hidden_layer_dims else self._input_dim()
+        output = linear(
+            width, output_dim, bias=self.output_layer_use_bias,
+            weight_init=initializer(self.output_layer_weights_initializer,
+                                    self.output_layer_weights_initializer_config),
+            bias_init=initializer(self.output_layer_bias_initializer,
+                                  self.output_layer_bias_initializer_config),
+        )
+        return nn.Sequential(*hidden, output, activation(self.output_layer_activation))
 
 
 class _TorchMLPHead(TorchModel):

@@ -7,14 +7,16 @@ shared-encoder example). Forwards take and return ``{module_id: batch}``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ._module_spec import MODULE_ID_RULE, RLModuleSpec, inherit_from_parent, is_valid_module_id
+from .checkpoint import module_fields, node_spaces, resolve_class
 from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .rl_module import RLModule
-from .specs import MODULE_ID_RULE, is_valid_module_id
 from .torch_rl_module import TorchRLModule, checked_state
 
 __all__ = ["MultiRLModule"]
@@ -56,10 +58,36 @@ class MultiRLModule(TorchRLModule):
             catalog_class=catalog_class,
         )
 
+    @classmethod
+    def _build_from_checkpoint(cls, node: dict[str, Any], *, inference_only: bool | None,
+                               root: Path) -> MultiRLModule:
+        """This container as a checkpoint's ``node`` describes it: leaf components become
+        ``rl_module_specs`` (so a ``setup()`` that builds them with shared parts still
+        does), nested containers build themselves and are added."""
+        leaf_specs, nested = {}, {}
+        for module_id, child in node.get("components", {}).items():
+            child_class = resolve_class("module", child["module_class"], root)
+            if "components" in child:
+                nested[module_id] = child_class._build_from_checkpoint(
+                    child, inference_only=inference_only, root=root)
+            else:
+                leaf_specs[module_id] = RLModuleSpec(
+                    module_class=child_class,
+                    **module_fields(child, inference_only=inference_only, root=root))
+        obs, act = node_spaces(node)
+        multi = cls(
+            observation_space=obs,
+            action_space=act,
+            inference_only=node["inference_only"] if inference_only is None else inference_only,
+            model_config=node.get("model_config"),
+            rl_module_specs=leaf_specs,
+        )
+        for module_id, sub in nested.items():
+            multi.add_module(module_id, sub)
+        return multi
+
     def setup(self) -> None:
         """Build every sub-module from ``rl_module_specs`` (spaces inherited from self)."""
-        from .specs import inherit_from_parent
-
         for module_id, spec in self.rl_module_specs.items():
             if self.inference_only and spec.learner_only:
                 continue  # exists on learners only (RLlib's learner_only)

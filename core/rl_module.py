@@ -11,14 +11,17 @@ mode (restoring the mode afterwards).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._module_args import build_catalog, coerce_model_config, construct, fixed_shape
+from .checkpoint import load_module, module_fields, module_metadata, restore_module, save_module
 from .columns import Columns
-from .errors import BatchError, CheckpointError, ConfigError, SpecError, UnknownNameError
+from .decisions import action_dist_cls_for
+from .errors import BatchError, CheckpointError, SpecError, UnknownNameError
 from .model_config import DefaultModelConfig
-from .rl_module_compat import RLModuleConfig, drop_non_inference_attributes, own_setup
+from .rl_module_compat import RLModuleConfig, deprecated_config, drop_non_inference_attributes
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -30,8 +33,6 @@ __all__ = ["RLModule", "RLModuleConfig", "DEFAULT_MODULE_ID"]
 
 #: Module id of a single-agent module inside a MultiRLModule (RLlib's value).
 DEFAULT_MODULE_ID = "default_policy"
-
-_ACTION_KEYS = (Columns.ACTIONS, Columns.ACTION_DIST_INPUTS)
 
 
 class RLModule:
@@ -78,88 +79,21 @@ class RLModule:
         self.action_space = action_space
         self.inference_only = bool(inference_only)
         self.learner_only = bool(learner_only)
-        self.model_config = self._coerce_model_config(model_config)
-        self.catalog: Catalog | None = self._build_catalog(catalog_class)
+        self.model_config = coerce_model_config(type(self), model_config)
+        self.catalog: Catalog | None = build_catalog(self, catalog_class)
         #: A Distribution class set in ``setup()`` serves all three forwards (RLlib's hook).
         self.action_dist_cls: Any = None
-        self._obs_shape = _fixed_shape(observation_space)
+        self._obs_shape = fixed_shape(observation_space)
         self.setup()
         if self.inference_only:
             drop_non_inference_attributes(self)
-
-    # --- construction helpers -------------------------------------------------------------
-    def _coerce_model_config(self, model_config: Any) -> Any:
-        config_class = self.default_model_config_class
-        if config_class is not None:
-            if (own_setup(type(self)) and isinstance(model_config, Mapping)
-                    and not set(model_config) <= set(config_class.field_names())):
-                # RLlib's meaning for a subclass that builds its own networks from keys of
-                # its own: the defaults merged into the user's dict, extra keys welcome.
-                return {**config_class().to_dict(), **model_config}
-            try:
-                return config_class.from_dict({} if model_config is None else model_config)
-            except ConfigError as exc:
-                raise ConfigError(f"{type(self).__name__}: {exc}") from None
-        if model_config is None:
-            return {}
-        if not isinstance(model_config, (Mapping, DefaultModelConfig)):
-            raise ConfigError(
-                f"{type(self).__name__}: model_config must be a dict (or a DefaultModelConfig), "
-                f"got {type(model_config).__name__}"
-            )
-        return model_config
-
-    def _build_catalog(self, catalog_class: Any) -> Catalog | None:
-        catalog_class = catalog_class if catalog_class is not None else self.default_catalog_class
-        if catalog_class is None or self.observation_space is None or self.action_space is None:
-            return None
-        from rlmodules import registry
-
-        from .catalog import Catalog
-
-        cls = registry.get("catalog", catalog_class)
-        if not (isinstance(cls, type) and issubclass(cls, Catalog)):
-            raise SpecError(
-                f"{type(self).__name__}: catalog_class {catalog_class!r} is {cls!r}, not a "
-                f"Catalog subclass; pass a Catalog subclass or the registered name of one (see "
-                f"`rlmodules list catalog`)"
-            )
-        config = self.model_config
-        if type(config) is dict and self.default_model_config_class is not None:
-            known = self.default_model_config_class.field_names()
-            config = {k: v for k, v in config.items() if k in known}
-        catalog = cls(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            model_config=config,
-        )
-        catalog.module_class = type(self)
-        return catalog
 
     @property
     def config(self) -> RLModuleConfig:
         """Deprecated (as in RLlib 2.60): this module's constructor arguments in one object;
         use ``observation_space``, ``action_space``, ``inference_only``, ``learner_only``,
         ``model_config`` and ``catalog`` directly."""
-        warnings.warn(
-            f"{type(self).__name__}.config is deprecated (as in RLlib); use "
-            f"self.observation_space, self.action_space, self.inference_only, "
-            f"self.learner_only, self.model_config and self.catalog",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        override = self.__dict__.get("_config_override")
-        if override is not None:
-            return override
-        return RLModuleConfig(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            inference_only=self.inference_only,
-            learner_only=self.learner_only,
-            model_config_dict=self.model_config,
-            catalog_class=None if self.catalog is None else type(self.catalog),
-            _warn=False,
-        )
+        return deprecated_config(self)
 
     @config.setter
     def config(self, value: Any) -> None:
@@ -329,14 +263,12 @@ class RLModule:
             if self.catalog is not None:
                 cached = self.catalog.get_action_dist_cls()
             else:
-                from .catalog import default_action_dist_cls
-
                 if self.action_space is None:
                     raise SpecError(
                         f"{type(self).__name__} has no action_space, so no action "
                         f"distribution can be chosen; build it with an action_space"
                     )
-                cached = default_action_dist_cls(
+                cached = action_dist_cls_for(
                     self.action_space, self.model_config, module_class=type(self))
             self.__dict__["_action_dist_cls"] = cached
         return cached
@@ -364,6 +296,8 @@ class RLModule:
     # --- wrappers ---------------------------------------------------------------------------
     def as_multi_rl_module(self) -> MultiRLModule:
         """This module inside a MultiRLModule, under ``"default_policy"``."""
+        # The one import of core that points up: the base class returns its container
+        # subclass (RLlib's API), which is defined on top of this module.
         from .multi_rl_module import MultiRLModule
 
         multi = MultiRLModule(
@@ -388,13 +322,17 @@ class RLModule:
     ) -> dict[str, Any]:
         """The module's weights as a (nested) dict of tensors: ``{}`` for a module without
         weights (e.g. a random or heuristic policy)."""
+        self._check_no_components(components, not_components)
+        return {}
+
+    def _check_no_components(self, components: Any, not_components: Any) -> None:
+        """Refuse a selection of components: only a MultiRLModule has them."""
         if components or not_components:
             raise UnknownNameError(
                 f"{type(self).__name__} has no checkpointable components, so components="
                 f"{components!r} / not_components={not_components!r} select nothing; they "
                 f"apply to a MultiRLModule's module ids"
             )
-        return {}
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Load weights from :meth:`get_state` output; mismatches raise."""
@@ -419,27 +357,19 @@ class RLModule:
 
     def get_metadata(self) -> dict[str, Any]:
         """JSON-writable facts about this module (class, spaces, config) for checkpoints."""
-        from .checkpoint import module_metadata
-
         return module_metadata(self)
 
     def save_to_path(self, path: Any = None, *, format: str | None = None) -> Any:
         """Write a checkpoint directory (a fresh temp dir when ``path`` is None); returns it."""
-        from .checkpoint import save_module
-
         return save_module(self, path, format=format)
 
     def restore_from_path(self, path: Any, *, component: str | None = None) -> None:
         """Load weights from a checkpoint (optionally one ``component``) into this module."""
-        from .checkpoint import restore_module
-
         restore_module(self, path, component=component)
 
     @classmethod
     def from_checkpoint(cls, path: Any, **kwargs: Any) -> RLModule:
         """Build a module from a checkpoint; its class comes from the registry."""
-        from .checkpoint import load_module
-
         module = load_module(path, **kwargs)
         if not isinstance(module, cls):
             raise CheckpointError(
@@ -447,11 +377,14 @@ class RLModule:
             )
         return module
 
-
-def _fixed_shape(space: Any) -> tuple[int, ...] | None:
-    """The trailing observation shape to check, for array spaces only."""
-    import gymnasium as gym
-
-    if isinstance(space, (gym.spaces.Box, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)):
-        return tuple(space.shape)
-    return None
+    @classmethod
+    def _build_from_checkpoint(cls, node: dict[str, Any], *, inference_only: bool | None,
+                               root: Path) -> RLModule:
+        """This class built as the checkpoint's (checked) metadata ``node`` describes; the
+        loader calls it on the class the node names (``MultiRLModule`` overrides it)."""
+        if "components" in node:
+            raise CheckpointError(
+                f"checkpoint {root} records components for {cls.__name__}, which is not a "
+                f"MultiRLModule class"
+            )
+        return construct(cls, **module_fields(node, inference_only=inference_only, root=root))

@@ -1,13 +1,15 @@
-"""RLlib compatibility pieces of ``RLModule``: the deprecated ``RLModuleConfig``, the
-removal of an ``InferenceOnlyAPI`` module's training-only parts, and the test for
-"a default module's subclass that builds its own networks"."""
+"""RLlib compatibility pieces of ``RLModule``: the deprecated ``RLModuleConfig`` (and
+``module.config``), the removal of an ``InferenceOnlyAPI`` module's training-only parts,
+and the test for "a default module's subclass that builds its own networks"."""
 
 from __future__ import annotations
 
 import warnings
 from typing import Any
 
-__all__ = ["RLModuleConfig", "drop_non_inference_attributes", "own_setup"]
+from .apis import InferenceOnlyAPI
+
+__all__ = ["RLModuleConfig", "deprecated_config", "drop_non_inference_attributes", "own_setup"]
 
 
 def own_setup(cls: type) -> bool:
@@ -20,8 +22,6 @@ def own_setup(cls: type) -> bool:
 
 def drop_non_inference_attributes(module: Any) -> None:
     """Remove the training-only sub-modules an ``InferenceOnlyAPI`` module names."""
-    from .apis import InferenceOnlyAPI
-
     if not isinstance(module, InferenceOnlyAPI):
         return
     for path in module.get_non_inference_attributes():
@@ -74,3 +74,27 @@ class RLModuleConfig:
             action_space=self.action_space,
             model_config=self.model_config_dict,
         )
+
+
+def deprecated_config(module: Any) -> RLModuleConfig:
+    """``module.config`` (deprecated, as in RLlib 2.60): its constructor arguments in one
+    object, or what was assigned to ``module.config``; warns."""
+    warnings.warn(
+        f"{type(module).__name__}.config is deprecated (as in RLlib); use "
+        f"self.observation_space, self.action_space, self.inference_only, "
+        f"self.learner_only, self.model_config and self.catalog",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    override = module.__dict__.get("_config_override")
+    if override is not None:
+        return override
+    return RLModuleConfig(
+        observation_space=module.observation_space,
+        action_space=module.action_space,
+        inference_only=module.inference_only,
+        learner_only=module.learner_only,
+        model_config_dict=module.model_config,
+        catalog_class=None if module.catalog is None else type(module.catalog),
+        _warn=False,
+    )

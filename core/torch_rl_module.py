@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .apis import InferenceOnlyAPI
-from .errors import CheckpointError, UnknownNameError
+from .errors import CheckpointError
 from .rl_module import RLModule
 
 __all__ = ["TorchRLModule", "checked_state", "mode_dependent_layers"]
@@ -84,12 +84,7 @@ class TorchRLModule(nn.Module, RLModule):
 
             lean = module.get_state(inference_only=True)
         """
-        if components or not_components:
-            raise UnknownNameError(
-                f"{type(self).__name__} has no checkpointable components, so components="
-                f"{components!r} / not_components={not_components!r} select nothing; they "
-                f"apply to a MultiRLModule's module ids"
-            )
+        self._check_no_components(components, not_components)
         state = {k: v.detach() for k, v in self.state_dict().items()}
         if inference_only and not self.inference_only:
             if isinstance(self, InferenceOnlyAPI):
@@ -206,10 +201,7 @@ _READS_TRAINING: dict[type, bool] = {}
 def _reads_training(cls: type) -> bool:
     found = _READS_TRAINING.get(cls)
     if found is None:
-        from .multi_rl_module import MultiRLModule
-        from .rl_module import RLModule
-
-        skipped = {nn.Module, RLModule, TorchRLModule, MultiRLModule, object}
+        skipped = {nn.Module, RLModule, TorchRLModule, object}
         found = any(
             "training" in _names(value)
             for klass in cls.__mro__ if klass not in skipped

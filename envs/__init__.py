@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 _LAZY = {
     "MultiAgentCartPole": "multi_agent_cartpole",

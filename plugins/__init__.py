@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 _LAZY = {
     "DefaultBCTorchRLModule": "bc",
@@ -23,11 +23,11 @@ _LAZY = {
     "DQNCatalog": "dqn",
     "DefaultSACTorchRLModule": "sac",
     "SACCatalog": "sac",
-    "Categorical": "distributions",
+    "Categorical": "categorical",
     "DiagGaussian": "gaussians",
     "SquashedGaussian": "gaussians",
-    "Deterministic": "distributions",
-    "MultiCategorical": "distributions",
+    "Deterministic": "deterministic",
+    "MultiCategorical": "categorical",
     "MultiDistribution": "multi_distribution",
     "SafetensorsFormat": "checkpoint_formats",
     "TorchStateDictFormat": "checkpoint_formats",

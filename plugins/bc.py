@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlmodules.catalog import ENCODER_OUT, Catalog
+from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT
 from rlmodules.torch_rl_module import TorchRLModule
 
 __all__ = ["BCCatalog", "DefaultBCTorchRLModule"]

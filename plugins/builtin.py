@@ -37,13 +37,13 @@ def rlmodules_catalogs() -> dict[str, str]:
 @hookimpl
 def rlmodules_distributions() -> dict[str, str]:
     return {
-        "categorical": f"{_P}.distributions:Categorical",
+        "categorical": f"{_P}.categorical:Categorical",
         "diag_gaussian": f"{_P}.gaussians:DiagGaussian",
         "squashed_gaussian": f"{_P}.gaussians:SquashedGaussian",
-        "deterministic": f"{_P}.distributions:Deterministic",
-        "multi_categorical": f"{_P}.distributions:MultiCategorical",
+        "deterministic": f"{_P}.deterministic:Deterministic",
+        "multi_categorical": f"{_P}.categorical:MultiCategorical",
         "multi_distribution": f"{_P}.multi_distribution:MultiDistribution",
-        "bernoulli": f"{_P}.distributions:Bernoulli",
+        "bernoulli": f"{_P}.bernoulli:Bernoulli",
     }
 
 

@@ -17,12 +17,13 @@ import attrs
 import gymnasium as gym
 import torch
 from rlmodules.apis import InferenceOnlyAPI, QNetAPI, TargetNetworkAPI
-from rlmodules.catalog import ENCODER_OUT, Catalog
+from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.compat import make_target_network
 from rlmodules.distribution import Distribution
 from rlmodules.errors import BatchError, ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import gymnasium as gym
 import torch
-from rlmodules.catalog import ENCODER_OUT, Encoder, layer_inits, mlp
 from rlmodules.columns import Columns
 from rlmodules.errors import SpaceError
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT, Encoder, layer_inits, mlp
 from torch import nn
 
 __all__ = ["MLPEncoder", "ObservationFlattener", "build_default_encoder", "flat_dim"]

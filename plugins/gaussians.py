@@ -14,7 +14,8 @@ from rlmodules.distribution import Distribution
 from rlmodules.errors import SpaceError
 from torch.nn import functional as F
 
-from .distributions import Deterministic, _actions, _check_partner, _is_box_1d, _unsupported
+from ._dist_checks import check_partner, checked_actions, is_box_1d, unsupported
+from .deterministic import Deterministic
 
 __all__ = ["DiagGaussian", "SquashedGaussian"]
 
@@ -90,8 +91,8 @@ class DiagGaussian(_Gaussian):
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        if not _is_box_1d(space):
-            raise _unsupported("DiagGaussian", space, "a 1-D Box")
+        if not is_box_1d(space):
+            raise unsupported("DiagGaussian", space, "a 1-D Box")
         return 2 * int(space.shape[0])
 
     def sample(self) -> torch.Tensor:
@@ -101,7 +102,7 @@ class DiagGaussian(_Gaussian):
         return self.mean + self.std * torch.randn_like(self.mean)
 
     def logp(self, value: torch.Tensor) -> torch.Tensor:
-        value = _actions(value, self.mean, self.mean.shape, "DiagGaussian")
+        value = checked_actions(value, self.mean, self.mean.shape, "DiagGaussian")
         return _normal_log_density(value, self.mean, self.log_std, self.std).sum(-1)
 
     def entropy(self) -> torch.Tensor:
@@ -109,7 +110,7 @@ class DiagGaussian(_Gaussian):
         return (self.log_std + 0.5 * (1.0 + _LOG_2PI)).sum(-1)
 
     def kl(self, other: Distribution) -> torch.Tensor:
-        _check_partner(self, other, DiagGaussian, "mean")
+        check_partner(self, other, DiagGaussian, "mean")
         assert isinstance(other, DiagGaussian)
         return _gaussian_kl(self.mean, self.log_std, self.std, other.mean, other.log_std, other.std)
 
@@ -154,9 +155,9 @@ class SquashedGaussian(_Gaussian):
 
     @classmethod
     def required_input_dim(cls, space: Any, **kwargs: Any) -> int:
-        if not (_is_box_1d(space) and np.isfinite(space.low).all()
+        if not (is_box_1d(space) and np.isfinite(space.low).all()
                 and np.isfinite(space.high).all()):
-            raise _unsupported("SquashedGaussian", space, "a bounded 1-D Box")
+            raise unsupported("SquashedGaussian", space, "a bounded 1-D Box")
         return 2 * int(space.shape[0])
 
     @classmethod
@@ -206,7 +207,7 @@ class SquashedGaussian(_Gaussian):
         if self._last is not None and value is self._last[0]:
             pre = self._last[1]
         else:
-            value = _actions(value, self.mean, self.mean.shape, "SquashedGaussian")
+            value = checked_actions(value, self.mean, self.mean.shape, "SquashedGaussian")
             pre = self._unsquash(value)
         # log p(a) = log N(u) - log|da/du|
         density = _normal_log_density(pre, self.mean, self.log_std, self.std) - self._log_det(pre)
@@ -228,7 +229,7 @@ class SquashedGaussian(_Gaussian):
     def kl(self, other: Distribution) -> torch.Tensor:
         """Closed form: KL is invariant under the shared invertible squash, so it is the KL
         of the pre-squash Gaussians (both must be for the same bounds)."""
-        _check_partner(self, other, SquashedGaussian, "mean")
+        check_partner(self, other, SquashedGaussian, "mean")
         assert isinstance(other, SquashedGaussian)
         if not (_same_bounds(self.low, other.low) and _same_bounds(self.high, other.high)):
             raise SpaceError(

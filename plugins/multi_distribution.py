@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import torch
+from rlmodules.catalog import default_action_dist_cls
 from rlmodules.distribution import Distribution
 from rlmodules.errors import BatchError, SpaceError
 
-from .distributions import _unsupported
+from ._dist_checks import unsupported
 
 __all__ = ["MultiDistribution"]
 
@@ -172,11 +173,9 @@ def _child_classes(space: Any) -> Any:
     elif isinstance(space, gym.spaces.Tuple):
         items = list(enumerate(space.spaces))
     else:
-        raise _unsupported("MultiDistribution", space, "a Tuple or Dict")
+        raise unsupported("MultiDistribution", space, "a Tuple or Dict")
     if not items:
         raise SpaceError(f"MultiDistribution needs at least one component, got {space!r}")
-    from rlmodules.catalog import default_action_dist_cls
-
     classes = {}
     for key, child in items:
         try:

@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 from rlmodules.apis import InferenceOnlyAPI, ValueFunctionAPI
-from rlmodules.catalog import ENCODER_OUT, Catalog
+from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT
 from rlmodules.torch_rl_module import TorchRLModule
 
 __all__ = ["DefaultPPOTorchRLModule", "PPOCatalog", "PPOTorchRLModule"]

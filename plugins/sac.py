@@ -17,13 +17,17 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import torch
-from rlmodules.catalog import ENCODER_OUT, Catalog, layer_inits, mlp
+from rlmodules.catalog import Catalog
 from rlmodules.columns import Columns
 from rlmodules.compat import make_target_network
 from rlmodules.errors import ConfigError, SpaceError
 from rlmodules.model_config import DefaultModelConfig
+from rlmodules.networks import ENCODER_OUT, layer_inits, mlp
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
+
+from .categorical import Categorical
+from .gaussians import SquashedGaussian
 
 __all__ = ["QF_TWIN_PREDS", "SACCatalog", "SACModelConfig", "DefaultSACTorchRLModule"]
 
@@ -63,8 +67,6 @@ class SACCatalog(Catalog):
 
     def get_action_dist_cls(self) -> Any:
         if self._action_dist_cls is None:
-            from .distributions import Categorical, SquashedGaussian
-
             space = self.action_space
             if isinstance(space, gym.spaces.Box):
                 self._action_dist_cls = SquashedGaussian.for_space(space)

@@ -28,8 +28,9 @@ from ._imports import (
     imports_allowed,
     untrusted_input,
 )
+from ._names import KNOWN_PROVIDERS
 from ._records import KINDS, Override, PluginFailure, PluginWarning, Record, override
-from ._registry import KNOWN_PROVIDERS, Registry
+from ._registry import Registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers need it here
@@ -48,7 +49,6 @@ __all__ = [
     "configure",
     "current",
     "get",
-    "hook",
     "import_object",
     "imports_allowed",
     "isolated_registry",
@@ -130,17 +130,6 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
 def unregister_plugin(plugin_or_name: Any) -> None:
     """Remove a plugin and everything it registered."""
     current().unregister_plugin(plugin_or_name)
-
-
-def hook() -> Any:
-    """pluggy's hook relay of the current registry (for decision hooks).
-
-    Example::
-
-        registry.hook().rlmodules_build_encoder(
-            observation_space=space, model_config=config, catalog=catalog, module_class=None)
-    """
-    return current().hook
 
 
 @contextlib.contextmanager

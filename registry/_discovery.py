@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers nee
     from typing import Any
 
 __all__ = [
-    "EntryPointInfo", "declared", "discover_entry_points", "import_entry_point", "normalise",
+    "EntryPointInfo", "declared", "discover_entry_points", "import_entry_point",
+    "installed_version", "normalise",
 ]
 
 
@@ -83,6 +84,16 @@ def declared(info: EntryPointInfo, group: str) -> bool:
             if name.strip() == info.name and value.strip() == info.value:
                 return True
     return False
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or ``None`` if it is not installed."""
+    import importlib_metadata
+
+    try:
+        return importlib_metadata.version(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return None
 
 
 def import_entry_point(value: str) -> Any:

@@ -32,7 +32,8 @@ __all__ = [
 class ImportRefusedError(UnknownNameError):
     """A name read from a file would import a module; its message names the file."""
 
-_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
+#: Compiled (and cached by ``re``) on first use: listing names never needs it.
+_PATH = r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$"
 
 #: ``None`` outside any untrusted input: names come from the program, imports are allowed.
 _source: contextvars.ContextVar[tuple[str, bool] | None] = contextvars.ContextVar(
@@ -92,7 +93,7 @@ def import_object(path: str, *, what: str, registered: bool = False) -> Any:
     Raises :class:`~rlmodules.UnknownNameError` for a malformed path, a refused or failed
     import, or a missing attribute.
     """
-    if not isinstance(path, str) or not _PATH.match(path.strip()):
+    if not isinstance(path, str) or not re.match(_PATH, path.strip()):
         raise UnknownNameError(
             f"{what} {path!r} must look like 'package.module:Attribute' (Python identifiers)"
         )

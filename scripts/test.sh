@@ -15,6 +15,8 @@ done
 # Lint and type checks first: they are quick and their failures are the cheapest to read.
 "$root/.venv/bin/ruff" check --quiet .
 "$root/.venv/bin/mypy" --no-error-summary
+# The layering: import-linter's contracts (pyproject.toml) and no private names across packages.
+"$root/.venv/bin/python" "$root/scripts/check_layers.py"
 # The Ray tests (tests/distributed) run in their own session inside a private network
 # namespace, so Ray binds only the loopback interface; a run that selects none of them is
 # fine (pytest's exit status 5).

@@ -22,7 +22,7 @@ WRITER = textwrap.dedent("""
     import torch
     torch.set_num_threads(1)
     from rlmodules import RLModuleSpec
-    from rlmodules import _atomic
+    from rlmodules.checkpoint import _atomic
 
     path, swap = sys.argv[1], sys.argv[2]
     if swap == "rename-aside":

@@ -7,8 +7,7 @@ import json
 import gymnasium as gym
 from _checkpoint_modules import ACT, OBS, randomize, shared_encoder_spec
 from rlmodules import RLModuleSpec
-from rlmodules._json_file import write_json_file
-from rlmodules.checkpoint import METADATA_FILE
+from rlmodules.checkpoint import METADATA_FILE, write_json_file
 from rlmodules.cli import main
 
 
@@ -74,7 +73,7 @@ def test_a_directory_holding_module_checkpoints_names_them(tmp_path, capsys):
 
 
 def test_a_malformed_catalog_class_entry_is_a_one_line_error(tmp_path, capsys):
-    from rlmodules._json_file import CHECKSUM_KEY, write_json_file
+    from rlmodules.checkpoint import CHECKSUM_KEY, write_json_file
 
     module = RLModuleSpec(module_class="ppo", observation_space=OBS, action_space=ACT,
                           model_config={"fcnet_hiddens": [8]}).build()

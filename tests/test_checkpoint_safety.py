@@ -13,8 +13,7 @@ import pytest
 import torch
 from _checkpoint_modules import ACT, OBS, assert_same_state, randomize, shared_encoder_spec
 from rlmodules import CheckpointError, Columns, RLModule, RLModuleSpec
-from rlmodules._json_file import write_json_file
-from rlmodules.checkpoint import METADATA_FILE, file_checksum
+from rlmodules.checkpoint import METADATA_FILE, file_checksum, write_json_file
 
 
 def build(name="ppo", seed=0):

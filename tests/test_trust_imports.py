@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from _checkpoint_modules import ACT, OBS, shared_encoder_spec
 from rlmodules import CheckpointError, RLModule, RLModulesError, RLModuleSpec
-from rlmodules._json_file import write_json_file
+from rlmodules.checkpoint import write_json_file
 from rlmodules.cli import main
 
 CANARY = "rlmodules_canary_xyz"

@@ -15,8 +15,7 @@ import rlmodules
 import torch
 from _checkpoint_modules import ACT, OBS
 from rlmodules import CheckpointError, RLModule, RLModuleSpec, registry
-from rlmodules._json_file import write_json_file
-from rlmodules.checkpoint import METADATA_FILE
+from rlmodules.checkpoint import METADATA_FILE, write_json_file
 
 BOX = gym.spaces.Box(-1.0, 1.0, (2,))
 

@@ -87,7 +87,7 @@ def test_a_bad_replay_buffer_in_a_checkpoint_changes_nothing(tmp_path):
     import json
 
     from rlmodules import CheckpointError
-    from rlmodules._json_file import write_json_file
+    from rlmodules.checkpoint import write_json_file
 
     algo = small_cartpole(0, min_sample_timesteps_per_iteration=600).build()
     algo.train()

@@ -12,7 +12,7 @@ import torch
 from rlmodules import Columns
 from rlmodules.algorithms import DQNConfig, SACConfig
 from rlmodules.algorithms.dqn_math import c51_projection, huber_td_loss
-from rlmodules.algorithms.offpolicy import polyak_update
+from rlmodules.algorithms.offpolicy_learner import polyak_update
 from rlmodules.errors import ConfigError
 
 GAMMA = 0.5

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from rlmodules._json_file import write_json_file
+from rlmodules.checkpoint import write_json_file
 from rlmodules.cli import main
 
 FAST = ["--timesteps", "512", "--num-threads", "1", "--seed", "0"]

@@ -67,6 +67,25 @@ def test_two_learners_train_cartpole_and_resume_with_one(tmp_path):
     assert after["episode_return_mean"] >= 40.0
 
 
+def test_a_one_learner_checkpoint_restores_into_two_learners(tmp_path):
+    one = config(0).build()
+    try:
+        one.train()
+        path = one.save_to_path(tmp_path / "ckpt")
+        saved, _ = one.learner.get_optimizer_state()
+    finally:
+        one.stop()
+    two = config(2).build()
+    try:
+        two.restore_from_path(path)
+        restored, _ = two.learner.get_optimizer_state()  # read back from the actors
+        assert two.iteration == 1 and restored.keys() == saved.keys()
+        assert all(torch.equal(restored[key], saved[key]) for key in saved)
+        assert two.train()["training_iteration"] == 2
+    finally:
+        two.stop()
+
+
 @pytest.mark.slow
 def test_two_learners_match_one_for_a_recurrent_module():
     from rlmodules import RLModuleSpec, registry

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import rlmodules
 from rlmodules import AmbiguousNameError, PluginError, UnknownNameError, registry
-from rlmodules.registry._pytest import rlmodules_registry  # noqa: F401  (the fixture)
 
 
 class Tiny:
@@ -114,7 +113,8 @@ def test_decision_hook_of_an_in_process_plugin_comes_first(reg):
             return "my_dist" if action_space == "special" else None
 
     registry.register_plugin(Chooser())
-    choice = registry.hook().rlmodules_action_dist_cls(
+    choice, _ = registry.current().decide(
+        "rlmodules_action_dist_cls", lambda answer, plugin: answer,
         action_space="special", model_config=None, catalog=None, module_class=None)
     assert choice == "my_dist"
 

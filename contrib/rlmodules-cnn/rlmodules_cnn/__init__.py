@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlmodules._lazy import lazy_exports
+from rlmodules.lazy import lazy_exports
 
 __version__ = "0.1.0"
 

@@ -9,9 +9,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from rlmodules.catalog import ENCODER_OUT, Encoder, Init, activation, layer_inits
 from rlmodules.columns import Columns
 from rlmodules.errors import BatchError, SpaceError
+from rlmodules.networks import ENCODER_OUT, Encoder, Init, activation, initialized, layer_inits
 from torch import nn
 
 from .filters import image_layout, parse_conv_filters
@@ -67,13 +67,9 @@ class CNNEncoder(Encoder):
             pad, conv_padding = _padding(layer.padding(height, width))
             covers_map = conv_padding == (0, 0) and layer.output_hw(height, width) == (1, 1) \
                 and layer.kernel == (height, width) and isinstance(pad, nn.Identity)
-            conv = (_MapSizedConv2d if covers_map else nn.Conv2d)(
-                channels, layer.out_channels, layer.kernel, layer.stride, padding=conv_padding)
-            with torch.no_grad():
-                if kernel_init is not None:
-                    kernel_init(conv.weight)
-                if bias_init is not None:
-                    bias_init(conv.bias)
+            conv = initialized((_MapSizedConv2d if covers_map else nn.Conv2d)(
+                channels, layer.out_channels, layer.kernel, layer.stride, padding=conv_padding),
+                kernel_init, bias_init)
             layers += [pad, conv, activation(conv_activation)]
             height, width = layer.output_hw(height, width)
             channels = layer.out_channels

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from rlmodules.catalog import ENCODER_OUT
 from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError, did_you_mean
+from rlmodules.networks import ENCODER_OUT
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
 

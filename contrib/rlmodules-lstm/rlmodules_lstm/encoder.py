@@ -12,9 +12,9 @@ from typing import Any
 
 import gymnasium as gym
 import torch
-from rlmodules.catalog import ENCODER_OUT, Encoder, Init, initializer
 from rlmodules.columns import Columns
 from rlmodules.errors import BatchError, ConfigError, SpaceError
+from rlmodules.networks import ENCODER_OUT, Encoder, Init, initializer
 from torch import nn
 
 __all__ = ["LSTMEncoder", "action_width"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import gymnasium as gym
 import torch
-from rlmodules.catalog import ENCODER_OUT, Encoder, mlp
 from rlmodules.columns import Columns
 from rlmodules.errors import ConfigError, SpaceError, did_you_mean
+from rlmodules.networks import ENCODER_OUT, Encoder, mlp
 from rlmodules.torch_rl_module import TorchRLModule
 from torch import nn
 

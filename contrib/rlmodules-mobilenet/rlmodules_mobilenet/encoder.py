@@ -9,9 +9,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from rlmodules.catalog import ENCODER_OUT, Encoder
 from rlmodules.columns import Columns
 from rlmodules.errors import BatchError, SpaceError
+from rlmodules.networks import ENCODER_OUT, Encoder
 from torch import nn
 
 from .architecture import FEATURES_DIM, mobilenet_v2_features
