@@ -147,7 +147,7 @@ def test_the_dqn_loss_bootstraps_from_the_target_net_at_the_chosen_next_action(d
             for p in target.parameters():
                 p.add_(torch.randn_like(p))
     batch = {k: torch.from_numpy(v) for k, v in algo.replay_buffer.sample(64).items()}
-    loss, _, _ = algo.learner.compute_losses(batch, timestep=0)
+    loss, _ = algo.learner.compute_losses(batch, timestep=0)
     with torch.no_grad():
         q = module.compute_q_values({Columns.OBS: batch[Columns.OBS]})[Columns.QF_PREDS]
         q_next_online = module.compute_q_values({Columns.OBS: batch[Columns.NEXT_OBS]})
