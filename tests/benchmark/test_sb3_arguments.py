@@ -12,16 +12,17 @@ def arguments(name, **training):
     return sb3_arguments(preset.algo, settings, preset.timesteps)
 
 
-def test_dqn_cartpole_is_rl_zoos_sb3_command():
-    args = arguments("dqn/CartPole-v1", lr=2.3e-3, double_q=False, dueling=False,
-                     epsilon=[[0, 1.0], [8000, 0.04]], training_intensity=32)
+def test_dqn_cartpole_in_sb3s_names():
+    args = arguments("dqn/CartPole-v1")
     kwargs = args["kwargs"]
     assert (args["algo"], args["n_envs"], args["normalize_obs"]) == ("DQN", 1, False)
     assert {k: kwargs[k] for k in ("learning_rate", "batch_size", "train_freq",
-                                   "gradient_steps", "exploration_fraction",
-                                   "exploration_final_eps", "max_grad_norm")} == {
-        "learning_rate": 2.3e-3, "batch_size": 64, "train_freq": 256, "gradient_steps": 128,
-        "exploration_fraction": 0.16, "exploration_final_eps": 0.04, "max_grad_norm": 10.0}
+                                   "gradient_steps", "n_steps", "target_update_interval",
+                                   "exploration_fraction", "exploration_final_eps",
+                                   "max_grad_norm")} == {
+        "learning_rate": 1e-3, "batch_size": 64, "train_freq": 256, "gradient_steps": 128,
+        "n_steps": 3, "target_update_interval": 1000, "exploration_fraction": 0.08,
+        "exploration_final_eps": 0.04, "max_grad_norm": 10.0}
     assert kwargs["policy_kwargs"] == {"net_arch": [256, 256], "activation_fn": "relu"}
 
 
