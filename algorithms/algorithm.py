@@ -236,7 +236,14 @@ class Algorithm:
     def checked_extra_state(self, directory: Path, data: dict[str, Any]
                             ) -> Callable[[], None]:
         """Read and check what :meth:`save_extra_state` wrote; return the function that
-        applies it (which cannot fail), so a restore changes nothing until all is checked."""
+        applies it (which cannot fail), so a restore changes nothing until all is checked.
+        This family saves none: anything there is refused."""
+        from rlmodules.checkpoint import structure
+
+        from .checkpoint import STATE_FILE
+        from .checkpoint_schema import NoExtra
+
+        structure(dict(data), NoExtra, source=f"{directory / STATE_FILE} extra")
         return lambda: None
 
     def save_to_path(self, path: str | Path | None = None) -> Path:

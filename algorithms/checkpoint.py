@@ -21,23 +21,24 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from rlmodules.checkpoint import (
+    ClassRef,
+    TensorSpec,
     atomic_directory,
-    class_ref_problem,
+    check_tensors,
     pins_of,
     provenance,
     read_json_file,
     read_metadata,
     read_tensor_file,
     resolve_class,
+    structure,
     verify_checksum,
     write_json_file,
     write_tensor_file,
@@ -46,6 +47,7 @@ from rlmodules.errors import CheckpointError, RLModulesError, UnknownNameError
 from rlmodules.registry import untrusted_input
 
 from .algorithm_config import AlgorithmConfig
+from .checkpoint_schema import FORMAT, VERSION, AlgorithmState
 from .config_data import map_class_refs
 from .env_creation import _env_named
 
@@ -53,8 +55,6 @@ __all__ = ["save_algorithm", "restore_algorithm", "restore_component", "load_alg
            "saved_config", "saved_env", "read_algorithm_state", "STATE_FILE",
            "MODULE_COMPONENT"]
 
-FORMAT = "rlmodules.algorithm"
-VERSION = 2  # 2: checksummed state file, classes recorded with their distribution
 STATE_FILE = "algorithm_state.json"
 #: Component path of the MultiRLModule inside an algorithm checkpoint (RLlib's path).
 MODULE_COMPONENT = "learner_group/learner/rl_module"
@@ -117,7 +117,8 @@ def _with_provenance(config: dict[str, Any]) -> dict[str, Any]:
 
 def read_algorithm_state(path: str | Path) -> dict[str, Any]:
     """The ``algorithm_state.json`` of the algorithm checkpoint at ``path``, checked: its
-    format and version, its checksum, and the types of the fields a restore reads.
+    format and version, its checksum, and every field against its schema
+    (:class:`~rlmodules.algorithms.checkpoint_schema.AlgorithmState`).
 
     Raises :class:`~rlmodules.CheckpointError` naming what is wrong. For tools that read a
     checkpoint without building its algorithm (``rlmodules inspect``, exporters).
@@ -147,37 +148,8 @@ def read_algorithm_state(path: str | Path) -> dict[str, Any]:
         )
     if version >= 2:
         verify_checksum(state, state_file)  # checksummed since version 2
-    problem = _state_problem(state)
-    if problem:
-        raise CheckpointError(f"{state_file} is malformed: {problem}")
+    structure(state, AlgorithmState, source=state_file)
     return state
-
-
-def _state_problem(state: Mapping[str, Any]) -> str | None:
-    """What is wrong with the fields a restore reads (``None``: all usable)."""
-    def count(value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-    def numbers(value: Any) -> bool:
-        return isinstance(value, list) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-
-    checks = {
-        "config": isinstance(state.get("config"), dict),
-        "iteration": count(state.get("iteration")),
-        "timesteps": count(state.get("timesteps")),
-        "episodes": count(state.get("episodes")),
-        "recent_returns": numbers(state.get("recent_returns")),
-        "recent_lengths": numbers(state.get("recent_lengths")),
-        "numpy_rng": isinstance(state.get("numpy_rng"), dict),
-        "optimizer": isinstance(state.get("optimizer"), dict)
-        and isinstance(state["optimizer"].get("param_groups"), list)
-        and isinstance(state["optimizer"].get("scalars", {}), dict),
-        "tensor_files": isinstance(state.get("tensor_files"), dict)
-        and all(isinstance(state["tensor_files"].get(k), dict) for k in ("optimizer", "rng")),
-    }
-    bad = [field for field, ok in checks.items() if not ok]
-    return f"bad or missing {', '.join(bad)}" if bad else None
 
 
 def restore_algorithm(algo: Any, path: str | Path) -> None:
@@ -191,11 +163,6 @@ def restore_algorithm(algo: Any, path: str | Path) -> None:
     apply_optimizer = algo.learner.checked_optimizer_state(optimizer, state["optimizer"])
     torch_rng = _checked_rng(rng, path)
     obs_stats = _checked_obs_stats(algo, path, state)
-    np_random = np.random.Generator(type(algo.np_random.bit_generator)())
-    try:
-        np_random.bit_generator.state = state["numpy_rng"]
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path / STATE_FILE} holds a bad numpy_rng state: {exc}") from None
     apply_extra = algo.checked_extra_state(path, state.get("extra", {}))
     algo.module.restore_from_path(path / MODULE_COMPONENT)  # checked, then applied whole
     apply_optimizer()
@@ -223,18 +190,17 @@ def _checked_obs_stats(algo: Any, path: Path, state: Mapping[str, Any]) -> Any:
             f"{path} holds no observation statistics, but the config asks for "
             f"observation_filter='MeanStdFilter'"
         )
-    stats = (read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION]),
-             state[OBS_NORMALIZATION])
-    copy.deepcopy(algo.obs_normalizer).set_state(*stats)  # raises before anything changes
+    entry = state["tensor_files"][OBS_NORMALIZATION]
+    stats = (read_tensor_file(path, entry), state[OBS_NORMALIZATION])
+    algo.obs_normalizer.check_state(*stats, source=path / entry["file"])
     return stats
 
 
 def _checked_rng(rng: Mapping[str, torch.Tensor], path: Path) -> Mapping[str, torch.Tensor]:
-    for key in ("torch_global", "learner"):
-        tensor = rng.get(key)
+    check_tensors(rng, {key: TensorSpec((None,), "uint8") for key in ("torch_global", "learner")},
+                  source=path / "rng.safetensors")
+    for key, tensor in rng.items():
         try:
-            if tensor is None or tensor.dtype != torch.uint8:
-                raise ValueError("missing or not a uint8 tensor")
             torch.Generator().set_state(tensor)  # the same check set_rng_state makes
         except (RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{path}: bad {key} RNG state ({exc})") from None
@@ -322,9 +288,7 @@ def _recorded_class_resolver(path: Path) -> Callable[[str, Any], Any]:
     def resolve(kind: str, ref: Any) -> Any:
         if not isinstance(ref, dict):
             return ref
-        problem = class_ref_problem(ref, optional=False)
-        if problem:
-            raise CheckpointError(f"{path / STATE_FILE}: a {kind} class entry {problem}")
+        structure(ref, ClassRef, source=f"{path / STATE_FILE}: a {kind} class entry")
         return resolve_class(kind, ref, path)
 
     return resolve

@@ -16,9 +16,10 @@ Format (version 2: the index is checksummed), a directory::
 :func:`rlmodules.space_to_json`, agent ids are JSON ints or strings (``"default_agent"`` for
 a single-agent env). Each episode file holds, for every agent key that acted in it, the
 tensors ``"{key}/obs"`` ``[L, *obs_shape]`` (the observations the agent acted on),
-``"{key}/actions"`` ``[L, *action_shape]`` and ``"{key}/rewards"`` ``[L]`` (the reward that
-followed each action). Nothing is unpickled on reading; every file is checksummed and its
-shapes are checked against the index.
+``"{key}/actions"`` ``[L, *action_shape]`` (as the env received them: Box actions clipped
+to the bounds, as ``compute_actions(..., for_env=True)`` clips them) and
+``"{key}/rewards"`` ``[L]`` (the reward that followed each action). Nothing is unpickled on
+reading; every file is checksummed and its shapes are checked against the index.
 
 Example::
 
@@ -40,13 +41,28 @@ from typing import Any
 import attrs
 import gymnasium as gym
 import numpy as np
-from rlmodules.checkpoint import atomic_write_file, read_json_file, signed_json, verify_checksum
+from rlmodules.checkpoint import (
+    atomic_write_file,
+    read_json_file,
+    signed_json,
+    structure,
+    verify_checksum,
+)
 from rlmodules.errors import CheckpointError, EpisodeDataError, SpaceError
 from rlmodules.spaces import space_from_json, space_to_json
 from safetensors import SafetensorError
 from safetensors.numpy import load, save
 
 from .episode_records import AgentEpisode
+from .episodes_schema import (
+    FORMAT,
+    VERSION,
+    EpisodeEntry,
+    EpisodesIndex,
+    check_episode_arrays,
+    sample_shape,
+    storage_dtype,
+)
 
 __all__ = [
     "FORMAT",
@@ -60,22 +76,10 @@ __all__ = [
     "record_episodes",
 ]
 
-FORMAT = "rlmodules.episodes"
-VERSION = 2  # 2: the index is checksummed
 INDEX_FILE = "episodes.json"
 _COLUMNS = ("obs", "actions", "rewards")
 _ARRAY_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                  gym.spaces.MultiBinary)
-
-
-def _sample_shape(space: gym.Space) -> tuple[int, ...]:
-    return () if isinstance(space, gym.spaces.Discrete) else tuple(space.shape)
-
-
-def _storage_dtype(space: gym.Space) -> np.dtype:
-    if isinstance(space, gym.spaces.Discrete):
-        return np.dtype(np.int64)
-    return np.dtype(space.dtype)
 
 
 def _check_space(agent: Any, space: Any, what: str) -> None:
@@ -162,8 +166,9 @@ class EpisodeWriter:
                 )
             _, obs_space, act_space = self._spaces[key]
             columns = {
-                "obs": np.asarray(episode.obs, dtype=_storage_dtype(obs_space)),
-                "actions": np.asarray(episode.actions, dtype=_storage_dtype(act_space)),
+                "obs": np.asarray(episode.obs, dtype=storage_dtype(obs_space)),
+                "actions": _as_sent(np.asarray(episode.actions, dtype=storage_dtype(act_space)),
+                                    act_space),
                 "rewards": np.asarray(episode.rewards, dtype=np.float32),
             }
             _check_columns(agent, columns, obs_space, act_space, episode.length)
@@ -199,8 +204,8 @@ def _check_columns(
     act_space: gym.Space, length: int,
 ) -> None:
     expected = {
-        "obs": (length, *_sample_shape(obs_space)),
-        "actions": (length, *_sample_shape(act_space)),
+        "obs": (length, *sample_shape(obs_space)),
+        "actions": (length, *sample_shape(act_space)),
         "rewards": (length,),
     }
     for name, shape in expected.items():
@@ -252,39 +257,38 @@ def read_episodes(path: str | os.PathLike[str]) -> RecordedEpisodes:
     """Read and verify a directory written by :class:`EpisodeWriter`.
 
     Raises :class:`EpisodeDataError` for a missing index, another format or a newer version,
-    a missing, modified or truncated episode file, or columns that do not fit the spaces.
+    an index that does not fit its schema (:class:`~rlmodules.algorithms.episodes_schema.
+    EpisodesIndex`), a missing, modified or truncated episode file, or arrays that do not
+    fit the spaces (shapes, dtypes, actions outside the action space).
     """
     root = Path(path)
     index = _read_index(root)
-    agents = {entry["key"]: entry for entry in index["agents"]}
-    obs_spaces = {e["agent_id"]: space_from_json(e["observation_space"]) for e in agents.values()}
-    act_spaces = {e["agent_id"]: space_from_json(e["action_space"]) for e in agents.values()}
+    try:
+        spaces = {agent.key: (space_from_json(agent.observation_space),
+                              space_from_json(agent.action_space)) for agent in index.agents}
+    except SpaceError as exc:
+        raise EpisodeDataError(f"{root / INDEX_FILE} holds a bad space: {exc}") from None
+    for key, (obs_space, act_space) in spaces.items():
+        for space, what in ((obs_space, "observation"), (act_space, "action")):
+            if not isinstance(space, _ARRAY_SPACES):
+                raise EpisodeDataError(f"{root / INDEX_FILE}: agent {key!r} has the {what} "
+                                       f"space {space}, which recordings do not hold")
+    ids = {agent.key: agent.agent_id for agent in index.agents}
     episodes = []
-    for entry in index["episodes"]:
+    for entry in index.episodes:
         tensors = _read_episode_file(root, entry)
-        episode = {}
-        for key, info in entry["agents"].items():
-            if key not in agents:
-                raise EpisodeDataError(
-                    f"{entry['file']} in {str(root)!r} has agent key {key!r} that the index "
-                    f"does not declare (declared: {sorted(agents)})"
-                )
-            agent = agents[key]["agent_id"]
-            try:
-                columns = {name: tensors[f"{key}/{name}"] for name in _COLUMNS}
-            except KeyError as exc:
-                raise EpisodeDataError(
-                    f"{entry['file']} in {str(root)!r} lacks tensor {exc.args[0]!r}"
-                ) from None
-            _check_columns(agent, columns, obs_spaces[agent], act_spaces[agent], info["length"])
-            episode[agent] = AgentEpisode(
-                **columns, terminated=info["terminated"], truncated=info["truncated"]
-            )
-        episodes.append(episode)
-    return RecordedEpisodes(root, index["env"], obs_spaces, act_spaces, episodes)
+        check_episode_arrays(tensors, entry, spaces, source=root / entry.file)
+        episodes.append({
+            ids[key]: AgentEpisode(
+                **{name: tensors[f"{key}/{name}"] for name in _COLUMNS},
+                terminated=info.terminated, truncated=info.truncated)
+            for key, info in entry.agents.items()})
+    return RecordedEpisodes(root, index.env,
+                            {ids[k]: obs for k, (obs, _) in spaces.items()},
+                            {ids[k]: act for k, (_, act) in spaces.items()}, episodes)
 
 
-def _read_index(root: Path) -> dict[str, Any]:
+def _read_index(root: Path) -> EpisodesIndex:
     index_path = root / INDEX_FILE
     if not index_path.is_file():
         raise EpisodeDataError(
@@ -312,25 +316,21 @@ def _read_index(root: Path) -> dict[str, Any]:
             verify_checksum(index, index_path)  # checksummed since version 2
         except CheckpointError as exc:
             raise EpisodeDataError(str(exc)) from None
-    for field in ("env", "agents", "episodes"):
-        if field not in index:
-            raise EpisodeDataError(f"{index_path} lacks the field {field!r}")
-    return index
+    return structure(index, EpisodesIndex, source=index_path, error=EpisodeDataError)
 
 
-def _read_episode_file(root: Path, entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    name = entry.get("file", "")
-    file = root / name
-    if Path(name).name != name or not file.is_file():
+def _read_episode_file(root: Path, entry: EpisodeEntry) -> dict[str, np.ndarray]:
+    file = root / entry.file
+    if not file.is_file():
         raise EpisodeDataError(
-            f"episode file {name!r} listed in {INDEX_FILE} is missing from {str(root)!r}"
+            f"episode file {entry.file!r} listed in {INDEX_FILE} is missing from {str(root)!r}"
         )
     data = file.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if digest != entry.get("sha256"):
+    if digest != entry.sha256:
         raise EpisodeDataError(
             f"episode file {str(file)!r} is corrupted or was modified: its sha256 is "
-            f"{digest[:16]}..., the index expects {str(entry.get('sha256'))[:16]}..."
+            f"{digest[:16]}..., the index expects {entry.sha256[:16]}..."
         )
     try:
         return load(data)
@@ -403,3 +403,11 @@ def record_episodes(
         sampler.close()
         multi.train(was_training)
     return read_episodes(out)
+
+
+def _as_sent(actions: np.ndarray, space: gym.Space) -> np.ndarray:
+    """Box actions clipped to the space's bounds, as the env received them (a Gaussian's
+    samples reach past them); other spaces as they are."""
+    if isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.floating):
+        return np.clip(actions, space.low, space.high).astype(actions.dtype, copy=False)
+    return actions

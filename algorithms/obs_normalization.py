@@ -18,9 +18,11 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium.wrappers.utils import RunningMeanStd
-from rlmodules.errors import CheckpointError, ConfigError
+from rlmodules.checkpoint import structure
+from rlmodules.errors import ConfigError
 
 from .checkpoint import OBS_NORMALIZATION, read_algorithm_state
+from .checkpoint_schema import ObsNormalizationSettings, check_obs_statistics
 
 __all__ = ["ObservationNormalizer", "NormalizeObservations", "OBSERVATION_FILTERS"]
 
@@ -69,15 +71,17 @@ class ObservationNormalizer:
         }
         return tensors, {"clip": self.clip, "epsilon": self.epsilon}
 
+    def check_state(self, tensors: dict[str, torch.Tensor], settings: dict[str, Any], *,
+                    source: object = "the observation statistics") -> None:
+        """Raise ``CheckpointError`` unless :meth:`set_state` can take ``(tensors,
+        settings)``: finite float64 ``mean`` and ``var > 0`` of this normaliser's shape,
+        ``count >= 0``, and ``clip`` and ``epsilon`` finite and > 0."""
+        structure(dict(settings), ObsNormalizationSettings, source=source)
+        check_obs_statistics(tensors, self.shape, source=source)
+
     def set_state(self, tensors: dict[str, torch.Tensor], settings: dict[str, Any]) -> None:
-        """Restore what :meth:`state` gave; a shape that differs is a ``CheckpointError``."""
-        shapes = {name: tuple(tensors[name].shape) for name in ("mean", "var") if name in tensors}
-        if shapes != {"mean": self.shape, "var": self.shape} or "count" not in tensors:
-            raise CheckpointError(
-                f"the observation statistics in the checkpoint have shapes {shapes} (and "
-                f"count: {'count' in tensors}); this env's observations need mean and var "
-                f"of shape {self.shape}"
-            )
+        """Restore what :meth:`state` gave, whole or not at all (see :meth:`check_state`)."""
+        self.check_state(tensors, settings)
         self.stats.mean = tensors["mean"].numpy().astype(np.float64)
         self.stats.var = tensors["var"].numpy().astype(np.float64)
         self.stats.count = float(tensors["count"][0])
@@ -95,8 +99,9 @@ class ObservationNormalizer:
         settings = state.get(OBS_NORMALIZATION)
         if settings is None:
             return None
-        tensors = read_tensor_file(path, state["tensor_files"][OBS_NORMALIZATION])
-        shape = tuple(tensors["mean"].shape)
+        entry = state["tensor_files"][OBS_NORMALIZATION]
+        tensors = read_tensor_file(path, entry)
+        shape = tuple(tensors["mean"].shape) if "mean" in tensors else ()
         normalizer = cls(gym.spaces.Box(-np.inf, np.inf, shape))
         normalizer.set_state(tensors, settings)
         return normalizer

@@ -211,45 +211,46 @@ class OffPolicyAlgorithm(Algorithm):
 
     def checked_extra_state(self, directory: Path, data: Mapping[str, Any]
                             ) -> Callable[[], None]:
-        """The replay buffer and learner extras, loaded into a copy and checked; applying
-        swaps them in."""
+        """The replay buffer and learner extras, checked against their schema and this
+        algorithm's spaces, then loaded into a copy; applying swaps them in."""
         import copy
 
         import numpy as np
-        from rlmodules.checkpoint import read_tensor_file
+        from rlmodules.checkpoint import TensorSpec, check_tensors, read_tensor_file, structure
         from rlmodules.errors import CheckpointError
 
-        if "replay_buffer" not in data or not isinstance(data.get("file"), Mapping):
+        from .checkpoint import STATE_FILE
+        from .checkpoint_schema import OffPolicyExtra, check_replay_arrays
+
+        if "replay_buffer" not in data:
             raise CheckpointError(
                 f"{directory} holds no replay buffer: it was not saved by "
                 f"{type(self).__name__}"
             )
+        extra = structure(dict(data), OffPolicyExtra, source=f"{directory / STATE_FILE} extra")
         tensors = read_tensor_file(directory, data["file"])
         arrays = {k[len("replay/"):]: v.numpy() for k, v in tensors.items()
                   if k.startswith("replay/")}
+        module = self.module[DEFAULT_MODULE_ID]
+        source = directory / extra.file.file
+        check_replay_arrays(arrays, extra.replay_buffer, source=source,
+                            observation_space=module.observation_space,
+                            action_space=module.action_space)
+        extras = {k[len("learner/"):]: v for k, v in tensors.items() if k.startswith("learner/")}
+        check_tensors(extras, {
+            name: TensorSpec(tuple(t.shape), str(t.dtype).removeprefix("torch."), finite=True)
+            for name, t in self.learner.state_tensors().items()}, source=f"{source} learner")
+        if set(tensors) != {f"replay/{k}" for k in arrays} | {f"learner/{k}" for k in extras}:
+            raise CheckpointError(f"{source} is malformed: it holds arrays outside 'replay/' "
+                                  f"and 'learner/'")
         buffer = copy.copy(self.replay_buffer)  # the live buffer stays as it is until applied
         buffer.rng = np.random.Generator(type(self.replay_buffer.rng.bit_generator)())
-        try:
-            buffer.set_state(arrays, data["replay_buffer"])
-            owed, last = float(data["owed_updates"]), data["last_target_update"]
-        except CheckpointError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{directory} holds a malformed replay buffer: {exc}") from None
-        extras = {k[len("learner/"):]: v for k, v in tensors.items() if k.startswith("learner/")}
-        expected = self.learner.state_tensors()
-        if set(extras) != set(expected) or any(
-                extras[k].shape != v.shape for k, v in expected.items()):
-            raise CheckpointError(
-                f"{directory} holds learner state {sorted(extras)}; this "
-                f"{type(self).__name__} needs {sorted(expected)} with their shapes"
-            )
+        buffer.set_state(arrays, data["replay_buffer"])
 
         def apply() -> None:
             self.replay_buffer = buffer
             self.learner.load_state_tensors(extras)
-            self.owed_updates = owed
-            self.learner.last_target_update = last
+            self.owed_updates = extra.owed_updates
+            self.learner.last_target_update = extra.last_target_update
 
         return apply
-

@@ -163,25 +163,42 @@ class ReplayBuffer:
         return arrays, data
 
     def set_state(self, arrays: Mapping[str, np.ndarray], data: Mapping[str, Any]) -> None:
-        """Load :meth:`get_state` output into a buffer of the same type and capacity."""
+        """Load :meth:`get_state` output into a buffer of the same type and capacity, whole
+        or not at all: the JSON is checked against its schema (``ReplayBufferData``) and the
+        arrays against it before anything changes."""
+        checked = self._checked_state(arrays, data)
+        size = checked.size
+        self._storage = None
+        if checked.structure is not None:
+            self._storage = {
+                key: _tree_from_leaves(structure, key, arrays, self.capacity, size)
+                for key, structure in checked.structure.items()}
+        self._next, self._size, self._added = checked.next, size, checked.added
+        self.rng.bit_generator.state = data["rng"]
+        self._windows = []
+
+    def _checked_state(self, arrays: Mapping[str, np.ndarray], data: Mapping[str, Any]) -> Any:
+        from rlmodules.checkpoint import structure
+
+        from .checkpoint_schema import ReplayBufferData, structure_leaves
+
+        checked = structure(dict(data), ReplayBufferData, source="the saved replay buffer")
         for key, mine in (("type", type(self).__name__), ("capacity", self.capacity),
                           ("n_step", self.n_step)):
-            if data.get(key) != mine:
+            if getattr(checked, key) != mine:
                 raise CheckpointError(
-                    f"the saved replay buffer has {key}={data.get(key)!r}, this one "
+                    f"the saved replay buffer has {key}={getattr(checked, key)!r}, this one "
                     f"{key}={mine!r}; resume with the replay_buffer_config and n_step it was "
                     f"saved with"
                 )
-        size = int(data["size"])
-        self._storage = None
-        if data["structure"] is not None:
-            storage = {}
-            for key, structure in data["structure"].items():
-                storage[key] = _tree_from_leaves(structure, key, arrays, self.capacity, size)
-            self._storage = storage
-        self._next, self._size, self._added = int(data["next"]), size, int(data["added"])
-        self.rng.bit_generator.state = data["rng"]
-        self._windows = []
+        for name in structure_leaves(checked.structure):  # every leaf, with `size` rows
+            saved = arrays.get(name)
+            rows = None if saved is None or not np.ndim(saved) else len(saved)
+            if rows != checked.size:
+                raise CheckpointError(
+                    f"the saved replay buffer's array {name!r} has {rows} rows (None: it is "
+                    f"missing), its metadata says {checked.size}")
+        return checked
 
 
 class PrioritizedReplayBuffer(ReplayBuffer):
@@ -241,6 +258,15 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         self._tree = SumTree(self.capacity)
         self._tree.set(np.arange(self._size), np.asarray(arrays["priorities"], np.float64))
         self._max_priority = float(data["max_priority"])
+
+    def _checked_state(self, arrays: Mapping[str, np.ndarray], data: Mapping[str, Any]) -> Any:
+        from rlmodules.checkpoint import TensorSpec, check_tensors
+
+        checked = super()._checked_state(arrays, data)
+        check_tensors(arrays, {"priorities": TensorSpec(
+            (checked.size,), "float64", finite=True, above=0.0)},
+            source="the saved replay buffer", exact=False)
+        return checked
 
 
 class SumTree:
@@ -341,14 +367,7 @@ def _tree_from_leaves(structure: Any, prefix: str, arrays: Mapping[str, np.ndarr
     if isinstance(structure, dict) and "tuple" in structure:
         return tuple(_tree_from_leaves(s, f"{prefix}/{i}", arrays, capacity, size)
                      for i, s in enumerate(structure["tuple"]))
-    if prefix not in arrays:
-        raise CheckpointError(f"the saved replay buffer lacks its array {prefix!r}")
     saved = np.asarray(arrays[prefix])
-    if saved.shape[0] != size:
-        raise CheckpointError(
-            f"the saved replay buffer array {prefix!r} has {saved.shape[0]} rows, its "
-            f"metadata says {size}"
-        )
     ring = np.zeros((capacity, *saved.shape[1:]), dtype=saved.dtype)
     ring[:size] = saved
     return ring

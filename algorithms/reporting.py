@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from rlmodules.checkpoint import atomic_write_file
 
 __all__ = ["ProgressLine", "MetricsWriter", "plot_learning_curve", "CSV_COLUMNS"]
 
@@ -126,7 +129,8 @@ def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    rows = [json.loads(line) for line in metrics_jsonl.read_text().splitlines() if line]
+    rows = [row for row in map(_row, metrics_jsonl.read_bytes().splitlines())
+            if "num_env_steps_sampled_lifetime" in row and "episode_return_mean" in row]
     steps = [r["num_env_steps_sampled_lifetime"] for r in rows]
     returns = [r["episode_return_mean"] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -136,6 +140,17 @@ def plot_learning_curve(metrics_jsonl: Path, png: Path, *, title: str) -> bool:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=100)
     plt.close(fig)
+    atomic_write_file(png, image.getvalue())
     return True
+
+
+def _row(line: bytes) -> dict[str, Any]:
+    """A metrics row, or ``{}`` for a line a crash cut short (or any other damage)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return {}
+    return row if isinstance(row, dict) else {}

@@ -17,7 +17,9 @@ Times are the median over rounds that alternate the variants (bench_action_step'
 2-3x slower when each call directly follows a torch call, which a deployed process without
 torch never sees. Process CPU time unless ``--wall``. Then the start-up of a fresh process
 that loads the export and acts once, without torch, against one that loads the checkpoint
-with torch.
+with torch; and, in this process, what loading an export costs: ``OnnxPolicy(DIR)`` whole
+and its manifest check alone (``read_manifest``: checksums of the manifest and the graph,
+the schema, the files inside the directory).
 Targets: ``OnnxPolicy`` at batch 1 at least 3x faster than ``compute_actions``; the
 OnnxPolicy process under 0.5 s. ``--check`` exits non-zero if a target is missed.
 
@@ -40,8 +42,9 @@ import numpy as np
 import torch
 from bench_action_step import build_module, measure, parse_args, plain_policy, variants
 from rlmodules import Columns, compute_actions
-from rlmodules.export import export
+from rlmodules.export import export, read_manifest
 from rlmodules_onnx import OnnxPolicy
+from rlmodules_onnx.manifest import OnnxArtefact
 
 #: batch size -> (calls per round, rounds)
 SETTINGS = {1: (300, 15), 1024: (10, 15)}
@@ -71,6 +74,15 @@ def startup_seconds(script: str, path: Path, clock_is_wall: bool, runs: int = 7)
         after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - start
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         times.append(wall if clock_is_wall else cpu)
+    return statistics.median(times)
+
+
+def _median_seconds(fn: Callable[[], Any], clock: Callable[[], float], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = clock()
+        fn()
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -125,6 +137,11 @@ def run(args: Any, clock: Callable[[], float], tmp: Path) -> int:
     print(f"  OnnxPolicy (no torch)       {onnx_start:6.3f} s")
     print(f"  RLModule + compute_actions  {torch_start:6.3f} s   ({torch_start / onnx_start:.1f}x)")
     print(f"  bare interpreter            {bare:6.3f} s")
+    policy_load = _median_seconds(lambda: OnnxPolicy(tmp / "onnx"), clock, 20)
+    manifest_check = _median_seconds(
+        lambda: read_manifest(tmp / "onnx", artefact=OnnxArtefact), clock, 50)
+    print(f"  in this process: OnnxPolicy(DIR) {policy_load * 1e3:.2f} ms, of which the manifest "
+          f"check {manifest_check * 1e3:.2f} ms")
     verdict = "ok" if onnx_start < STARTUP_TARGET else "MISSED"
     print(f"  target OnnxPolicy process < {STARTUP_TARGET:.1f} s: {verdict}")
     if onnx_start >= STARTUP_TARGET:

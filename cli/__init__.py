@@ -10,9 +10,12 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from rlmodules.errors import RLModulesError
+from rlmodules.registry import PluginWarning
 
 __all__ = ["main"]
 
@@ -41,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        code = int(args.func(args) or 0)
+        with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+            warnings.showwarning = _one_line_plugin_warnings(warnings.showwarning)
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
         return code
     except RLModulesError as exc:
@@ -50,6 +55,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `rlmodules list | head -1`: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _one_line_plugin_warnings(show: Any) -> Any:
+    """``showwarning`` that prints a :class:`PluginWarning` as ``warning: <text>`` on stderr
+    (one line, no source line) and every other warning as ``show`` does."""
+
+    def showwarning(message: Any, category: type[Warning], filename: str, lineno: int,
+                    file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, PluginWarning):
+            print(f"warning: {message}", file=sys.stderr if file is None else file)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return showwarning
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """``rlmodules export CKPT --format NAME --out DIR``: a deployable artefact of a policy.
 
 Formats come from plugins (``rlmodules-onnx`` provides ``onnx``); the artefact is verified
-against the module before the directory appears.
+against the module before the directory appears. A run trained with
+``observation_filter="MeanStdFilter"`` exports with its frozen statistics baked in, so the
+artefact acts on raw observations. What the format warns about (e.g. a distribution it
+cannot sample) is printed as one line each.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +38,43 @@ def register(subparsers: Any) -> None:
 def _export(args: argparse.Namespace) -> int:
     from rlmodules.export import export, read_manifest
 
-    from .record import module_checkpoint
-
-    out = export(module_checkpoint(args.checkpoint), args.out, format=args.format,
-                 verify=not args.no_verify)
+    module_path, stats = _source(args.checkpoint)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = export(module_path, args.out, format=args.format, verify=not args.no_verify,
+                     observation_normalization=stats)
+    for warning in caught:
+        print(f"rlmodules export: warning: {warning.message}", file=sys.stderr)
     manifest = read_manifest(out)
-    for module_id, entry in manifest["modules"].items():
-        checked = entry.get("verification")
+    for module_id, entry in manifest.modules.items():
+        checked = entry.artefact.get("verification")
         note = (f"verified on {checked['observations']} observations (max |diff| "
                 f"{checked['max_abs_diff']:.1e})" if checked else "not verified")
-        print(f"{module_id}: {out / entry['file']}  {note}")
+        if entry.observation_normalization is not None:
+            note += "; observation statistics baked in (acts on raw observations)"
+        print(f"{module_id}: {out / entry.artefact.get('file', '')}  {note}")
     print(f"manifest: {out / 'manifest.json'}")
     return 0
+
+
+def _source(path: Path) -> tuple[Path, Any]:
+    """The module checkpoint to export and the frozen observation statistics of the run
+    (``None`` unless it was trained with ``MeanStdFilter``)."""
+    from rlmodules.algorithms.algorithm import MODULE_COMPONENT
+    from rlmodules.algorithms.checkpoint import STATE_FILE
+    from rlmodules.algorithms.obs_normalization import ObservationNormalizer
+    from rlmodules.export import ObservationNormalization
+
+    from .train import checkpoint_dir
+
+    path = checkpoint_dir(Path(path))
+    if not (path / STATE_FILE).is_file():
+        return path, None  # a module checkpoint
+    normalizer = ObservationNormalizer.from_checkpoint(path)
+    if normalizer is None:
+        return path / MODULE_COMPONENT, None
+    stats = ObservationNormalization(
+        mean=normalizer.stats.mean.reshape(-1).tolist(),
+        var=normalizer.stats.var.reshape(-1).tolist(),
+        clip=normalizer.clip, epsilon=normalizer.epsilon)
+    return path / MODULE_COMPONENT, stats

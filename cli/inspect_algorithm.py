@@ -15,6 +15,7 @@ from typing import Any
 from rlmodules.checkpoint import read_json_file, verify_tensor_file
 from rlmodules.errors import CheckpointError
 
+from .run_files import RUN_FILE
 from .train import CHECKPOINT_DIR
 
 __all__ = [
@@ -22,8 +23,6 @@ __all__ = [
     "print_algorithm", "print_run",
 ]
 
-#: The file a ``rlmodules train`` run directory keeps its settings in.
-RUN_FILE = "run.json"
 
 Describe = Callable[[Path], dict[str, Any]]
 

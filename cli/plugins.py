@@ -95,6 +95,12 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
 
 def _info(args: argparse.Namespace) -> int:
     kinds = [args.kind] if args.kind else list(registry.KINDS)
+    if "." in args.name and "/" not in args.name and ":" not in args.name:
+        from rlmodules.config_keys import declared_keys
+
+        rec = declared_keys().get(args.name)  # a config key's full name "plugin.key"
+        if rec is not None:
+            kinds, args.name = ["config_key"], rec.qualified_name
     found = []
     for kind in kinds:
         try:
@@ -118,6 +124,9 @@ def _print_info(kind: str, name: str, obj: Any) -> None:
         origin = f"{rec.distribution} {rec.version}" if rec.distribution else "in-process"
         print(f"  provided by:    plugin {rec.plugin!r} ({origin})")
         print(f"  status:         {rec.status}")
+    if isinstance(obj, registry.ConfigKey):
+        _print_config_key(obj, registry.record(kind, name) if ":" not in name else None)
+        return
     path = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', '?')}"
     print(f"  target:         {path}")
     doc = inspect.getdoc(obj)
@@ -128,6 +137,29 @@ def _print_info(kind: str, name: str, obj: Any) -> None:
         print(f"\n  model config: {config_class.__name__}")
         for field, default in _config_fields(config_class):
             print(f"    {field} = {default!r}")
+        _print_plugin_keys()
+
+
+def _print_config_key(key: Any, rec: Any) -> None:
+    if rec is not None:
+        print(f"  model_config key: {rec.plugin}.{rec.name} (or {rec.name!r} where unambiguous)")
+    print(f"  type:           {key.type_name}")
+    print(f"  default:        {key.default!r}")
+    print(f"  doc:            {key.doc}")
+
+
+def _print_plugin_keys() -> None:
+    """The model_config keys installed plugins declare, which default modules accept."""
+    from rlmodules.config_keys import declared_keys
+
+    declared = declared_keys()
+    if not declared:
+        return
+    print("\n  model config keys declared by plugins:")
+    for full, rec in declared.items():
+        key = registry.get("config_key", rec.qualified_name)
+        origin = f"{rec.distribution} {rec.version}" if rec.distribution else "in-process"
+        print(f"    {full}: {key.type_name} = {key.default!r}  ({origin}) {key.doc}")
 
 
 def _config_fields(config_class: type) -> list[tuple[str, Any]]:
@@ -138,14 +170,14 @@ def _config_fields(config_class: type) -> list[tuple[str, Any]]:
         return [
             (f.name, f.default.factory() if isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]  # attrs.Factory is a class at run time
              else f.default)
-            for f in attrs.fields(config_class)
+            for f in attrs.fields(config_class) if f.name != "plugin_keys"
         ]
     import dataclasses
 
     return [
         (f.name, f.default_factory() if f.default is dataclasses.MISSING
          and f.default_factory is not dataclasses.MISSING else f.default)
-        for f in dataclasses.fields(config_class)
+        for f in dataclasses.fields(config_class) if f.name != "plugin_keys"
     ]
 
 
@@ -169,8 +201,11 @@ def _doctor(args: argparse.Namespace) -> int:
         origin = f"{failure.distribution} {failure.version}" if failure.distribution else "?"
         print(f"\nBROKEN plugin {failure.plugin!r} ({origin}), {failure.stage}: {failure.message}")
         print("\n".join(f"    {line}" for line in failure.traceback_tail.splitlines()))
-        print(f"  fix: reinstall or upgrade {failure.distribution or failure.plugin}, or block it "
-              f"with RLMODULES_BLOCK={failure.distribution or failure.plugin}")
+        if failure.entry_point:
+            print(f"  entry point: group 'rlmodules', name {failure.plugin!r}, value "
+                  f"{failure.entry_point!r} (declared by {origin})")
+        print(f"  fix: {_failure_fix(failure)}, or block it with "
+              f"RLMODULES_BLOCK={failure.distribution or failure.plugin}")
     for rec, problem in problems:
         print(f"\nBROKEN {rec.kind} {rec.qualified_name!r} ({rec.distribution or 'in-process'}): "
               f"{problem}")
@@ -194,6 +229,25 @@ def _doctor(args: argparse.Namespace) -> int:
     print(f"{len(reg.failures) + len(problems)} broken plugin(s) or name(s), "
           f"{len(conflicts)} conflict(s)" if broken else "everything OK")
     return 1 if broken else 0
+
+
+def _failure_fix(failure: Any) -> str:
+    """What the author (or user) of a failed plugin should do, by what failed."""
+    dist = failure.distribution or failure.plugin
+    if failure.stage != "import" or not failure.entry_point:
+        return f"reinstall or upgrade {dist}"
+    module, _, attr = failure.entry_point.partition(":")
+    table = f"the [project.entry-points.rlmodules] table of {dist}'s pyproject.toml"
+    missing = failure.message.partition("No module named ")[2].strip("'")
+    if failure.message.startswith("ModuleNotFoundError") and (
+            module == missing or module.startswith(missing + ".")):
+        return (f"module {missing!r} named by the entry point does not exist (misspelled?); "
+                f"correct the value in {table} and reinstall {dist}")
+    if failure.message.startswith("AttributeError") and attr:
+        return (f"module {module!r} has no {attr!r} (misspelled?); correct the value in "
+                f"{table} and reinstall {dist}")
+    return (f"importing {module!r} raised (see the traceback above); install what it needs "
+            f"or upgrade {dist}")
 
 
 def _unusable_names(reg: Any) -> list[tuple[Any, str]]:
@@ -227,6 +281,9 @@ def _kind_problem(kind: str, name: str, obj: Any) -> str | None:
     if kind in ("checkpoint_format", "export_format"):
         resolve_format(name, kind)
         return None
+    if kind == "config_key":
+        ok = isinstance(obj, registry.ConfigKey)
+        return None if ok else f"it points to {obj!r}, which is not a registry.ConfigKey"
     base = {"module": RLModule, "catalog": Catalog, "distribution": Distribution}.get(kind)
     if base is None or isinstance(obj, type) and issubclass(obj, base):
         return None  # a kind with no base class to check

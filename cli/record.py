@@ -87,8 +87,8 @@ def module_checkpoint(path: Path) -> Path:
     if ObservationNormalizer.from_checkpoint(path) is not None:
         raise ConfigError(
             f"{path} was trained with observation_filter='MeanStdFilter': its module expects "
-            f"normalised observations, which recording and exporting do not apply yet; "
-            f"evaluate it with `rlmodules eval`"
+            f"normalised observations, which recording does not apply yet; evaluate it with "
+            f"`rlmodules eval`, or export it (`rlmodules export` bakes the statistics in)"
         )
     return path / MODULE_COMPONENT
 

@@ -6,7 +6,7 @@ Heavy imports (torch, gymnasium) happen when a command runs, not when the parser
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import os
 import time
 from pathlib import Path
@@ -90,7 +90,12 @@ def run_train(args: argparse.Namespace) -> int:
     timesteps, stop_return = saved["timesteps"], saved["stop_return"]
     print(f"training {saved['module']} on {saved['env']} -> {run_dir}  "
           f"(up to {timesteps:,} steps, stop at return {stop_return})", flush=True)
-    writer = MetricsWriter(run_dir, resume=args.resume is not None)
+    try:
+        writer = MetricsWriter(run_dir, resume=args.resume is not None)
+    except OSError as exc:  # e.g. metrics.jsonl is a directory
+        algo.stop()
+        raise ConfigError(f"{'--resume' if args.resume else '--out'} {run_dir}: cannot write "
+                          f"{exc.filename} ({exc.strerror})") from None
     progress = ProgressLine(total_timesteps=timesteps)
     result = None
     start = time.perf_counter() - saved.get("time_total_s", 0.0)
@@ -183,14 +188,15 @@ def _reward_threshold(env: str) -> float | None:
 
 def _resume(args: argparse.Namespace, algorithm_class: Any
             ) -> tuple[Path, Any, dict[str, Any]]:
+    from .run_files import RUN_FILE, read_run_file
+
     run_dir = args.resume
-    run_file = run_dir / "run.json"
-    if not run_file.is_file():
+    if not (run_dir / RUN_FILE).is_file():
         raise ConfigError(
             f"--resume {run_dir}: no run.json there; pass the --out directory of an earlier "
             f"`rlmodules train` run"
         )
-    saved = json.loads(run_file.read_text())
+    saved = read_run_file(run_dir)
     if args.timesteps is not None:
         saved["timesteps"] = _positive("--timesteps", args.timesteps)
     if args.stop_return is not None:
@@ -231,8 +237,10 @@ def _apply_scaling(config: Any, args: argparse.Namespace) -> None:
 
 
 def _checkpoint(algo: Any, run_dir: Path, saved: dict[str, Any]) -> None:
+    from .run_files import write_run_file
+
     algo.save_to_path(run_dir / CHECKPOINT_DIR)
-    (run_dir / "run.json").write_text(json.dumps(saved, indent=1))
+    write_run_file(run_dir, saved)
 
 
 def _report(result: dict[str, Any] | None, run_dir: Path, stop_return: float | None,
@@ -253,27 +261,9 @@ def _module_name(config: Any, default: str) -> str:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    path = _config_path(path)
-    text = path.read_text()
-    try:
-        if path.suffix == ".toml":
-            import tomllib
+    from .run_files import read_config_file
 
-            return tomllib.loads(text)
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            raise ConfigError(
-                f"--config {path}: unknown file type {path.suffix!r}; use a .toml or .json file"
-            )
-    except (ValueError, json.JSONDecodeError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"--config {path} is not valid {path.suffix[1:].upper()}: {exc}") \
-            from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"--config {path} must hold an object of sections, got {data!r}")
-    return data
+    return read_config_file(_config_path(path))
 
 
 def _config_path(path: Path) -> Path:
@@ -359,14 +349,18 @@ def _record_gif(algo: Any, gif: Path, *, seed: int | None) -> None:
         print("Pillow is not installed (pip install 'rlmodules[train]'): no GIF recorded")
         return
     from rlmodules.algorithms.recording import record_episode_frames
+    from rlmodules.checkpoint import atomic_write_file
 
     # Frames are drawn off-screen: no pygame banner, and no display for SDL to look for.
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     frames = record_episode_frames(algo, seed=seed)
     images = [Image.fromarray(frame) for frame in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=33,
+                   loop=0)
     try:
-        images[0].save(gif, save_all=True, append_images=images[1:], duration=33, loop=0)
+        atomic_write_file(gif, buffer.getvalue())
     except OSError as exc:
         raise ConfigError(f"--gif {gif}: cannot write the GIF ({exc})") from None
     print(f"recorded {len(images)} frames: {gif}")

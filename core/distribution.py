@@ -28,6 +28,14 @@ class Distribution(abc.ABC):
     shape ``[B]`` (``[B, T]``) plus the action's own shape; ``logp`` and ``entropy`` reduce to
     the batch shape.
 
+    A distribution knows its action space, built-in or a plugin's alike: every class a
+    module acts or learns with is ``YourDist.for_space(action_space)``, a partial class (as
+    RLlib's ``get_partial_dist_cls``) whose ``space`` is the action space and ``input_dim``
+    its width. So ``from_logits`` reads what it needs from ``cls.space`` (a Beta scales to
+    ``cls.space.low`` / ``cls.space.high``), and ``required_input_dim(space)`` refuses a
+    space it cannot serve with a ``SpaceError``. (A module that sets ``self.action_dist_cls``
+    itself sets ``YourDist.for_space(self.action_space)``.)
+
     Example::
 
         dist_cls = module.get_exploration_action_dist_cls()

@@ -14,7 +14,7 @@ Two families of hooks:
 
 * **Registration hooks** (``rlmodules_modules``, ``rlmodules_catalogs``,
   ``rlmodules_distributions``, ``rlmodules_checkpoint_formats``, ``rlmodules_export_formats``,
-  ``rlmodules_aliases``) are
+  ``rlmodules_config_keys``, ``rlmodules_aliases``) are
   collect-all hooks called once per plugin when the registry is first used (never at import).
   They return plain data: a mapping of name to an object or to a lazy
   ``"package.module:attribute"`` string. Return lazy strings inside your plugin's own
@@ -137,11 +137,36 @@ def rlmodules_export_formats() -> Mapping[str, Any]:
 
 
 @hookspec
+def rlmodules_config_keys() -> Mapping[str, Any]:
+    """Declare the ``model_config`` keys your plugin reads from the default modules' config.
+
+    Called once per plugin on first use of the registry (collect-all, like
+    :func:`rlmodules_modules`). Return ``{name: rlmodules.registry.ConfigKey(type=...,
+    default=..., doc=...)}`` (or a lazy ``"pkg.mod:attr"`` string naming such an object).
+    The key's full name is ``"<plugin>.<name>"`` (``"rlm_beta.use_beta"`` for plugin
+    ``rlm_beta``); users may write the plain ``name`` while no other plugin and no
+    ``DefaultModelConfig`` field has it. ``DefaultModelConfig`` then accepts the key, checks
+    its type (a wrong value or an unknown key is a ``ConfigError`` with a did-you-mean over
+    every field and declared key), stores it under its full name, and gives it to your
+    decision hooks: ``model_config.get("rlm_beta.use_beta")`` (or ``model_config["use_beta"]``)
+    returns the value, or the declared default when unset. ``rlmodules info`` lists the keys,
+    and a checkpoint records the distribution and version that declared each key it uses.
+
+    Example::
+
+        @rlmodules.hookimpl
+        def rlmodules_config_keys():
+            return {"use_beta": rlmodules.registry.ConfigKey(
+                type=bool, default=False, doc="Beta distribution for bounded Box actions")}
+    """
+
+
+@hookspec
 def rlmodules_aliases() -> Mapping[str, Mapping[str, str]]:
     """Declare renamed names: ``{kind: {old_name: new_name}}``.
 
     ``kind`` is one of ``"module"``, ``"catalog"``, ``"distribution"``, ``"checkpoint_format"``,
-    ``"export_format"``.
+    ``"export_format"``, ``"config_key"``.
     Resolving an old name returns the new target and warns once (``DeprecationWarning``), so
     checkpoints written under the old name keep loading.
 
@@ -197,7 +222,9 @@ def rlmodules_action_dist_cls(
     module being built. Return a distribution name (resolved among your own plugin's names
     first: ``"beta"`` means yours), a ``Distribution`` subclass, or ``None`` to leave the
     decision to the next plugin. The class is then configured for the space
-    (``cls.for_space(action_space)``).
+    (``cls.for_space(action_space)``): its ``from_logits`` reads the space as ``cls.space``
+    (see ``rlmodules.Distribution``). Read your own config keys (:func:`rlmodules_config_keys`)
+    from ``model_config``.
 
     Example::
 

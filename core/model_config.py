@@ -14,7 +14,9 @@ from typing import Any
 
 import attrs
 
+from .config_keys import checked_values, plugin_value, split_config
 from .errors import ConfigError, did_you_mean
+from .textdata import loads_json
 
 __all__ = [
     "ACTIVATIONS", "ACTIVATION_LAYERS", "BIAS_INITIALIZERS", "INITIALIZERS", "DefaultModelConfig",
@@ -272,6 +274,8 @@ class DefaultModelConfig:
     lstm_bias_initializer_kwargs: dict | None = attrs.field(
         default=None, converter=_as_dict, validator=_kwargs
     )
+    # Keys declared by plugins (rlmodules_config_keys), by full name: {"rlm_beta.use_beta": True}.
+    plugin_keys: dict[str, Any] = attrs.field(factory=dict, converter=checked_values)
 
     def __attrs_post_init__(self) -> None:
         for group in _LAYER_GROUPS:
@@ -309,14 +313,16 @@ class DefaultModelConfig:
     # --- construction -------------------------------------------------------------------
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        """Every field name, in declaration order."""
-        return tuple(a.name for a in attrs.fields(cls))
+        """Every field name, in declaration order (``plugin_keys`` holds other keys)."""
+        return tuple(a.name for a in attrs.fields(cls) if a.name != "plugin_keys")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | DefaultModelConfig) -> DefaultModelConfig:
         """Build from a mapping; unknown keys are a ``ConfigError`` with a did-you-mean.
 
-        An instance of this class passes through unchanged.
+        Keys that installed plugins declare (``rlmodules_config_keys``) are accepted by full
+        (``"rlm_beta.use_beta"``) or plain name and kept in ``plugin_keys``. An instance of
+        this class passes through unchanged.
         """
         if isinstance(data, cls):
             return data
@@ -327,31 +333,19 @@ class DefaultModelConfig:
                 f"a model config must be a dict or a {cls.__name__}, got "
                 f"{type(data).__name__}: {data!r}"
             )
-        cls._check_keys(data)
-        return cls(**data)
+        return cls(**split_config(cls.__name__, cls.field_names(), data, {}))
 
     @classmethod
     def from_json(cls, text: str) -> DefaultModelConfig:
         """Build from the JSON text written by :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"model config JSON is malformed: {exc}") from None
+        data = loads_json(text, source="model config JSON", error=ConfigError)
         return cls.from_dict(data)
 
-    @classmethod
-    def _check_keys(cls, data: Mapping[str, Any]) -> None:
-        names = cls.field_names()
-        for key in data:
-            if key not in names:
-                raise ConfigError(
-                    f"unknown model config key {key!r} for {cls.__name__}."
-                    f"{did_you_mean(str(key), names)} Known keys: {', '.join(names)}"
-                )
-
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict of every field that strict JSON can hold (``inf`` as ``"inf"``)."""
+        """A plain dict of every field that strict JSON can hold (``inf`` as ``"inf"``), and
+        of each plugin key set, by full name."""
         data = attrs.asdict(self, recurse=True)
+        data.update(data.pop("plugin_keys"))
         for key, value in data.items():
             if isinstance(value, float) and math.isinf(value):
                 data[key] = "inf"
@@ -363,16 +357,20 @@ class DefaultModelConfig:
 
     def __or__(self, other: Mapping[str, Any] | DefaultModelConfig) -> DefaultModelConfig:
         """An updated copy; the right side's keys win (a DefaultModelConfig sets every key)."""
+        keep = self.plugin_keys
         if isinstance(other, DefaultModelConfig):
-            other = other.to_dict()
+            keep, other = {}, {**other.to_dict(), "plugin_keys": {}}  # it sets every key
         if not isinstance(other, Mapping):
             return NotImplemented
-        self._check_keys(other)
-        return attrs.evolve(self, **other)
+        return attrs.evolve(self, **split_config(type(self).__name__, self.field_names(), other,
+                                                 keep))
 
     # --- read access like a dict ----------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
         if key not in self.field_names():
+            found, value = plugin_value(self.plugin_keys, key, self.field_names())
+            if found:
+                return value
             raise KeyError(
                 f"{key!r} is not a {type(self).__name__} field."
                 f"{did_you_mean(str(key), self.field_names())}"
@@ -380,15 +378,19 @@ class DefaultModelConfig:
         return getattr(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The field's value, or ``default`` if ``key`` is not a field."""
-        return getattr(self, key) if key in self.field_names() else default
+        """The field's or declared plugin key's value, or ``default`` if it is neither."""
+        if key in self.field_names():
+            return getattr(self, key)
+        found, value = plugin_value(self.plugin_keys, key, self.field_names())
+        return value if found else default
 
     def keys(self) -> tuple[str, ...]:
-        """Field names, so ``dict(cfg)`` and ``{**cfg}`` work."""
-        return self.field_names()
+        """Field names and the plugin keys set, so ``dict(cfg)`` and ``{**cfg}`` work."""
+        return (*self.field_names(), *self.plugin_keys)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.field_names())
+        return iter(self.keys())
 
     def __contains__(self, key: object) -> bool:
-        return key in self.field_names()
+        return key in self.field_names() or plugin_value(
+            self.plugin_keys, key, self.field_names())[0]

@@ -128,6 +128,11 @@ def _decode_kind(kind: Any, data: dict[str, Any], depth: int, budget: list[int])
         dtype = np.dtype(data.get("dtype", "float32"))
         low = np.asarray(_unnumber(data["low"]), dtype=np.float64)
         high = np.asarray(_unnumber(data["high"]), dtype=np.float64)
+        info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+        for name, bound in (("low", low), ("high", high)):
+            finite = bound[np.isfinite(bound)]
+            if finite.size and (finite.min() < info.min or finite.max() > info.max):
+                raise _Malformed(f"'{name}' holds values outside the range of {dtype}")
         return gym.spaces.Box(
             low=np.broadcast_to(low, shape).astype(dtype),
             high=np.broadcast_to(high, shape).astype(dtype),

@@ -21,6 +21,7 @@ import builtins
 import contextlib
 from collections.abc import Iterator
 
+from ._config_key import ConfigKey
 from ._imports import (
     ImportRefusedError,
     check_import_allowed,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # typing costs milliseconds to import; only type checkers nee
     from typing import Any
 
 __all__ = [
+    "ConfigKey",
     "ImportRefusedError",
     "KINDS",
     "KNOWN_PROVIDERS",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from rlmodules.errors import PluginError
 
+from ._config_key import ConfigKey
 from ._records import HOOK_KINDS, KINDS, Override, Record
 
 TYPE_CHECKING = False
@@ -83,6 +84,11 @@ def _records(
                     f"target is an import path like 'my_pkg.module:ClassName'"
                 )
             value = value.strip()
+        elif kind == "config_key" and not isinstance(value, ConfigKey):
+            raise PluginError(
+                f"plugin {plugin!r}: {hook}() gives {item!r} the value {value!r:.80}; expected "
+                f"rlmodules.registry.ConfigKey(type=..., default=..., doc=...)"
+            )
         elif value is None or isinstance(value, (int, float, bool, bytes, list, dict, tuple)):
             raise PluginError(
                 f"plugin {plugin!r}: {hook}() gives {item!r} the target {value!r}; expected a "

@@ -34,25 +34,31 @@ class Failures:
         self.items = []
 
     def report(
-        self, plugin: str, dist: str | None, version: str | None, stage: str, exc: BaseException
+        self, plugin: str, dist: str | None, version: str | None, stage: str, exc: BaseException,
+        entry_point: str | None = None,
     ) -> None:
         """Record ``exc`` of ``plugin`` at ``stage`` and warn (:class:`PluginWarning`);
-        in strict mode raise :class:`~rlmodules.PluginError` instead."""
+        in strict mode raise :class:`~rlmodules.PluginError` instead. ``entry_point`` is
+        the value of the entry point that names the plugin, if one does."""
         import traceback
 
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         tail = "".join(lines[-4:]).rstrip()
-        failure = PluginFailure(plugin, dist, version, stage, f"{type(exc).__name__}: {exc}", tail)
-        where = f" (distribution {dist} {version})" if dist else ""
+        failure = PluginFailure(plugin, dist, version, stage, f"{type(exc).__name__}: {exc}", tail,
+                                entry_point)
+        origin = [f"distribution {dist} {version}"] if dist else []
+        if entry_point and stage == "import":
+            origin.append(f"entry point {entry_point!r}")
+        where = f" ({', '.join(origin)})" if origin else ""
         message = f"rlmodules plugin {plugin!r}{where} {_WHAT[stage]}: {failure.message}"
         if self.strict:
             raise PluginError(message + " (strict mode: RLMODULES_STRICT=1)") from exc
         self.items.append(failure)
         left_out = "its answer was skipped" if stage == "decision" else "it was left out"
-        warnings.warn(
-            f"{message}; {left_out}. Run `rlmodules doctor` for details.", PluginWarning,
-            stacklevel=2,
-        )
+        text = " ".join(f"{message}; {left_out}. Run `rlmodules doctor` for details.".split())
+        # No source line: the line of rlmodules that reports a plugin tells the user nothing.
+        warnings.warn_explicit(text, PluginWarning, filename="rlmodules", lineno=0,
+                               module="rlmodules.registry")
 
 
 def reraise_interrupt(exc: BaseException) -> None:

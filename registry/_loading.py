@@ -124,7 +124,8 @@ class Loader:
             plugin = import_entry_point(info.value)
         except BaseException as exc:  # a broken plugin never takes the others down,
             reraise_interrupt(exc)  # not even with sys.exit()
-            self._failures.report(info.name, info.distribution, info.version, "import", exc)
+            self._failures.report(info.name, info.distribution, info.version, "import", exc,
+                                  info.value)
             return None
         added = self._plugins.add(
             plugin, info.name, info.distribution, info.version, raise_errors=False

@@ -50,7 +50,8 @@ class Plugins:
             except BaseException as exc:  # a broken plugin never takes the others down,
                 reraise_interrupt(exc)  # not even with sys.exit()
                 self._names.drop(name)
-                self._failures.report(name, info.distribution, info.version, "import", exc)
+                self._failures.report(name, info.distribution, info.version, "import", exc,
+                                      info.value)
                 continue
             try:
                 pm.register(plugin, name=name)

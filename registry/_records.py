@@ -30,6 +30,7 @@ HOOK_KINDS = {
     "rlmodules_distributions": "distribution",
     "rlmodules_checkpoint_formats": "checkpoint_format",
     "rlmodules_export_formats": "export_format",
+    "rlmodules_config_keys": "config_key",
 }
 KINDS = tuple(HOOK_KINDS.values())
 
@@ -73,21 +74,28 @@ class Record(
 
 class PluginFailure(
     namedtuple(
-        "PluginFailure", "plugin distribution version stage message traceback_tail",
-        defaults=("",),
+        "PluginFailure", "plugin distribution version stage message traceback_tail entry_point",
+        defaults=("", None),
     )
 ):
     """A plugin that could not be loaded; kept for ``rlmodules doctor``.
 
     ``stage`` is ``"import"`` (its entry point did not import), ``"hook"`` (a registration
-    hook raised) or ``"invalid"`` (bad hook signature or returned data).
+    hook raised), ``"invalid"`` (bad hook signature or returned data) or ``"decision"`` (a
+    decision hook failed). ``entry_point`` is the entry point's value (``"pkg.mod:obj"``) for
+    a plugin found through one, else ``None``.
     """
 
     __slots__ = ()
 
 
 class PluginWarning(RuntimeWarning):
-    """A plugin failed and was left out (``RLMODULES_STRICT=1`` raises instead)."""
+    """A plugin failed and was left out (``RLMODULES_STRICT=1`` raises instead).
+
+    Its text is one line: what failed, which plugin, and ``rlmodules doctor`` for more. It is
+    issued without a source line (the line in rlmodules that reports it would tell nothing);
+    the command line prints it as ``warning: <text>``.
+    """
 
 
 class Override(namedtuple("Override", "target")):

@@ -146,10 +146,29 @@ def contrib_dirs(root: Path) -> dict[str, Path]:
             if (folder / "__init__.py").is_file()}
 
 
+def unplaced_modules(root: Path, dirs: dict[str, Path]) -> list[str]:
+    """Top-level modules of the root package that no ``layers`` contract over it places:
+    a new core module must be put in its layer, or the contract would not check it."""
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    contracts = data["tool"].get("importlinter", {}).get("contracts", [])
+    placed: set[str] = set()
+    for contract in contracts:
+        if contract.get("type") == "layers" and ROOT_PACKAGE in contract.get("containers", []):
+            for layer in contract["layers"]:
+                placed.update(n.strip() for n in layer.replace("|", ":").split(":"))
+    if not placed:
+        return []
+    children = {path.stem for path in dirs[ROOT_PACKAGE].glob("*.py")} | {
+        path.name for path in dirs[ROOT_PACKAGE].iterdir() if (path / "__init__.py").is_file()}
+    children |= {p.split(".")[1] for p in dirs if p.count(".") == 1}
+    return [f"pyproject.toml: module {ROOT_PACKAGE}.{name} is in no layer of the layers "
+            f"contract; add it to its layer" for name in sorted(children - placed - {"__init__"})]
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[1])
     dirs = package_dirs(root)
-    problems = private_imports({**dirs, **contrib_dirs(root)})
+    problems = private_imports({**dirs, **contrib_dirs(root)}) + unplaced_modules(root, dirs)
     for line in problems:
         print(line)
     with tempfile.TemporaryDirectory(prefix="rlmodules-layers-") as tmp:

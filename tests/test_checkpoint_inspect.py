@@ -79,14 +79,16 @@ def test_a_malformed_catalog_class_entry_is_a_one_line_error(tmp_path, capsys):
                           model_config={"fcnet_hiddens": [8]}).build()
     module.save_to_path(tmp_path / "c")
     meta_path = tmp_path / "c" / METADATA_FILE
-    for entry, problem in ((5, "is not an object"), ("ppo", "is not an object"),
-                           ({"name": 5}, "is {'name': 5}; expected")):
+    for entry, problem in ((5, "got 5, expected an object"),
+                           ("ppo", "got 'ppo', expected an object"),
+                           ({"name": 5}, "catalog_class.name: got 5, expected a string")):
         meta = json.loads(meta_path.read_text())
         meta["module"]["catalog_class"] = entry
         del meta[CHECKSUM_KEY]
         write_json_file(meta_path, meta)  # a validly signed file: the structure is checked
         assert main(["inspect", str(tmp_path / "c")]) == 1
         err = capsys.readouterr().err
-        assert err.startswith(f"rlmodules inspect: error: {meta_path} is malformed: the root "
-                              f"module has a catalog_class that {problem}"), err
+        assert err.startswith(f"rlmodules inspect: error: {meta_path} is malformed: module."
+                              f"{'' if problem.startswith('catalog') else 'catalog_class: '}"
+                              f"{problem}"), err
         assert err.count("\n") == 1

@@ -154,8 +154,8 @@ def test_not_a_checkpoint_and_malformed_metadata(tmp_path):
         RLModule.from_checkpoint(tmp_path / "nothing")
     build().save_to_path(tmp_path / "c")
     edit_metadata(tmp_path / "c", lambda m: m["module"].__setitem__("inference_only", "no"))
-    with pytest.raises(CheckpointError, match=r"malformed: the root module has inference_only "
-                                              r"'no', expected true or false"):
+    with pytest.raises(CheckpointError, match=r"malformed: module.inference_only: got 'no', "
+                                              r"expected true or false"):
         RLModule.from_checkpoint(tmp_path / "c")
     (tmp_path / "c" / METADATA_FILE).write_text("{not json")
     with pytest.raises(CheckpointError, match="is not valid JSON"):

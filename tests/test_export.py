@@ -17,8 +17,17 @@ from rlmodules import (
     UnknownNameError,
     registry,
 )
+from rlmodules.checkpoint import file_checksum, signed_json
 from rlmodules.cli import main
-from rlmodules.export import MANIFEST_FILE, export, read_manifest, sample_observations
+from rlmodules.export import (
+    MANIFEST_FILE,
+    ExportedFile,
+    FormatRef,
+    ObservationNormalization,
+    export,
+    read_manifest,
+    sample_observations,
+)
 from safetensors.numpy import save_file
 
 OBS = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
@@ -67,14 +76,19 @@ def test_a_checkpoint_exports_its_inference_only_build_with_the_manifest(tmp_pat
     (module, verify), = weights.seen
     assert module.inference_only and not module.training and verify is False
     manifest = read_manifest(out)
-    assert manifest["format"] == {"name": "test/weights", "distribution": None, "version": None}
-    assert manifest["multi_agent"] is False
-    entry = manifest["modules"]["default_policy"]
-    assert entry["module_class"] == "rlmodules/ppo"
-    assert entry["observation_space"]["shape"] == [4]
-    assert entry["action_space"] == {"type": "Discrete", "n": 2, "start": 0}
-    assert entry["file"] == "weights.safetensors"
-    assert set(manifest["libraries"]) == {"rlmodules", "torch", "safetensors"}
+    assert manifest.format == FormatRef(name="test/weights", distribution=None, version=None)
+    assert manifest.multi_agent is False
+    entry = manifest.modules["default_policy"]
+    assert entry.module_class == "rlmodules/ppo"
+    assert entry.observation_space["shape"] == [4]
+    assert entry.action_space == {"type": "Discrete", "n": 2, "start": 0}
+    assert entry.observation_normalization is None
+    assert entry.artefact == {"file": "weights.safetensors"}
+    size = (out / "weights.safetensors").stat().st_size
+    assert manifest.files == {"weights.safetensors": ExportedFile(
+        checksum=file_checksum(out / "weights.safetensors"), bytes=size)}
+    assert manifest.metadata_checksum.startswith("xxh3_64/canonical-json:")
+    assert set(manifest.libraries) == {"rlmodules", "torch", "safetensors"}
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST_FILE, "weights.safetensors"]
     with pytest.raises(ExportError, match="export needs an RLModule or the path of a module "
                        "checkpoint, got int"):
@@ -99,7 +113,7 @@ def test_a_single_agent_training_runs_multi_rl_module_exports_as_its_module(tmp_
         module_class="ppo", observation_space=OBS, action_space=ACTIONS)}).build()
     manifest = read_manifest(export(multi.save_to_path(tmp_path / "ckpt"), tmp_path / "out",
                                     format="weights"))
-    assert manifest["multi_agent"] is False
+    assert manifest.multi_agent is False
     assert type(weights.seen[0][0]).__name__ == "DefaultPPOTorchRLModule"
 
 
@@ -160,8 +174,93 @@ def test_reading_a_directory_that_is_not_an_export(tmp_path):
                        "manifest.json; write one with `rlmodules export CKPT --format onnx"):
         read_manifest(tmp_path)
     (tmp_path / MANIFEST_FILE).write_text(json.dumps({"manifest_version": 99}))
-    with pytest.raises(ExportError, match="has manifest_version 99; this version reads 1"):
+    with pytest.raises(ExportError, match=r"has manifest_version 99; this version of rlmodules "
+                       r"reads 2 \(export the module again with this version of rlmodules, or "
+                       r"upgrade it\)"):
         read_manifest(tmp_path)
+
+
+def test_an_export_without_checksums_is_refused_with_how_to_export_again(tmp_path):
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({"manifest_version": 1, "modules": {}}))
+    with pytest.raises(ExportError, match=r"has manifest_version 1; this version of rlmodules "
+                       r"reads 2 \(older exports carry no checksums, so they cannot be verified\): "
+                       r"export the checkpoint again with `rlmodules export CKPT --out DIR`"):
+        read_manifest(tmp_path)
+
+
+@pytest.fixture
+def exported(tmp_path, weights):
+    return export(_module(), tmp_path / "out", format="weights")
+
+
+def _edit(directory, change, *, sign=True):
+    """Apply ``change`` to the manifest's JSON, re-signed with a valid checksum if ``sign``
+    (as someone who edits a file on purpose would)."""
+    path = directory / MANIFEST_FILE
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(signed_json(data) if sign else json.dumps(data))
+
+
+def test_an_edited_manifest_or_file_is_refused(exported):
+    _edit(exported, lambda d: d.update(multi_agent=True), sign=False)
+    with pytest.raises(CheckpointError, match=r"manifest.json is corrupted: its "
+                       r"metadata_checksum '.*' does not match its contents"):
+        read_manifest(exported)
+    _edit(exported, lambda d: d.update(multi_agent=False))
+    graph = exported / "weights.safetensors"
+    graph.write_bytes(graph.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(CheckpointError, match=r"export file .*weights.safetensors has checksum "
+                       r"xxh3_64/8MiB:\w+, not the recorded xxh3_64/8MiB:\w+: it was altered or "
+                       r"truncated; export the checkpoint again"):
+        read_manifest(exported)
+    graph.write_bytes(b"short")
+    with pytest.raises(CheckpointError, match=r"weights.safetensors is 5 bytes, not the \d+ "
+                       r"written"):
+        read_manifest(exported)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(multi_agent="yes"), r"expected bool, got str 'yes' @ \$.multi_agent"),
+    (lambda d: d.pop("files"), r"required field missing @ \$.files"),
+    (lambda d: d.update(extra=1), r"unknown field\(s\) \['extra'\]"),
+    (lambda d: d["modules"]["default_policy"].update(module_class=7),
+     r"expected str, got int 7 @ \$.modules\['default_policy'\].module_class"),
+    (lambda d: d["files"]["weights.safetensors"].update(bytes=-1),
+     r"'bytes' must be >= 0: -1 @ \$.files\['weights.safetensors'\]$"),
+    (lambda d: d["files"]["weights.safetensors"].update(bytes="12"),
+     r"expected int, got str '12'"),
+    (lambda d: d["files"].update({"../x.onnx": d["files"]["weights.safetensors"]}),
+     r"file names must be plain names inside the directory, got \['../x.onnx'\]"),
+    (lambda d: d["modules"]["default_policy"].update(observation_normalization={
+        "mean": [0.0], "var": [-1.0], "clip": 10.0, "epsilon": 1e-8}),
+     r"var must not be negative"),
+])
+def test_every_malformed_field_is_our_error_naming_it(exported, change, message):
+    _edit(exported, change)
+    with pytest.raises(ExportError, match=r"manifest.json is malformed: .*" + message):
+        read_manifest(exported)
+
+
+def test_files_outside_the_export_are_refused(exported, tmp_path):
+    outside = tmp_path / "secret.bin"
+    outside.write_bytes((exported / "weights.safetensors").read_bytes())
+    (exported / "weights.safetensors").unlink()
+    (exported / "weights.safetensors").symlink_to(outside)
+    with pytest.raises(CheckpointError, match=r"is a link to .*secret.bin, outside the "
+                       r"checkpoint"):
+        read_manifest(exported)
+    (exported / "weights.safetensors").unlink()
+    with pytest.raises(CheckpointError, match=r"checkpoint file .*weights.safetensors is missing"):
+        read_manifest(exported)
+
+
+def test_statistics_need_a_format_that_can_bake_them(tmp_path, weights):
+    stats = ObservationNormalization(mean=[0.0] * 4, var=[1.0] * 4, clip=5.0, epsilon=1e-8)
+    with pytest.raises(ExportError, match=r"export format 'test/weights' cannot bake "
+                       r"observation statistics into its artefact"):
+        export(_module(), tmp_path / "out", format="weights", observation_normalization=stats)
+    assert not (tmp_path / "out").exists()
 
 
 def test_sample_observations_keep_the_structure_and_the_seed():

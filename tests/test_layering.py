@@ -26,7 +26,7 @@ root_package = "rlmodules"
 name = "layers"
 type = "layers"
 containers = ["rlmodules"]
-layers = ["algorithms", "specs", "errors"]
+layers = ["algorithms", "specs : _json", "errors"]
 
 [[tool.importlinter.contracts]]
 name = "circles"
@@ -80,6 +80,13 @@ def test_an_import_circle_is_found(check_layers, tmp_path, capsys):
     files = {**CLEAN, "core/a.py": "import rlmodules.b\n", "core/b.py": "import rlmodules.a\n"}
     assert check_layers.main(["check", str(_tree(tmp_path, files))]) == 1
     assert "circles BROKEN" in capsys.readouterr().out
+
+
+def test_a_module_placed_in_no_layer_is_named(check_layers, tmp_path, capsys):
+    files = {**CLEAN, "core/extra.py": "from rlmodules.errors import Error\n"}
+    assert check_layers.main(["check", str(_tree(tmp_path, files))]) == 1
+    assert ("module rlmodules.extra is in no layer of the layers contract"
+            in capsys.readouterr().out)
 
 
 def test_a_private_name_of_another_package_is_refused(check_layers, tmp_path, capsys):

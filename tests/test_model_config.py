@@ -67,8 +67,23 @@ def test_json_round_trip_is_strict_json():
 
 
 def test_malformed_json_is_a_config_error():
-    with pytest.raises(ConfigError, match="model config JSON is malformed"):
+    with pytest.raises(ConfigError, match="model config JSON is not valid JSON"):
         DefaultModelConfig.from_json("{fcnet")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 10_000 + "]" * 10_000, "nests deeper than 64 levels"),
+    ('{"a":' * 10_000 + "1" + "}" * 10_000, "nests deeper than 64 levels"),
+    ("[" * 100 + "]" * 100, "nests deeper than 64 levels"),
+    (b'{"fcnet_hiddens": [8], "x": "\xff"}'.decode("unicode_escape").encode("latin-1"),
+     r"is not UTF-8 text \(byte 29 is 0xff\)"),
+    ('{"fcnet_hiddens": NaN}', "NaN is not a standard JSON number"),
+])
+def test_deep_or_undecodable_json_is_one_config_error(text, message):
+    """Deep nesting used to surface as a raw RecursionError."""
+    with pytest.raises(ConfigError, match=f"^model config JSON {message}"
+                       if "nests" in message or "UTF" in message else message):
+        DefaultModelConfig.from_json(text)
 
 
 def test_dict_style_reads_keep_working():

@@ -131,8 +131,9 @@ def test_a_registered_name_that_is_an_import_path_is_refused(tmp_path, canary, n
     meta["module"]["components"]["p0"][field] = {"name": name, "distribution": None,
                                                  "version": None}
     write_json_file(path / "rlmodule.json", meta)
-    with pytest.raises(CheckpointError, match=rf"component 'p0' has a {field} that is .*with a "
-                                              r"registered name \(never an import path\)"):
+    with pytest.raises(CheckpointError, match=rf"components\.p0\.{field}\.name: got '.*Evil', "
+                                              r"expected a registered name 'plugin/name' "
+                                              r"\(never an import path\)"):
         RLModule.from_checkpoint(path)
     assert not canary.exists()
 

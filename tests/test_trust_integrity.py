@@ -267,14 +267,21 @@ def test_two_writers_to_one_new_path_both_succeed(tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda m: m["module"].pop("tensors"), r"the root module has no tensors entry"),
+    (lambda m: m["module"].pop("tensors"),
+     r"module.tensors: got None, expected a tensor file entry \(a single module has weights\)"),
     (lambda m: m["module"].__setitem__("tensors", {"bytes": 5}),
-     r"has a tensors entry without a file name"),
+     r"module.tensors.file: got nothing, expected a value \(the field is required\)"),
     (lambda m: m["module"].__setitem__("components", {"a/b": {}}),
-     r"has module id 'a/b'; module ids are 1-200 characters without '/'"),
+     r"module.components\['a/b'\]: got 'a/b', expected a module id: 1-200 characters without "
+     r"'/', other than '__multi__'"),
     (lambda m: m["module"].__setitem__("action_distributions", {"train": "categorical"}),
-     r"has malformed action_distributions"),
-    (lambda m: m["module"].__setitem__("model_config", [1]), r"has a model_config that is not"),
+     r"module.action_distributions.train: got 'categorical', expected an object"),
+    (lambda m: m["module"].__setitem__("model_config", [1]),
+     r"module.model_config: got \[1\], expected an object"),
+    (lambda m: m["module"].__setitem__("tensors", dict(m["module"]["tensors"], bytes=-1)),
+     r"module.tensors.bytes: got -1, expected an integer from 0 to 2\*\*63 - 1"),
+    (lambda m: m["module"].__setitem__("surprise", 1),
+     r"module has unknown key\(s\) 'surprise'"),
 ])
 def test_malformed_metadata_is_one_checkpoint_error(tmp_path, change, message):
     path = Path(ppo().save_to_path(tmp_path / "c"))
@@ -297,6 +304,6 @@ def test_deeply_nested_metadata_is_refused_fast(tmp_path, depth):
         write_json_file(path / METADATA_FILE, meta)
     except RecursionError:
         (path / METADATA_FILE).write_text("[" * depth + "]" * depth)
-    with pytest.raises(CheckpointError, match=r"(nests JSON deeper than 64 levels|nested too "
-                                              r"deeply|must hold a JSON object)"):
+    with pytest.raises(CheckpointError, match=r"(nests deeper than 64 levels|must hold a JSON "
+                                              r"object)"):
         RLModule.from_checkpoint(path)  # refused before anything is built

@@ -16,6 +16,12 @@ any other checkpoint (a trainer's whole-algorithm checkpoint, recorded episodes)
 * :func:`provenance`, :func:`resolve_class`, :func:`pins_of` -- how a checkpoint names a
   registered class, and how such a name becomes a class again without importing anything
   the file names.
+* :func:`structure` -- the one schema check: a parsed JSON value against the attrs class
+  of its file kind (:class:`ModuleMetadata`, :class:`TensorEntry`, :class:`ClassRef`, or a
+  caller's own class built from :data:`Count`, :data:`Finite`, :data:`FileName`,
+  :data:`JSONObject` and :func:`requires`), as one error naming the file, the field path,
+  what arrived and what was expected; :class:`TensorSpec` / :func:`check_tensors` and
+  :func:`space_problem` do the same for arrays.
 
 Importing this package is cheap: torch and gymnasium are imported when tensors or spaces
 are first read or written.
@@ -51,13 +57,27 @@ from ._json_file import (
 from ._metadata import (
     CHECKPOINT_FORMAT_VERSION,
     METADATA_FILE,
-    class_ref_problem,
     dist_record,
     module_metadata,
     provenance,
     read_metadata,
 )
+from ._metadata_schema import ClassRef, FormatRef, ModuleMetadata, ModuleNode, TensorEntry
 from ._module import DEFAULT_FORMAT, load_module, restore_module, save_module
+from ._schema import (
+    Count,
+    FileName,
+    Finite,
+    JSONObject,
+    SchemaMismatch,
+    TensorSpec,
+    check_tensors,
+    register_hook,
+    requires,
+    space_problem,
+    structure,
+    structure_value,
+)
 from ._tensor_file import (
     CHECKSUM_ALGORITHM,
     contained_file,
@@ -76,12 +96,23 @@ __all__ = [
     "MAX_JSON_BYTES",
     "METADATA_FILE",
     "CheckpointFormat",
+    "ClassRef",
+    "Count",
     "ExportFormat",
+    "FileName",
+    "Finite",
+    "FormatRef",
+    "JSONObject",
+    "ModuleMetadata",
+    "ModuleNode",
+    "SchemaMismatch",
+    "TensorEntry",
+    "TensorSpec",
     "atomic_directory",
     "atomic_write_file",
     "build_from_node",
     "check_action_dists",
-    "class_ref_problem",
+    "check_tensors",
     "contained_file",
     "dist_record",
     "file_checksum",
@@ -95,12 +126,17 @@ __all__ = [
     "read_metadata",
     "read_tensor_file",
     "recover_interrupted_commit",
+    "register_hook",
+    "requires",
     "resolve_class",
     "resolve_format",
     "restore_module",
     "save_module",
     "signed_json",
     "space_mismatch",
+    "space_problem",
+    "structure",
+    "structure_value",
     "verify_checksum",
     "verify_tensor_file",
     "write_json_file",

@@ -16,9 +16,10 @@ import ctypes.util
 import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,18 @@ def atomic_directory(path: str | os.PathLike[str], *, marker_file: str) -> Itera
         raise
 
 
-def atomic_write_file(path: str | os.PathLike[str], data: bytes | str) -> None:
+def atomic_write_file(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Replace the file ``path`` with ``data`` (text is written as UTF-8) atomically: a
     crash leaves the old file or the new one, whole, never a mix or a stray temp file.
+
+    A file that exists keeps its permission bits. ``before_replace`` runs once the new
+    contents are on disk, just before the swap; if it raises, ``path`` is left as it was
+    (e.g. a check that nobody changed the file meanwhile).
 
     Example::
 
@@ -89,9 +99,13 @@ def atomic_write_file(path: str | os.PathLike[str], data: bytes | str) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
+            with contextlib.suppress(FileNotFoundError):  # a new file keeps mkstemp's mode
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
             file.write(payload)
             file.flush()
             os.fsync(file.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

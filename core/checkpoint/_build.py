@@ -18,6 +18,7 @@ from typing import Any
 from rlmodules import registry
 
 from .._spec_json import space_from_ref
+from ..config_keys import check_declared
 from ..decisions import pin_key, pinned_action_dists
 from ..distribution import Distribution
 from ..errors import AmbiguousNameError, CheckpointError, SpaceError, UnknownNameError
@@ -31,9 +32,17 @@ __all__ = [
 
 def build_from_node(node: dict[str, Any], *, inference_only: bool | None, root: Path) -> Any:
     """The module (or MultiRLModule) ``node`` describes, built but not yet loaded."""
+    _check_config_keys(node, root)
     module_class = resolve_class("module", node["module_class"], root)
     with pinned_action_dists(pins_of(node, root)):
         return module_class._build_from_checkpoint(node, inference_only=inference_only, root=root)
+
+
+def _check_config_keys(node: dict[str, Any], root: Path) -> None:
+    """Every plugin config key of the tree is declared, or the error names what to install."""
+    check_declared(node.get("config_keys", {}), f"checkpoint {root}")
+    for child in node.get("components", {}).values():
+        _check_config_keys(child, root)
 
 
 def module_fields(

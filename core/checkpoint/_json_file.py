@@ -3,8 +3,8 @@
 Written files carry a checksum of their canonical form (sorted keys, no whitespace), so a
 changed value (a flipped bit in a space bound, a config number, a class name) is caught just
 as a changed tensor file is. Reading refuses what could exhaust the reader (a huge file, deep
-nesting) and non-standard numbers (``NaN``, ``Infinity``) with a :class:`CheckpointError`,
-never a raw exception.
+nesting), text that is not UTF-8 and non-standard numbers (``NaN``, ``Infinity``) with a
+:class:`CheckpointError`, never a raw exception.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import xxhash
 
 from ..errors import CheckpointError
+from ..textdata import MAX_DEPTH, MAX_TEXT_BYTES, loads_json
 
 __all__ = [
     "CHECKSUM_KEY", "MAX_DEPTH", "MAX_JSON_BYTES", "read_json_file", "signed_json",
@@ -27,8 +28,7 @@ __all__ = [
 CHECKSUM_KEY = "metadata_checksum"
 _ALGORITHM = "xxh3_64/canonical-json"
 #: Nothing rlmodules writes comes near these; a file past them is refused unparsed.
-MAX_JSON_BYTES = 64 * 2**20
-MAX_DEPTH = 64
+MAX_JSON_BYTES = MAX_TEXT_BYTES
 
 
 def _canonical(data: Any) -> bytes:
@@ -54,9 +54,10 @@ def write_json_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
 
 
 def read_json_file(path: str | os.PathLike[str], *, verify: bool = True) -> dict[str, Any]:
-    """The JSON object in ``path``, checked: size, nesting depth, standard numbers, and
-    (unless ``verify=False``, for a caller that first reads the format version: older
-    versions have no checksum) the checksum; see :func:`verify_checksum`."""
+    """The JSON object in ``path``, checked: size, encoding, nesting depth, standard numbers
+    (see :func:`rlmodules.textdata.loads_json`), and (unless ``verify=False``, for a caller
+    that first reads the format version: older versions have no checksum) the checksum;
+    see :func:`verify_checksum`."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -65,19 +66,12 @@ def read_json_file(path: str | os.PathLike[str], *, verify: bool = True) -> dict
                 f"{path} is {size:,} bytes, more than the {MAX_JSON_BYTES:,} a metadata file "
                 f"may have; it is not a file rlmodules wrote"
             )
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise CheckpointError(f"cannot read {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        raise CheckpointError(f"{path} is not valid JSON ({reason})") from None
+    data = loads_json(raw, source=path, error=CheckpointError)
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} must hold a JSON object, got {type(data).__name__}")
-    _check_depth(data, path)
     if verify:
         verify_checksum(data, path)
     return data
@@ -92,20 +86,3 @@ def verify_checksum(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
             f"{path} is corrupted: its {CHECKSUM_KEY} {recorded!r} does not match its "
             f"contents; restore it from a good copy"
         )
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a standard JSON number")
-
-
-def _check_depth(data: Any, path: Path) -> None:
-    level = [data]
-    for _ in range(MAX_DEPTH):
-        level = [child for item in level
-                 for child in (item.values() if isinstance(item, dict) else item)
-                 if isinstance(child, (dict, list))]
-        if not level:
-            return
-    raise CheckpointError(
-        f"{path} nests JSON deeper than {MAX_DEPTH} levels; rlmodules never writes such a file"
-    )

@@ -3,14 +3,14 @@
 The metadata names each class by registered name with its providing distribution and
 version (an import path only for classes no plugin registers), records the spaces, the
 ``model_config`` and the action distributions the module was built with, and is
-checksummed (see ``write_json_file``). :func:`read_metadata` validates every field a loader
-uses before anything is built, so a malformed file is one :class:`CheckpointError`.
+checksummed (see ``write_json_file``). :func:`read_metadata` checks the whole file against
+its schema (:class:`~rlmodules.checkpoint.ModuleMetadata`) before anything is built, so a
+malformed file is one :class:`CheckpointError`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,16 +18,18 @@ from typing import Any
 from rlmodules import __version__, registry
 
 from .._spec_json import class_ref, config_ref, space_ref
+from ..config_keys import key_provenance
 from ..errors import CheckpointError, RLModulesError
 from ._atomic import recover_interrupted_commit
 from ._json_file import read_json_file, verify_checksum
+from ._metadata_schema import PHASES, ModuleMetadata
+from ._schema import structure
 from ._tensor_file import contained_file
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
     "METADATA_FILE",
     "PHASES",
-    "class_ref_problem",
     "dist_record",
     "is_container",
     "module_metadata",
@@ -39,10 +41,6 @@ __all__ = [
 #: 2 added the metadata checksum and the recorded action distributions.
 CHECKPOINT_FORMAT_VERSION = 2
 METADATA_FILE = "rlmodule.json"
-#: The forward phases whose action distribution classes a checkpoint records.
-PHASES = ("train", "exploration", "inference")
-#: What a module id may look like: it names a component path segment and a file stem.
-_MODULE_ID = re.compile(r"^(?!__multi__$)[^/\x00]{1,200}$")
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -72,6 +70,9 @@ def _node(module: Any) -> dict[str, Any]:
     }
     if module.learner_only:  # recorded only when set, so other metadata stays as it was
         node["learner_only"] = True
+    plugin_keys = getattr(module.model_config, "plugin_keys", None)
+    if plugin_keys:  # who declared each plugin key it uses, so a loader can name the package
+        node["config_keys"] = key_provenance(plugin_keys)
     if is_container(module):
         node["components"] = {
             module_id: _node(sub) for module_id, sub in module.get_checkpointable_components()
@@ -153,7 +154,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     meta = read_json_file(contained_file(root, METADATA_FILE), verify=False)
     if _check_version(meta, meta_path) >= 2:
         verify_checksum(meta, meta_path)  # the checksum is part of the format since 2
-    _check_node(meta.get("module"), meta_path, "")
+    structure(meta, ModuleMetadata, source=meta_path)
     return meta
 
 
@@ -198,76 +199,3 @@ def _check_version(meta: Mapping[str, Any], meta_path: Path) -> int:
             f"`pip install -U rlmodules`"
         )
     return version
-
-
-def _check_node(node: Any, meta_path: Path, where: str) -> None:
-    """Every field a loader reads, checked: afterwards no lookup can fail."""
-    label = f"component {where!r}" if where else "the root module"
-    problem = _node_problem(node)
-    if problem:
-        raise CheckpointError(f"{meta_path} is malformed: {label} {problem}")
-    for module_id, child in node.get("components", {}).items():
-        _check_node(child, meta_path, f"{where}/{module_id}" if where else module_id)
-
-
-def _node_problem(node: Any) -> str | None:
-    if not isinstance(node, dict):
-        return f"is {type(node).__name__}, expected an object"
-    for field, optional in (("module_class", False), ("catalog_class", True)):
-        problem = class_ref_problem(node.get(field), optional)
-        if problem:
-            return f"has a {field} that {problem}"
-    if not isinstance(node.get("inference_only"), bool):
-        return f"has inference_only {node.get('inference_only')!r}, expected true or false"
-    if not isinstance(node.get("learner_only", False), bool):
-        return f"has learner_only {node.get('learner_only')!r}, expected true or false"
-    for field in ("observation_space", "action_space", "model_config", "tensors"):
-        if node.get(field) is not None and not isinstance(node[field], dict):
-            return f"has a {field} that is not an object"
-    tensors = node.get("tensors")
-    if tensors is not None and not isinstance(tensors.get("file"), str):
-        return "has a tensors entry without a file name"
-    if "components" in node:
-        components = node["components"]
-        if not isinstance(components, dict):
-            return "has components that are not an object {module_id: component}"
-        bad = [m for m in components if not _MODULE_ID.match(m)]
-        if bad:
-            return (f"has module id {bad[0]!r}; module ids are 1-200 characters without '/' "
-                    f"and other than '__multi__'")
-    elif tensors is None:
-        return "has no tensors entry"
-    dists = node.get("action_distributions", {})
-    if not isinstance(dists, dict) or not all(
-        phase in PHASES and _dist_ref_ok(ref) for phase, ref in dists.items()
-    ):
-        return "has malformed action_distributions"
-    return None
-
-
-def class_ref_problem(ref: Any, optional: bool) -> str | None:
-    """What is wrong with a recorded class reference, as a phrase (``None``: usable)."""
-    if ref is None:
-        return None if optional else "is missing"
-    if not isinstance(ref, dict):
-        return "is not an object"
-    name, path = ref.get("name"), ref.get("import_path")
-    if isinstance(path, str) and name is None:
-        return None
-    if not isinstance(name, str) or not name or ":" in name or name.count("/") > 1:
-        return (f"is {ref!r}; expected {{\"name\": \"plugin/name\", ...}} with a registered "
-                f"name (never an import path) or {{\"import_path\": \"pkg.mod:Class\"}}")
-    for key in ("distribution", "version"):
-        if ref.get(key) is not None and not isinstance(ref[key], str):
-            return f"has a {key} that is not a string"
-    return None
-
-
-def _dist_ref_ok(ref: Any) -> bool:
-    if class_ref_problem(ref, False) is not None:
-        return False
-    children = ref.get("children")
-    if children is None:
-        return True
-    values = children.values() if isinstance(children, dict) else children
-    return isinstance(children, (dict, list)) and all(_dist_ref_ok(c) for c in values)

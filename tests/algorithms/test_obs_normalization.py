@@ -72,13 +72,13 @@ def test_statistics_train_with_the_policy_are_checkpointed_and_frozen_in_evaluat
     restored.stop()
     from rlmodules.cli import main
 
-    for command in (["record", str(path), "--episodes", "1", "--out", str(tmp_path / "e")],
-                    ["export", str(path), "--out", str(tmp_path / "x")]):
-        capsys.readouterr()
-        assert main(command) == 1  # the raw-observation paths refuse, never act wrongly
-        assert ("was trained with observation_filter='MeanStdFilter': its module expects "
-                "normalised observations, which recording and exporting do not apply yet"
-                ) in capsys.readouterr().err
+    capsys.readouterr()
+    # recording on raw observations refuses, never acts wrongly (export bakes the statistics
+    # in: contrib/rlmodules-onnx's tests)
+    assert main(["record", str(path), "--episodes", "1", "--out", str(tmp_path / "e")]) == 1
+    assert ("was trained with observation_filter='MeanStdFilter': its module expects "
+            "normalised observations, which recording does not apply yet"
+            ) in capsys.readouterr().err
 
 
 def test_a_checkpoint_without_statistics_fails_clearly_when_the_config_wants_them(tmp_path):

@@ -131,18 +131,37 @@ PLUGIN_SOURCES = {
                 raise RuntimeError("decision exploded")
         """,
     }),
+    # Its entry point names a module that does not exist (a typo in pyproject.toml).
+    "rlmodules-test-misspelled": ("0.2", "misspelled", {
+        "rlt_misspelled/__init__.py": "",
+        "rlt_misspelled/plugin.py": "plugin = object()\n",
+    }, "rlt_misspelled.missing:plugin"),
+    # Declares a model_config key for the default modules.
+    "rlmodules-test-keys": ("0.3", "rlt_keys", {
+        "rlt_keys/__init__.py": "",
+        "rlt_keys/plugin.py": """
+            import rlmodules
+            from rlmodules.registry import ConfigKey
+
+            @rlmodules.hookimpl
+            def rlmodules_config_keys():
+                return {"use_gru": ConfigKey(type=bool, default=False, doc="a GRU encoder")}
+        """,
+    }),
 }
 
 #: Installed by the tests that need them, not for the whole session.
-_ON_DEMAND = ("rlmodules-test-gamma", "rlmodules-test-exits", "rlmodules-test-decides")
+_ON_DEMAND = ("rlmodules-test-gamma", "rlmodules-test-exits", "rlmodules-test-decides",
+              "rlmodules-test-misspelled", "rlmodules-test-keys")
 #: Distributions installed for the whole session.
 SESSION_DISTRIBUTIONS = [d for d in PLUGIN_SOURCES if d not in _ON_DEMAND]
 
 
 def write_project(root: Path, dist: str) -> Path:
-    version, ep_name, files = PLUGIN_SOURCES[dist]
+    version, ep_name, files, *value = PLUGIN_SOURCES[dist]
     project = root / dist
     package = next(iter(files)).split("/")[0]
+    value = value[0] if value else f"{package}.plugin"  # an entry point's own value, if given
     for rel, source in files.items():
         path = project / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +176,7 @@ def write_project(root: Path, dist: str) -> Path:
         version = "{version}"
 
         [project.entry-points.rlmodules]
-        {ep_name} = "{package}.plugin"
+        {ep_name} = "{value}"
 
         [tool.setuptools]
         packages = ["{package}"]

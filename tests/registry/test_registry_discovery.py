@@ -175,8 +175,9 @@ def test_strict_mode_raises_plugin_error(run_python, plugin_site, tmp_path):
     for message, is_runtime_error in out:
         assert is_runtime_error
         assert message.startswith(
-            "rlmodules plugin 'aaa_broken' (distribution rlmodules-test-aaa-broken 0.1) failed "
-            "to import: ModuleNotFoundError: No module named 'nonexistent_dependency_xyz'"
+            "rlmodules plugin 'aaa_broken' (distribution rlmodules-test-aaa-broken 0.1, entry "
+            "point 'rlt_aaa_broken.plugin') failed to import: ModuleNotFoundError: No module "
+            "named 'nonexistent_dependency_xyz'"
         )
         assert message.endswith("(strict mode: RLMODULES_STRICT=1)")
 

@@ -1,8 +1,10 @@
 """What the manifest says about a module's action distribution, for OnnxPolicy's sampling.
 
-Only the built-in distribution classes are described (a subclass may sample differently);
-anything else is recorded by class name, and exploring with it is a clear error while greedy
-actions, computed inside the graph, still work.
+The built-in distribution classes are described by their parameters (a subclass may sample
+differently, so only the classes themselves); a plugin's registered distribution for which
+a plugin registered a numpy sampler (the ``rlmodules_onnx_samplers`` hook) by its name and
+action space. Anything else is recorded by name, and exploring with it is a clear error
+while greedy actions, computed inside the graph, still work.
 """
 
 from __future__ import annotations
@@ -11,19 +13,30 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from rlmodules import registry
 from rlmodules.plugins import distributions as builtin
+from rlmodules.spaces import space_to_json
+
+from .samplers import find_sampler
 
 __all__ = ["describe_distribution"]
+
+#: The built-in distributions' registered names (qualified), described by their parameters.
+_BUILTIN_NAMES = {f"rlmodules/{n}" for n in ("categorical", "multi_categorical", "bernoulli",
+                                             "deterministic", "diag_gaussian",
+                                             "squashed_gaussian", "multi_distribution")}
 
 
 def describe_distribution(dist_cls: Any, action_space: Any) -> dict[str, Any]:
     """A JSON-ready description of ``dist_cls`` (configured for ``action_space`` if it is not)."""
-    name = getattr(dist_cls, "__qualname__", repr(dist_cls))
+    base = dist_cls.base_class() if hasattr(dist_cls, "base_class") else dist_cls
+    name = registry.name_of("distribution", base) or getattr(base, "__qualname__", repr(base))
+    if name not in _BUILTIN_NAMES:
+        if find_sampler(name) is not None:
+            return {"type": "plugin", "distribution": name, "space": space_to_json(action_space)}
+        return {"type": None, "class": name}
     if getattr(dist_cls, "space", None) is None:
-        try:
-            dist_cls = dist_cls.for_space(action_space)
-        except Exception:  # a plugin's class that cannot configure itself: greedy only
-            return {"type": None, "class": name}
+        dist_cls = dist_cls.for_space(action_space)
     base = dist_cls.base_class()
     if base is builtin.Categorical:
         return {"type": "categorical", "start": int(dist_cls.start)}

@@ -12,6 +12,7 @@ observations, and a stateful module's next state, step after step.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import re
 import warnings
@@ -28,12 +29,21 @@ from rlmodules.export import module_entries, sample_observations
 
 from .describe import describe_distribution
 from .graph import ActingGraph, input_dtype
-from .runtime import ModuleGraph
+from .manifest import OnnxArtefact
+from .runtime import ModuleGraph, structure_artefact
+from .samplers import find_sampler, missing_sampler_message
 from .tree import flatten, leaf_names, tree_map
 
-__all__ = ["OnnxExportFormat"]
+__all__ = ["ExplorationUnavailableWarning", "OnnxExportFormat"]
 
-_SAFE_FILE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: |numpy - torch| allowed for a plugin sampler's log-probabilities (float64 vs float32 math).
+_SAMPLER_TOLERANCE = 1e-4
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class ExplorationUnavailableWarning(UserWarning):
+    """An export whose OnnxPolicy can act greedily but not explore (and why)."""
 
 
 class OnnxExportFormat:
@@ -49,50 +59,63 @@ class OnnxExportFormat:
     tolerance = 1e-5
     #: Sampled observations the verification runs (as 10 steps of 100 for stateful modules).
     verify_observations = 1000
+    #: The schema of this format's per-module manifest entry (``read_manifest(artefact=)``).
+    artefact_schema = OnnxArtefact
 
-    def export(self, module: Any, directory: Path, *, verify: bool) -> dict[str, Any]:
+    def export(self, module: Any, directory: Path, *, verify: bool,
+               observation_normalization: Any = None) -> dict[str, Any]:
         import onnx
         import onnxruntime
 
         modules = {}
         for index, (module_id, sub) in enumerate(module_entries(module).items()):
-            graph = ActingGraph(module, module_id, sub).eval()
+            graph = ActingGraph(module, module_id, sub, observation_normalization).eval()
             file = f"{module_id}.onnx" if _SAFE_FILE.match(module_id) else f"module_{index}.onnx"
             entry = _write_graph(graph, sub, directory / file)
             entry["file"] = file
-            if verify:
-                entry["verification"] = self._verify(module, module_id, graph, directory, entry)
+            entry["verification"], reason = (self._verify(module, module_id, graph, directory,
+                                                          entry) if verify else (None, None))
+            _warn_if_greedy_only(module_id, entry, sub, reason)
             modules[module_id] = entry
         return {"modules": modules, "libraries": {"onnx": onnx.__version__,
                                                   "onnxruntime": onnxruntime.__version__}}
 
     def _verify(self, module: Any, module_id: str, graph: ActingGraph, directory: Path,
-                entry: dict[str, Any]) -> dict[str, Any]:
+                entry: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """What was verified, and why exploring was found unavailable (``None``: it is
+        available, or was not to begin with)."""
         import onnxruntime
 
-        runner = ModuleGraph(directory, entry, onnxruntime.SessionOptions())
+        runner = ModuleGraph(directory, structure_artefact(entry), onnxruntime.SessionOptions())
         steps = 10 if graph.stateful else 1
         size = self.verify_observations // steps
         sub = graph.sub
-        observations = sample_observations(sub.observation_space, size * steps, seed=0)
+        observations = _observations(graph, size * steps)
         state = _tiled(graph.initial_state, size) if graph.stateful else None
         worst = 0.0
+        reason = None
         explorable = entry["action_distribution"]["exploration"] is not None
         for step in range(steps):
-            obs = _rows(observations, slice(step * size, (step + 1) * size))
+            raw = _rows(observations, slice(step * size, (step + 1) * size))
+            obs = _normalized(raw, graph.normalization)
             batch = {Columns.OBS: obs, **({Columns.STATE_IN: state} if graph.stateful else {})}
             expected = _act(module, module_id, batch, explore=False, multi=graph.multi)
-            got = runner.act(obs, tree_map(state, lambda t: t.numpy()), False, None)
+            got = runner.act(raw, tree_map(state, lambda t: t.numpy()), False, None)
             worst = max(worst, _compare(expected, got, graph, self.tolerance, module_id))
             if explorable:
                 explored = _act(module, module_id, batch, explore=True, multi=graph.multi)
-                explorable = _close(explored.get(Columns.ACTION_DIST_INPUTS),
-                                    expected.get(Columns.ACTION_DIST_INPUTS), self.tolerance)
+                if not _close(explored.get(Columns.ACTION_DIST_INPUTS),
+                              expected.get(Columns.ACTION_DIST_INPUTS), self.tolerance):
+                    reason = ("the module's exploration step gives other distribution inputs "
+                              "than its inference step")
+            if explorable and reason is None and step == 0:
+                reason = _sampler_problem(sub, entry, expected, self.tolerance)
+            explorable = explorable and reason is None
             state = expected.get(Columns.STATE_OUT)
         if not explorable:
             entry["action_distribution"]["exploration"] = None
         return {"observations": size * steps, "max_abs_diff": worst,
-                "tolerance": self.tolerance}
+                "tolerance": self.tolerance}, reason
 
 
 def _write_graph(graph: ActingGraph, sub: Any, path: Path) -> dict[str, Any]:
@@ -114,15 +137,13 @@ def _write_graph(graph: ActingGraph, sub: Any, path: Path) -> dict[str, Any]:
             program.save(str(path), external_data=False)
     except Exception as exc:
         raise ExportError(
-            f"torch.onnx could not export {type(sub).__name__}'s inference step: "
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+            f"torch.onnx could not export {type(sub).__name__}'s inference step: {_cause(exc)}"
         ) from exc
     space_leaves = dict(zip(leaf_names(graph.templates[Columns.ACTIONS]),
                             _space_leaves(sub.action_space)))
     return {
-        "inputs": [{"name": n, "dtype": str(t.numpy().dtype), "shape": [None, *t.shape[1:]]}
-                   for n, t in zip(graph.input_names, example)],
-        "outputs": output_names,
+        "inputs": [_tensor_info(n, t) for n, t in zip(graph.input_names, example)],
+        "outputs": [_tensor_info(n, t) for n, t in zip(output_names, eager)],
         "observations": graph.templates[Columns.OBS],
         "actions": graph.templates[Columns.ACTIONS],
         "state_in": graph.templates[Columns.STATE_IN],
@@ -142,11 +163,50 @@ def _write_graph(graph: ActingGraph, sub: Any, path: Path) -> dict[str, Any]:
     }
 
 
+def _tensor_info(name: str, tensor: torch.Tensor) -> dict[str, Any]:
+    return {"name": name, "dtype": str(tensor.numpy().dtype), "shape": [None, *tensor.shape[1:]]}
+
+
+def _cause(exc: BaseException) -> str:
+    """The first paragraph of the innermost cause, as plain text: torch.onnx wraps what
+    went wrong in several layers of advice with terminal colour codes."""
+    root = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    text = _ANSI.sub("", str(root)).strip().split("\n\n")[0]
+    text = " ".join(text.split())
+    return f"{type(root).__name__}: {text[:600]}" if text else type(root).__name__
+
+
+def _observations(graph: ActingGraph, n: int) -> Any:
+    """``n`` observations to verify on: sampled from the space, or (statistics baked in) raw
+    ones spread around the statistics' mean, 4 standard deviations wide, so some clip."""
+    stats = graph.normalization
+    if stats is None:
+        return sample_observations(graph.sub.observation_space, n, seed=0)
+    shape = tuple(graph.sub.observation_space.shape)
+    mean = np.asarray(stats.mean, np.float64).reshape(shape)
+    std = np.sqrt(np.asarray(stats.var, np.float64) + stats.epsilon).reshape(shape)
+    return mean + std * np.random.default_rng(0).normal(0.0, 4.0, size=(n, *shape))
+
+
+def _normalized(obs: Any, stats: Any) -> Any:
+    """What the trainer feeds the module for raw ``obs``: its numpy normalisation."""
+    if stats is None:
+        return obs
+    shape = obs.shape[1:]
+    mean = np.asarray(stats.mean, np.float64).reshape(shape)
+    scaled = (obs - mean) / np.sqrt(np.asarray(stats.var, np.float64).reshape(shape)
+                                    + stats.epsilon)
+    return np.clip(scaled, -stats.clip, stats.clip).astype(np.float32)
+
+
 def _example_inputs(graph: ActingGraph, sub: Any, batch_size: int) -> tuple[torch.Tensor, ...]:
-    obs = sample_observations(sub.observation_space, batch_size, seed=0)
+    obs = _observations(graph, batch_size)
     leaves = flatten(obs, graph.templates[Columns.OBS], Columns.OBS)
     spaces = dict(zip(leaves, _space_leaves(sub.observation_space)))
-    tensors = [torch.as_tensor(np.asarray(v, dtype=input_dtype(spaces[n])))
+    tensors = [torch.as_tensor(np.asarray(v, dtype=np.float64 if graph.normalization
+                                          else input_dtype(spaces[n])))
                for n, v in leaves.items()]
     if graph.stateful:
         state = flatten(_tiled(graph.initial_state, batch_size),
@@ -239,14 +299,62 @@ def _tiled(state: Any, batch_size: int) -> Any:
 
 @contextlib.contextmanager
 def _quiet_exporter() -> Iterator[None]:
-    """torch.onnx's warnings and log lines (missing torchvision ops, deprecations inside
-    torch) are silenced; the verification judges the result."""
-    logger = logging.getLogger("torch.onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """torch's warnings, log lines and prints during the export (missing torchvision ops,
+    the FX graph a failed trace prints to stderr, deprecations inside torch) are silenced:
+    the verification judges the result, and a failure's cause is in the ExportError."""
+    names = ["torch", *(n for n in logging.root.manager.loggerDict if n.startswith("torch."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _warn_if_greedy_only(module_id: str, entry: dict[str, Any], sub: Any,
+                         reason: str | None) -> None:
+    """Say at export time, not at first use, that OnnxPolicy will not explore."""
+    exploration = entry["action_distribution"]["exploration"]
+    if exploration is not None and exploration["type"] is not None:
+        return
+    if reason is not None:
+        why = reason
+    elif exploration is not None:
+        why = missing_sampler_message(exploration["class"])
+    else:
+        why = f"{type(sub).__name__} returns actions, not {Columns.ACTION_DIST_INPUTS}"
+    warnings.warn(ExplorationUnavailableWarning(
+        f"module {module_id!r}: OnnxPolicy will act greedily only (explore=True will fail): "
+        f"{why}"), stacklevel=3)
+
+
+def _sampler_problem(sub: Any, entry: dict[str, Any], expected: dict[str, Any],
+                     tolerance: float) -> str | None:
+    """For a plugin's numpy sampler: why it cannot stand in for the torch distribution (its
+    greedy actions or log-probabilities differ on the verification's inputs), or ``None``."""
+    desc = entry["action_distribution"]["exploration"]
+    if desc["type"] != "plugin":
+        return None
+    inputs = expected[Columns.ACTION_DIST_INPUTS]
+    dist = sub.get_exploration_action_dist_cls().from_logits(inputs)
+    drawn = dist.sample()
+    sampler = find_sampler(desc["distribution"])
+    try:
+        flat, space = inputs.numpy(), desc["space"]
+        greedy = np.asarray(sampler.deterministic(flat, space))
+        logp = np.asarray(sampler.logp(flat, drawn.numpy(), space))
+        gap = max(float(np.abs(greedy - dist.to_deterministic().sample().numpy()).max()),
+                  float(np.abs(logp - dist.logp(drawn).numpy()).max()))  # NaN fails below
+    except Exception as exc:  # the plugin's code: any failure means it cannot be used
+        return (f"the numpy sampler for {desc['distribution']!r} raised "
+                f"{type(exc).__name__}: {exc}")
+    if gap <= max(tolerance, _SAMPLER_TOLERANCE):
+        return None
+    return (f"the numpy sampler for {desc['distribution']!r} differs from the torch "
+            f"distribution by {gap:.2e} in greedy actions or log-probabilities")

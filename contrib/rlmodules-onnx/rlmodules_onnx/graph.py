@@ -4,7 +4,10 @@
 the ``state_in`` leaves) as a tuple of ``[B, ...]`` tensors and returns
 ``action_dist_inputs``, the greedy action leaves and the ``state_out`` leaves: what
 ``rlmodules.compute_actions(module, batch, explore=False)`` computes, with the time axis a
-stateful module needs added and removed as it does.
+stateful module needs added and removed as it does. With observation statistics
+(``MeanStdFilter``) the graph takes raw float64 observations and normalises them first,
+exactly as the trainer does in numpy: ``clip((obs - mean) / sqrt(var + epsilon), -clip,
+clip)`` in float64, then float32.
 """
 
 from __future__ import annotations
@@ -45,8 +48,15 @@ class ActingGraph(torch.nn.Module):
     """The greedy acting step of ``module`` (of ``module[module_id]`` within a MultiRLModule)
     over flat tensors; ``templates`` says how they nest."""
 
-    def __init__(self, module: Any, module_id: str, sub: Any) -> None:
+    def __init__(self, module: Any, module_id: str, sub: Any, normalization: Any = None) -> None:
         super().__init__()
+        self.normalization = normalization
+        if normalization is not None:
+            shape = tuple(sub.observation_space.shape)
+            mean = np.asarray(normalization.mean, np.float64).reshape(shape)
+            std = np.sqrt(np.asarray(normalization.var, np.float64) + normalization.epsilon)
+            self.register_buffer("obs_mean", torch.from_numpy(mean))
+            self.register_buffer("obs_std", torch.from_numpy(std.reshape(shape)))
         self.module = module
         self.module_id = module_id
         self.multi = isinstance(module, MultiRLModule)
@@ -76,6 +86,9 @@ class ActingGraph(torch.nn.Module):
     def forward(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         by_name = dict(zip(self.input_names, inputs))
         obs = unflatten(self.templates[Columns.OBS], by_name)
+        if self.normalization is not None:  # one Box leaf, float64 (see the module docstring)
+            clip = self.normalization.clip
+            obs = ((obs - self.obs_mean) / self.obs_std).clamp(-clip, clip).float()
         batch: dict[str, Any] = {Columns.OBS: obs}
         if self.stateful:
             batch[Columns.OBS] = tree_map(obs, lambda x: x.unsqueeze(1))

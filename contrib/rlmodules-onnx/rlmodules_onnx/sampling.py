@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from rlmodules.errors import ExportError
 
+from .samplers import find_sampler, missing_sampler_message
+
 __all__ = ["SUPPORTED", "sample"]
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -26,10 +28,25 @@ def sample(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -
     if sampler is None:
         raise ExportError(
             f"cannot explore with action distribution {desc.get('class', desc)!r}: OnnxPolicy "
-            f"samples {', '.join(SUPPORTED)}; use explore=False (greedy actions come from the "
-            f"graph)"
+            f"samples {', '.join(SUPPORTED)}, and {missing_sampler_message(str(desc.get('class')))}"
+            f" before exporting; use explore=False (greedy actions come from the graph)"
         )
     return sampler(desc, inputs, rng)
+
+
+def _plugin(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -> Any:
+    """A plugin's numpy sampler (the ``rlmodules_onnx_samplers`` hook), checked for shape."""
+    name = desc["distribution"]
+    sampler = find_sampler(name)
+    if sampler is None:
+        raise ExportError(f"cannot explore: {missing_sampler_message(name)} in this process "
+                          f"(is the plugin installed?); use explore=False")
+    actions = sampler.sample(inputs, desc["space"], rng)
+    logp = np.asarray(sampler.logp(inputs, actions, desc["space"]), dtype=np.float32)
+    if logp.shape != inputs.shape[:-1]:
+        raise ExportError(f"the numpy sampler of {name!r} gave log-probabilities of shape "
+                          f"{logp.shape} for inputs {inputs.shape}; expected {inputs.shape[:-1]}")
+    return actions, logp
 
 
 def _categorical(desc: dict[str, Any], inputs: np.ndarray, rng: np.random.Generator) -> Any:
@@ -107,5 +124,6 @@ _SAMPLERS: dict[Any, Callable[..., tuple[Any, Any]]] = {
     "squashed_gaussian": _squashed_gaussian,
     "deterministic": _deterministic,
     "multi_distribution": _multi_distribution,
+    "plugin": _plugin,
 }
-SUPPORTED = tuple(_SAMPLERS)
+SUPPORTED = tuple(name for name in _SAMPLERS if name != "plugin")  # the built-ins

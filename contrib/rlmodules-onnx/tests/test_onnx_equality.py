@@ -107,6 +107,7 @@ def test_a_single_observation_acts_and_the_manifest_says_what_the_graph_is(expor
     out = OnnxPolicy(path).compute_actions(sample_observations(module.observation_space, 1))
     assert out["actions_for_env"].shape[0] == 1
     entry = json.loads((path / "manifest.json").read_text())["modules"]["default_policy"]
+    entry = entry["artefact"]
     assert entry["verification"]["observations"] == 1000
     assert entry["verification"]["max_abs_diff"] <= TOLERANCE
     assert entry["inputs"][0]["name"] == "obs"
@@ -114,7 +115,7 @@ def test_a_single_observation_acts_and_the_manifest_says_what_the_graph_is(expor
     assert entry["inputs"][0]["dtype"] == str(module.observation_space.dtype)
     if module.is_stateful():
         assert [i["name"] for i in entry["inputs"][1:]] == ["state_in/h", "state_in/c"]
-        assert entry["outputs"][-2:] == ["state_out/h", "state_out/c"]
+        assert [o["name"] for o in entry["outputs"][-2:]] == ["state_out/h", "state_out/c"]
         assert np.array_equal(entry["initial_state"]["state_in/h"], np.zeros(32))
 
 
@@ -124,10 +125,11 @@ def test_a_multi_rl_module_exports_one_graph_per_module_id(exported_multi):
                                                       "structured.onnx"]
     policy = OnnxPolicy(path)
     assert policy.module_ids == ["cart", "structured"]
-    entry = json.loads((path / "manifest.json").read_text())["modules"]["structured"]
+    entry = json.loads((path / "manifest.json").read_text())["modules"]["structured"]["artefact"]
     assert [(i["name"], i["dtype"]) for i in entry["inputs"]] == [
         ("obs/mode", "int64"), ("obs/pose/0", "float32"), ("obs/pose/1", "int8")]
-    assert entry["outputs"] == ["action_dist_inputs", "actions/aim", "actions/move"]  # sorted
+    assert [(o["name"], o["dtype"]) for o in entry["outputs"]] == [  # keys sorted
+        ("action_dist_inputs", "float32"), ("actions/aim", "float32"), ("actions/move", "int64")]
     obs = {mid: sample_observations(module[mid].observation_space, 1000, seed=7)
            for mid in module.keys()}
     expected = compute_actions(module, {mid: {"obs": o} for mid, o in obs.items()},

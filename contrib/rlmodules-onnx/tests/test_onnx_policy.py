@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from rlmodules import BatchError, ExportError, RLModuleSpec, TorchRLModule, compute_actions
+from rlmodules.checkpoint import signed_json
 from rlmodules.cli import main
 from rlmodules.export import export
 from rlmodules_onnx import OnnxPolicy
@@ -145,14 +146,11 @@ def test_bad_inputs_get_clear_errors(cartpole, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(path, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["modules"]["default_policy"]["action_distribution"]["exploration"] = None
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    manifest["modules"]["default_policy"]["artefact"]["action_distribution"]["exploration"] = None
+    (copy / "manifest.json").write_text(signed_json(manifest))
     with pytest.raises(ExportError, match="this export cannot explore: the module's exploration "
                        "step was not the inference step's distribution"):
         OnnxPolicy(copy).compute_actions(np.zeros((1, 4), np.float32), explore=True)
-    (copy / "default_policy.onnx").write_bytes(b"not a graph")
-    with pytest.raises(ExportError, match="cannot load the ONNX graph .*default_policy.onnx"):
-        OnnxPolicy(copy)
 
 
 class Noisy(TorchRLModule):
@@ -180,11 +178,17 @@ class Branchy(TorchRLModule):
 @pytest.mark.parametrize("cls, message", [
     (Noisy, r"the ONNX graph of module 'default_policy' differs from the module in "
                r"'action_dist_inputs' by up to .* on sampled observations \(tolerance 1e-05\)"),
-    (Branchy, r"torch.onnx could not export Branchy's inference step: "),
+    (Branchy, r"^torch.onnx could not export Branchy's inference step: "
+              r"GuardOnDataDependentSymNode: Could not guard on data-dependent expression "
+              r"Eq\(u0, 1\)[^\n\x1b]*$"),
 ])
-def test_a_graph_that_does_not_act_as_the_module_is_not_written(cls, message, tmp_path):
+def test_a_graph_that_does_not_act_as_the_module_is_not_written(cls, message, tmp_path,
+                                                                capfd):
     module = cls(observation_space=gym.spaces.Box(-1.0, 1.0, (4,), np.float32),
                  action_space=gym.spaces.Discrete(2))
     with pytest.raises(ExportError, match=message):
         export(module, tmp_path / "out", format="onnx")
     assert not (tmp_path / "out").exists()
+    # the cause is in the error; torch's FX logging and colour codes are not on the screen
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""

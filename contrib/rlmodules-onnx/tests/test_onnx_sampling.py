@@ -87,5 +87,8 @@ def test_a_distribution_it_cannot_sample_is_described_by_name_and_refused():
     with pytest.raises(ExportError, match=r"cannot explore with action distribution "
                        r"'.*Plugins': OnnxPolicy samples categorical, multi_categorical, "
                        r"bernoulli, diag_gaussian, squashed_gaussian, deterministic, "
-                       r"multi_distribution; use explore=False"):
+                       r"multi_distribution, and no numpy sampler is registered for action "
+                       r"distribution '.*Plugins'; the plugin that provides it can register one "
+                       r"with the rlmodules_onnx_samplers hook \(see rlmodules_onnx.hookspecs\) "
+                       r"before exporting; use explore=False"):
         sample(desc, np.zeros((1, 2), dtype=np.float32), np.random.default_rng(0))
