@@ -23,11 +23,13 @@ from typing import Any
 
 from rlmodules.errors import ConfigError
 
+from .benchmark_files import EVALS_FILE, RESULT_FILE, SPEC_FILE, read_curve, read_result, write_json
+
 __all__ = ["register"]
 
 LIBRARIES = ("rlmodules", "sb3")
 #: Files and folders a run writes (removed before it starts again).
-_RUN_OUTPUTS = ("spec.json", "result.json", "evals.jsonl", "log.txt", "module")
+_RUN_OUTPUTS = (SPEC_FILE, RESULT_FILE, EVALS_FILE, "log.txt", "module")
 
 
 def register(subparsers: Any) -> None:
@@ -56,7 +58,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    from .benchmark_report import read_curve, write_report
+    from .benchmark_report import write_report
     from .benchmark_suite import read_suite
 
     suite = read_suite(args.suite)
@@ -78,8 +80,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
         if _finished(run):
-            result = json.loads((run["dir"] / "result.json").read_text())
-            result["curve"] = read_curve(run["dir"] / "evals.jsonl")
+            result = dict(read_result(run["dir"]) or {}, curve=read_curve(run["dir"]))
             results.setdefault((run["task"], run["spec"]["library"]), []).append(result)
     command = " ".join(["rlmodules benchmark", args.suite, "--seeds", *map(str, args.seeds),
                         "--jobs", str(args.jobs), "--out", str(out)]
@@ -159,13 +160,10 @@ def _check_settings(task: Any) -> None:
 
 
 def _finished(run: dict[str, Any]) -> bool:
-    path = run["dir"] / "result.json"
-    if not path.is_file():
-        return False
-    try:
-        return bool(json.loads(path.read_text()).get("spec_digest") == run["spec"]["digest"])
-    except (OSError, ValueError):
-        return False
+    """Whether ``run`` has a checked ``result.json`` of the same spec (a damaged one is a
+    ``ConfigError`` naming it, so nothing is deleted unasked)."""
+    result = read_result(run["dir"])
+    return result is not None and result["spec_digest"] == run["spec"]["digest"]
 
 
 def _execute(runs: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
@@ -178,7 +176,7 @@ def _execute(runs: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
             spec = run["spec"]
             what = f"[{done}/{len(runs)}] {run['task']} {spec['library']} seed {spec['seed']}"
             if code == 0:
-                result = json.loads((run["dir"] / "result.json").read_text())
+                result = read_result(run["dir"]) or {}
                 print(f"{what}: return {result['return_mean']:.1f} after "
                       f"{result['timesteps']:,} steps ({elapsed:.0f} s)", flush=True)
             else:
@@ -197,7 +195,7 @@ def _run_one(run: dict[str, Any]) -> tuple[int, float]:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-    (directory / "spec.json").write_text(json.dumps(run["spec"], indent=1))
+    write_json(directory / SPEC_FILE, run["spec"])
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     start = time.perf_counter()
     with (directory / "log.txt").open("w") as log:

@@ -9,7 +9,6 @@ std band over seeds, per library.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_report", "task_summary", "verdict", "read_curve"]
+__all__ = ["write_report", "task_summary", "verdict"]
 
 _COLORS = {"rlmodules": "tab:blue", "sb3": "tab:orange"}
 
@@ -101,13 +100,6 @@ def write_report(out: Path, suite: Any, runs: Mapping[tuple[str, str], list[dict
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def read_curve(path: Path) -> list[dict[str, Any]]:
-    """The evaluations a run appended to ``evals.jsonl`` ([] if none)."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _plot(out: Path, task: Any, runs: Mapping[tuple[str, str], list[dict[str, Any]]],

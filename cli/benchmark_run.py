@@ -12,16 +12,15 @@ evaluations; rlmodules runs also save the trained module to ``RUN_DIR/module``.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "CURVE_EPISODES", "RESULT_FILE", "SPEC_FILE", "EVALS_FILE"]
+from .benchmark_files import EVALS_FILE, RESULT_FILE, append_eval, read_spec, write_json
 
-SPEC_FILE, RESULT_FILE, EVALS_FILE = "spec.json", "result.json", "evals.jsonl"
+__all__ = ["main", "CURVE_EPISODES"]
+
 #: Greedy episodes of each evaluation on the learning curve.
 CURVE_EPISODES = 10
 
@@ -30,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     run_dir = Path((argv if argv is not None else sys.argv[1:])[0])
-    spec = json.loads((run_dir / SPEC_FILE).read_text())
+    spec = read_spec(run_dir)
     torch.set_num_threads(1)
     (run_dir / EVALS_FILE).unlink(missing_ok=True)
     run = _run_sb3 if spec["library"] == "sb3" else _run_rlmodules
     result = run(spec, run_dir)
     result.update(spec_digest=spec["digest"], library=spec["library"], seed=spec["seed"])
-    _write_atomic(run_dir / RESULT_FILE, json.dumps(result, indent=1))
+    write_json(run_dir / RESULT_FILE, result)
     print(f"final greedy return {result['return_mean']:.2f} ± {result['return_std']:.2f} "
           f"after {result['timesteps']:,} steps, {result['train_time_s']:.0f} s")
     return 0
@@ -46,7 +45,7 @@ class _Curve:
     """Evaluations every ``interval`` env steps, appended to ``evals.jsonl``."""
 
     def __init__(self, run_dir: Path, interval: int, budget: int) -> None:
-        self.path = run_dir / EVALS_FILE
+        self.run_dir = run_dir
         self.interval, self.budget = interval, budget
         self.next = interval
         self.eval_time = 0.0
@@ -58,9 +57,8 @@ class _Curve:
         start = time.perf_counter()
         mean, std = evaluate(CURVE_EPISODES)
         self.eval_time += time.perf_counter() - start
-        with self.path.open("a") as f:
-            f.write(json.dumps({"at": self.next, "timesteps": timesteps, "return_mean": mean,
-                                "return_std": std}) + "\n")
+        append_eval(self.run_dir, {"at": self.next, "timesteps": timesteps,
+                                   "return_mean": mean, "return_std": std})
         while self.next <= timesteps:
             self.next += self.interval
 
@@ -128,12 +126,6 @@ def _result(mean: float, std: float, spec: dict[str, Any], timesteps: int,
     return {"return_mean": float(mean), "return_std": float(std),
             "episodes": spec["eval_episodes"], "timesteps": int(timesteps),
             "train_time_s": train_time, "env_steps_per_s": timesteps / max(train_time, 1e-9)}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text)
-    os.replace(temp, path)
 
 
 if __name__ == "__main__":

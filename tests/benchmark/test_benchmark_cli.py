@@ -119,3 +119,40 @@ def test_a_bad_setting_in_a_suite_is_named_before_anything_runs(tmp_path, capsys
     assert "task dqn/CartPole-v1: training() got an unknown setting 'learning_rate'" in \
         capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("result.json", '{"return_mean": "high"}', "result.json is malformed"),
+    ("result.json", "{", "result.json is not valid JSON"),
+    ("result.json", '{"return_mean": NaN}', "NaN"),
+])
+def test_a_damaged_run_file_is_named_and_nothing_is_rerun(tmp_path, capsys, name, text,
+                                                          message):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(TINY)
+    run = tmp_path / "out" / "runs" / "dqn_CartPole-v1" / "rlmodules" / "seed0"
+    run.mkdir(parents=True)
+    result = {"return_mean": 9.0, "return_std": 0.0, "episodes": 2, "timesteps": 512,
+              "train_time_s": 1.0, "env_steps_per_s": 512.0, "spec_digest": "0" * 64,
+              "library": "rlmodules", "seed": 0}
+    (run / "result.json").write_text(json.dumps(result))
+    (run / name).write_text(text)
+    args = ["benchmark", str(suite), "--seeds", "0", "--out", str(tmp_path / "out"),
+            "--tasks", "dqn/CartPole-v1"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and str(run) in err, err
+    assert (run / name).read_text() == text
+
+
+def test_a_damaged_evaluation_line_is_named(tmp_path):
+    from rlmodules.cli.benchmark_files import read_curve
+    from rlmodules.errors import ConfigError
+
+    good = '{"at": 256, "timesteps": 256, "return_mean": 9.5, "return_std": 0.5}'
+    (tmp_path / "evals.jsonl").write_text(good + "\n\n" + good.replace("0.5", "-1") + "\n")
+    with pytest.raises(ConfigError, match=r"evals.jsonl line 3 .*return_std.*>= 0"):
+        read_curve(tmp_path)
+    (tmp_path / "evals.jsonl").write_text(good + "\n")
+    assert read_curve(tmp_path) == [{"at": 256, "timesteps": 256, "return_mean": 9.5,
+                                     "return_std": 0.5}]
