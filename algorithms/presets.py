@@ -13,18 +13,12 @@ the preset ``rlmodules train`` uses, or a variant such as ``dqn-dueling``.
 from __future__ import annotations
 
 import functools
-import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import attrs
 from rlmodules.errors import ConfigError, did_you_mean
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the same parser, before it joined the standard library
-    import tomli as tomllib
 
 __all__ = ["Preset", "load_preset", "preset_names", "preset_for", "atari_preset", "read_toml"]
 
@@ -126,10 +120,13 @@ def read_preset(path: Path, *, name: str) -> Preset:
 def read_toml(path: Path, *, what: str) -> dict[str, Any]:
     """The tables of the TOML file ``path``; a ``ConfigError`` naming ``what`` it was
     meant to be when it cannot be read or parsed."""
+    from rlmodules.textdata import loads_toml
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{what} {path} cannot be read as TOML: {exc}") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read ({exc.strerror})") from None
+    return loads_toml(raw, source=f"{what} {path}", error=ConfigError)  # type: ignore[no-any-return]
 
 
 def preset_for(env: str, timesteps: int, *, algo: str = "ppo") -> dict[str, Any]:

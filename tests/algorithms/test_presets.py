@@ -67,7 +67,7 @@ def test_an_unknown_preset_gets_a_did_you_mean_and_the_list():
      r"eval_interval"),
     ('[preset]\nalgo = "a2c"\nenv = "CartPole-v1"\ntimesteps = 5\neval_interval = 1\n',
      r"\[preset\] algo must be one of \('ppo', 'dqn', 'sac'\), got 'a2c'"),
-    ("[preset\n", r"cannot be read as TOML"),
+    ("[preset\n", r"is not valid TOML"),
 ])
 def test_bad_preset_files_are_named(tmp_path, text, message):
     path = tmp_path / "p.toml"
