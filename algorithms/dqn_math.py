@@ -57,7 +57,8 @@ def c51_projection(rewards: torch.Tensor, discounts: torch.Tensor, terminateds: 
     delta = (v_max - v_min) / (num_atoms - 1)
     not_done = (~terminateds).to(rewards.dtype)
     shifted = rewards[:, None] + (discounts * not_done)[:, None] * atoms[None, :]
-    position = (shifted.clamp(v_min, v_max) - v_min) / delta          # b_j in [0, N - 1]
+    # b_j in [0, N - 1]; clamped again because (v_max - v_min) / delta can round above N - 1.
+    position = ((shifted.clamp(v_min, v_max) - v_min) / delta).clamp(0, num_atoms - 1)
     lower, upper = position.floor(), position.ceil()
     on_atom = (lower == upper).to(next_probs.dtype)
     to_lower = next_probs * (upper - position + on_atom)

@@ -1,142 +1,167 @@
-"""Tuned settings for well-known envs, per algorithm, used by ``rlmodules train`` when no
-config file is given: RL Baselines3 Zoo's published hyper-parameters (PPO without its reward
-normalisation or state-dependent exploration). DQN and SAC settings are in RLlib's names:
-SB3's ``train_freq`` is ``rollout_fragment_length``, its ``gradient_steps`` become
-``training_intensity = gradient_steps * batch_size / train_freq``."""
+"""Tuned settings ("presets") for well-known (algorithm, env) pairs, read from the TOML files
+the package ships (``presets/<name>/<env>.toml`` in ``rlmodules.examples``).
+
+A preset is data: a ``[preset]`` table (the algorithm, the env, the step budget its numbers
+were tuned for, rl-zoo's published score and the benchmark's pass line) and the
+config-file sections (``[training]``, ``[env_runners]``, ``[rl_module]``, ...) that
+``rlmodules train --algo ALGO --env ENV`` applies before any ``--config`` file. The string
+``"TIMESTEPS"`` in a schedule stands for the run's length. Each file's comments explain
+where every number comes from. ``<name>`` is the algorithm (``ppo``, ``dqn``, ``sac``) for
+the preset ``rlmodules train`` uses, or a variant such as ``dqn-dueling``.
+"""
 
 from __future__ import annotations
 
+import functools
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-__all__ = ["PRESETS", "preset_for", "atari_preset", "NATURE_CNN"]
+import attrs
+from rlmodules.errors import ConfigError, did_you_mean
 
-#: rl-zoo's MuJoCo policy: separate 256x256 ReLU actor and critic, log-std from -2.
-_MUJOCO_MODEL: dict[str, Any] = {
-    "fcnet_hiddens": [256, 256], "fcnet_activation": "relu", "vf_share_layers": False,
-    "free_log_std": True, "log_std_init": -2.0,
+__all__ = ["Preset", "load_preset", "preset_names", "preset_for", "atari_preset", "read_toml"]
+
+ALGORITHMS = ("ppo", "dqn", "sac")
+#: The preset any ALE id gets (``environment.env_config.env_id`` is set to the id).
+ATARI_PRESET = "ppo/atari"
+#: ``[preset]`` keys: name -> (required, accepted types).
+_PRESET_KEYS: dict[str, tuple[bool, tuple[type, ...]]] = {
+    "algo": (True, (str,)),
+    "env": (True, (str,)),
+    "timesteps": (True, (int,)),
+    "eval_interval": (True, (int,)),
+    "threshold": (False, (int, float)),
+    "reference": (False, (int, float)),
+    "reference_std": (False, (int, float)),
+    "reference_timesteps": (False, (int,)),
+    "reference_source": (False, (str,)),
 }
 
-#: PPO: env id -> config-file-style settings; ``TIMESTEPS`` marks where the run length goes.
-_PPO: dict[str, dict[str, Any]] = {
-    "CartPole-v1": {
-        # gymnasium's own vectorised CartPole: the same dynamics, stepped as one array.
-        "env_runners": {"num_envs_per_env_runner": 8,
-                        "gym_env_vectorize_mode": "vector_entry_point"},
-        "training": {
-            "lr": [[0, 1e-3], ["TIMESTEPS", 0.0]],
-            "clip_param": [[0, 0.2], ["TIMESTEPS", 0.0]],
-            "train_batch_size": 256, "minibatch_size": 256, "num_epochs": 20,
-            "gamma": 0.98, "lambda_": 0.8, "entropy_coeff": 0.0,
-        },
-        "rl_module": {"model_config": {"fcnet_hiddens": [64, 64], "vf_share_layers": False}},
-    },
-    "Pendulum-v1": {
-        "env_runners": {"num_envs_per_env_runner": 4},
-        "training": {
-            "lr": 1e-3, "train_batch_size": 4096, "minibatch_size": 64, "num_epochs": 10,
-            "gamma": 0.9, "lambda_": 0.95, "clip_param": 0.2, "entropy_coeff": 0.0,
-        },
-        "rl_module": {"model_config": {"fcnet_hiddens": [64, 64], "vf_share_layers": False}},
-    },
-    # MuJoCo (the `mujoco` extra): rl-zoo's tuned PPO, with its observation normalisation
-    # (MeanStdFilter; rl-zoo also normalises rewards, which this trainer does not) and its
-    # state-independent log-std starting at -2. rl-zoo's "ortho_init=False" is not kept.
-    "HalfCheetah-v5": {
-        "env_runners": {"num_envs_per_env_runner": 1, "observation_filter": "MeanStdFilter"},
-        "training": {
-            "lr": 2.0633e-05, "train_batch_size": 512, "minibatch_size": 64, "num_epochs": 20,
-            "gamma": 0.98, "lambda_": 0.92, "clip_param": 0.1, "entropy_coeff": 0.000401762,
-            "vf_loss_coeff": 0.58096, "grad_clip": 0.8,
-        },
-        "rl_module": {"model_config": _MUJOCO_MODEL},
-    },
-    "Hopper-v5": {
-        "env_runners": {"num_envs_per_env_runner": 1, "observation_filter": "MeanStdFilter"},
-        "training": {
-            "lr": 9.80828e-05, "train_batch_size": 512, "minibatch_size": 32, "num_epochs": 5,
-            "gamma": 0.999, "lambda_": 0.99, "clip_param": 0.2, "entropy_coeff": 0.00229519,
-            "vf_loss_coeff": 0.835671, "grad_clip": 0.7,
-        },
-        "rl_module": {"model_config": _MUJOCO_MODEL},
-    },
-}
-#: DQN (rl-zoo: train_freq 256, gradient_steps 128, batch 64).
-_DQN: dict[str, dict[str, Any]] = {
-    "CartPole-v1": {
-        "env_runners": {"num_envs_per_env_runner": 1, "rollout_fragment_length": 256},
-        "training": {
-            "lr": 2.3e-3, "train_batch_size": 64, "gamma": 0.99, "grad_clip": 10.0,
-            "replay_buffer_config": {"type": "uniform", "capacity": 100_000},
-            "num_steps_sampled_before_learning_starts": 1000,
-            "target_network_update_freq": 10, "tau": 1.0, "training_intensity": 32,
-            "epsilon": [[0, 1.0], [8000, 0.04]],
-            "min_sample_timesteps_per_iteration": 1024,
-        },
-        # The training return keeps epsilon's random actions in it: judge (and stop on)
-        # greedy evaluations instead, as rl-zoo does.
-        "evaluation": {"evaluation_interval_timesteps": 5000, "evaluation_duration": 10},
-        "rl_module": {"model_config": {"fcnet_hiddens": [256, 256],
-                                       "fcnet_activation": "relu"}},
-    },
-}
-#: SAC (rl-zoo: train_freq 1, gradient_steps 1, batch 256).
-_SAC: dict[str, dict[str, Any]] = {
-    "Pendulum-v1": {
-        "env_runners": {"num_envs_per_env_runner": 1, "rollout_fragment_length": 1},
-        "training": {
-            "actor_lr": 1e-3, "critic_lr": 1e-3, "alpha_lr": 1e-3,
-            "train_batch_size": 256, "gamma": 0.99, "tau": 0.005,
-            "replay_buffer_config": {"type": "uniform", "capacity": 1_000_000},
-            "num_steps_sampled_before_learning_starts": 100,
-            "training_intensity": 256, "min_sample_timesteps_per_iteration": 1000,
-        },
-        "rl_module": {"model_config": {"fcnet_hiddens": [256, 256],
-                                       "fcnet_activation": "relu"}},
-    },
-}
-#: algorithm (``rlmodules train --algo``) -> env id -> settings.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {"ppo": _PPO, "dqn": _DQN, "sac": _SAC}
+
+@attrs.frozen
+class Preset:
+    """One preset file: its ``[preset]`` table and its config sections.
+
+    ``threshold`` is the mean greedy return over seeds the benchmark calls a pass;
+    ``reference`` (± ``reference_std``) rl-zoo's published score after
+    ``reference_timesteps`` steps, from ``reference_source``.
+
+    Example::
+
+        preset = load_preset("dqn/CartPole-v1")
+        config = DQNConfig().environment(preset.env).update_from_dict(
+            preset.settings(preset.timesteps))
+    """
+
+    name: str
+    algo: str
+    env: str
+    timesteps: int
+    eval_interval: int
+    sections: dict[str, Any]
+    threshold: float | None = None
+    reference: float | None = None
+    reference_std: float | None = None
+    reference_timesteps: int | None = None
+    reference_source: str | None = None
+
+    def settings(self, timesteps: int) -> dict[str, Any]:
+        """The config sections with ``"TIMESTEPS"`` replaced by ``timesteps``."""
+        return _fill(self.sections, timesteps)
+
+
+def preset_names() -> list[str]:
+    """Names of the bundled presets (``"<name>/<env>"``), sorted."""
+    return sorted(_preset_files())
+
+
+def load_preset(name: str) -> Preset:
+    """The bundled preset ``name`` (e.g. ``"dqn-dueling/CartPole-v1"``), checked."""
+    paths = _preset_files()
+    if name not in paths:
+        raise ConfigError(
+            f"no bundled preset {name!r}.{did_you_mean(name, list(paths))} Bundled presets: "
+            f"{', '.join(sorted(paths))}"
+        )
+    return read_preset(paths[name], name=name)
+
+
+def read_preset(path: Path, *, name: str) -> Preset:
+    """Read and check the preset file ``path``."""
+    data = read_toml(path, what="preset")
+    table = data.pop("preset", None)
+    if not isinstance(table, dict):
+        raise ConfigError(f"preset {path} has no [preset] table naming its algo, env and budget")
+    for key, value in table.items():
+        if key not in _PRESET_KEYS:
+            raise ConfigError(
+                f"preset {path}: unknown [preset] key {key!r}.{did_you_mean(key, _PRESET_KEYS)} "
+                f"Known keys: {', '.join(_PRESET_KEYS)}"
+            )
+        types = _PRESET_KEYS[key][1]
+        if isinstance(value, bool) or not isinstance(value, types):
+            expected = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"preset {path}: [preset] {key} must be {expected}, got {value!r}")
+    missing = [k for k, (required, _) in _PRESET_KEYS.items() if required and k not in table]
+    if missing:
+        raise ConfigError(f"preset {path}: [preset] lacks {', '.join(missing)}")
+    if table["algo"] not in ALGORITHMS:
+        raise ConfigError(f"preset {path}: [preset] algo must be one of {ALGORITHMS}, got "
+                          f"{table['algo']!r}")
+    for key in ("timesteps", "eval_interval"):
+        if table[key] < 1:
+            raise ConfigError(f"preset {path}: [preset] {key} must be >= 1, got {table[key]}")
+    floats = {k: float(v) for k, v in table.items() if isinstance(v, (int, float))
+              and k in ("threshold", "reference", "reference_std")}
+    return Preset(name=name, sections=data, **{**table, **floats})
+
+
+def read_toml(path: Path, *, what: str) -> dict[str, Any]:
+    """The tables of the TOML file ``path``; a ``ConfigError`` naming ``what`` it was
+    meant to be when it cannot be read or parsed."""
+    from rlmodules.textdata import loads_toml
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read ({exc.strerror})") from None
+    return loads_toml(raw, source=f"{what} {path}", error=ConfigError)  # type: ignore[no-any-return]
 
 
 def preset_for(env: str, timesteps: int, *, algo: str = "ppo") -> dict[str, Any]:
-    """The ``algo`` preset for ``env`` with schedules ending at ``timesteps`` ({} if none);
-    for PPO any ALE id (``"ALE/Pong-v5"``) gets :func:`atari_preset`."""
+    """The config sections of ``algo``'s preset for ``env`` with schedules ending at
+    ``timesteps`` ({} if there is none); for PPO any ALE id (``"ALE/Pong-v5"``) gets
+    :func:`atari_preset`."""
     from rlmodules.envs.atari import is_atari_id
 
-    presets = PRESETS.get(algo, {})
-    if algo == "ppo" and is_atari_id(env) and env not in presets:
+    name = f"{algo}/{env}"
+    if name in _preset_files():
+        preset = load_preset(name)
+        settings = preset.settings(timesteps)
+        if algo.startswith("dqn"):
+            # The training return keeps epsilon's random actions in it: judge (and stop on)
+            # greedy evaluations instead, as rl-zoo does.
+            settings.setdefault("evaluation", {
+                "evaluation_interval_timesteps": preset.eval_interval, "evaluation_duration": 10})
+        return settings
+    if algo == "ppo" and is_atari_id(env):
         return _fill(atari_preset(env), timesteps)
-    return _fill(presets.get(env, {}), timesteps)
+    return {}
 
 
 def atari_preset(env_id: str) -> dict[str, Any]:
-    """rl-zoo's Atari PPO on the preprocessed game (``rlmodules.envs.AtariEnv``; its
-    evaluation plays whole games with true scores) with the Nature CNN: 8 envs x 128
-    steps, 4 epochs of 256-sample minibatches, linearly decaying lr and clip range."""
-    return {
-        "environment": {"env": "rlmodules.envs:AtariEnv", "env_config": {"env_id": env_id}},
-        "env_runners": {"num_envs_per_env_runner": 8},
-        "training": {
-            "lr": [[0, 2.5e-4], ["TIMESTEPS", 0.0]],
-            "clip_param": [[0, 0.1], ["TIMESTEPS", 0.0]],
-            "train_batch_size": 1024, "minibatch_size": 256, "num_epochs": 4,
-            "gamma": 0.99, "lambda_": 0.95, "entropy_coeff": 0.01, "vf_loss_coeff": 0.5,
-            "grad_clip": 0.5,
-        },
-        "evaluation": {"evaluation_config": {"env_config": {"training": False}}},
-        # The Nature CNN (Mnih et al. 2015); the 7x7 "valid" convolution is its 512-unit
-        # dense layer, shared by the policy and value heads.
-        "rl_module": {"model_config": {
-            "conv_filters": NATURE_CNN, "conv_data_format": "channels_first",
-            "head_fcnet_hiddens": [], "vf_share_layers": True,
-        }},
-    }
+    """rl-zoo's Atari PPO with the Nature CNN on the preprocessed game ``env_id``
+    (``rlmodules.envs.AtariEnv``); see ``presets/ppo/atari.toml``."""
+    settings = load_preset(ATARI_PRESET).sections
+    settings["environment"]["env_config"]["env_id"] = env_id
+    return settings
 
 
-#: ``conv_filters`` of the Nature CNN on 84x84 frames.
-NATURE_CNN: list[list[Any]] = [
-    [32, 8, 4, "valid"], [64, 4, 2, "valid"], [64, 3, 1, "valid"], [512, 7, 1, "valid"],
-]
+@functools.cache
+def _preset_files() -> dict[str, Path]:
+    root = Path(str(files("rlmodules.examples"))) / "presets"
+    return {f"{path.parent.name}/{path.stem}": path for path in root.glob("*/*.toml")}
 
 
 def _fill(value: Any, timesteps: int) -> Any:

@@ -1,17 +1,13 @@
 """Time-to-threshold of rlmodules' DQN (CartPole-v1) and SAC (Pendulum-v1) against
-Stable-Baselines3's, in one run, with RL Baselines3 Zoo's hyper-parameters for both.
+Stable-Baselines3's, in one run, both with the bundled presets (``dqn/CartPole-v1`` and
+``sac/Pendulum-v1`` in ``rlmodules.examples/presets``: rl-zoo's hyper-parameters, tuned
+where the preset says so) given to SB3 through the translation ``rlmodules benchmark
+--compare sb3`` uses.
 
-DQN (zoo): 1 env, lr 2.3e-3, batch 64, buffer 100k, learning starts 1000, gamma 0.99,
-target update every 10 steps (hard), train every 256 steps with 128 gradient steps,
-epsilon 1 -> 0.04 over 8000 steps, 256x256 ReLU Q-network, gradient norm clip 10; plain
-Q-learning (SB3's DQN has neither double Q nor dueling, so ours turns them off).
-SAC (zoo): 1 env, lr 1e-3 for actor, critics and temperature, batch 256, buffer 1M,
-learning starts 100, gamma 0.99, tau 0.005, one gradient step per env step, 256x256 ReLU
-actor and twin critics, automatic temperature.
-
-The threshold is the mean return of the last 100 training episodes (SB3's
-``ep_info_buffer``). Prints the wall clock and env steps to the threshold, env steps/s,
-the ratios, and where our time goes (sampling, replay, learner).
+The threshold is the preset's (475 for CartPole-v1, gymnasium's "solved" line that rl-zoo's
+run reaches; -200 for Pendulum-v1) on the mean return of the last 100 training episodes
+(SB3's ``ep_info_buffer``). Prints the wall clock and env steps to the threshold, env
+steps/s, the ratios, and where our time goes (sampling, replay, learner).
 
     pip install -r benchmarks/requirements.txt -c constraints-dev.txt
     python benchmarks/bench_offpolicy_vs_sb3.py --seeds 0 1 2 --num-threads 1
@@ -27,49 +23,21 @@ from typing import Any
 import numpy as np
 import torch
 
-DQN_STEPS = 50_000
-SAC_STEPS = 20_000
-#: Settings ours gets on top of its config (the speed levers: --precision, --compile).
+PRESETS = {"dqn": "dqn/CartPole-v1", "sac": "sac/Pendulum-v1"}
+#: Settings ours gets on top of its preset (the speed levers: --precision, --compile).
 LEVERS: dict[str, dict[str, Any]] = {}
 
 
-def ours_dqn(seed: int) -> Any:
-    from rlmodules.algorithms import DQNConfig
+def ours(algo: str, seed: int) -> Any:
+    from rlmodules.algorithms import DQNConfig, SACConfig
+    from rlmodules.algorithms.presets import load_preset
 
-    return (
-        DQNConfig()
-        .environment("CartPole-v1")
-        .env_runners(num_envs_per_env_runner=1, rollout_fragment_length=256)
-        .training(lr=2.3e-3, train_batch_size=64, gamma=0.99, grad_clip=10.0,
-                  replay_buffer_config={"type": "uniform", "capacity": 100_000},
-                  num_steps_sampled_before_learning_starts=1000,
-                  target_network_update_freq=10, tau=1.0, training_intensity=32,
-                  epsilon=[(0, 1.0), (8000, 0.04)], double_q=False, dueling=False,
-                  min_sample_timesteps_per_iteration=256)
-        .rl_module(model_config={"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"})
-        .debugging(seed=seed)
-        .update_from_dict(LEVERS)
-        .build()
-    )
-
-
-def ours_sac(seed: int) -> Any:
-    from rlmodules.algorithms import SACConfig
-
-    return (
-        SACConfig()
-        .environment("Pendulum-v1")
-        .env_runners(num_envs_per_env_runner=1, rollout_fragment_length=1)
-        .training(actor_lr=1e-3, critic_lr=1e-3, alpha_lr=1e-3, train_batch_size=256,
-                  gamma=0.99, tau=0.005, training_intensity=256,
-                  replay_buffer_config={"type": "uniform", "capacity": 1_000_000},
-                  num_steps_sampled_before_learning_starts=100,
-                  min_sample_timesteps_per_iteration=200)
-        .rl_module(model_config={"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"})
-        .debugging(seed=seed)
-        .update_from_dict(LEVERS)
-        .build()
-    )
+    preset = load_preset(PRESETS[algo])
+    config = (DQNConfig if algo == "dqn" else SACConfig)().environment(preset.env)
+    # Short iterations: the threshold is checked after each.
+    config.update_from_dict(preset.settings(preset.timesteps)).training(
+        min_sample_timesteps_per_iteration=256 if algo == "dqn" else 200)
+    return config.debugging(seed=seed).update_from_dict(LEVERS).build()
 
 
 def run_ours(make: Any, seed: int, *, threshold: float, max_steps: int) -> dict[str, Any]:
@@ -89,7 +57,8 @@ def run_ours(make: Any, seed: int, *, threshold: float, max_steps: int) -> dict[
 
 
 def run_sb3(algo: str, seed: int, *, threshold: float, max_steps: int) -> dict[str, Any]:
-    from stable_baselines3 import DQN, SAC
+    from rlmodules.algorithms.presets import load_preset
+    from rlmodules.cli.benchmark_sb3 import build_sb3, sb3_arguments
     from stable_baselines3.common.callbacks import BaseCallback
 
     class StopAtThreshold(BaseCallback):
@@ -102,16 +71,11 @@ def run_sb3(algo: str, seed: int, *, threshold: float, max_steps: int) -> dict[s
                 return False
             return True
 
-    if algo == "dqn":
-        model = DQN("MlpPolicy", "CartPole-v1", learning_rate=2.3e-3, batch_size=64,
-                    buffer_size=100_000, learning_starts=1000, gamma=0.99,
-                    target_update_interval=10, train_freq=256, gradient_steps=128,
-                    exploration_fraction=0.16, exploration_final_eps=0.04,
-                    policy_kwargs={"net_arch": [256, 256]}, seed=seed, device="cpu")
-        total = DQN_STEPS  # its epsilon schedule is a fraction of the total
-    else:
-        model = SAC("MlpPolicy", "Pendulum-v1", learning_rate=1e-3, seed=seed, device="cpu")
-        total = SAC_STEPS
+    preset = load_preset(PRESETS[algo])
+    # The preset's budget: SB3's epsilon schedule is a fraction of the run it is given.
+    total = preset.timesteps
+    arguments = sb3_arguments(preset.algo, preset.settings(total), total)
+    model, _ = build_sb3(arguments, preset.env, seed)
     callback = StopAtThreshold()
     start, cpu = time.perf_counter(), time.process_time()
     model.learn(total, callback=callback)
@@ -126,12 +90,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--num-threads", type=int, default=1)
     parser.add_argument("--algos", nargs="+", default=["dqn", "sac"], choices=["dqn", "sac"])
-    parser.add_argument("--dqn-threshold", type=float, default=150.0,
-                        help="CartPole-v1 100-episode training mean return to reach (default "
-                             "150: both reach it within zoo's 50k steps; 475 often needs more)")
-    parser.add_argument("--sac-threshold", type=float, default=-200.0)
     parser.add_argument("--max-steps-factor", type=float, default=2.0,
-                        help="give up after this many times zoo's step budget (default 2)")
+                        help="give up after this many times the preset's budget (default 2)")
     parser.add_argument("--skip-sb3", action="store_true")
     parser.add_argument("--precision", default="32-true",
                         help="ours: learners(precision=...) (bf16-mixed, auto, ...)")
@@ -145,10 +105,13 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.num_threads} thread(s), ours with {LEVERS}")
     print(f"{'algo':<4} {'seed':>4} {'library':<10} {'solved':>6} {'time s':>8} "
           f"{'env steps':>10} {'steps/s':>8}  where our time goes")
+    from rlmodules.algorithms.presets import load_preset
+
     for algo in args.algos:
-        threshold = args.dqn_threshold if algo == "dqn" else args.sac_threshold
-        budget = int((DQN_STEPS if algo == "dqn" else SAC_STEPS) * args.max_steps_factor)
-        make = ours_dqn if algo == "dqn" else ours_sac
+        preset = load_preset(PRESETS[algo])
+        threshold = preset.threshold
+        budget = int(preset.timesteps * args.max_steps_factor)
+        make = functools.partial(ours, algo)
         runs = {"rlmodules": functools.partial(run_ours, make, threshold=threshold,
                                                max_steps=budget)}
         if not args.skip_sb3:

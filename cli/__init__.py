@@ -22,6 +22,7 @@ __all__ = ["main"]
 #: Submodules of ``rlmodules.cli`` that contribute commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "plugins", "check", "inspect", "record", "train", "port", "export", "package", "new_plugin",
+    "benchmark",
 )
 
 

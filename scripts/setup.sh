@@ -15,7 +15,7 @@ stamp="$venv/.rlmodules-setup"
 shopt -s nullglob
 digest=$(cat scripts/setup.sh pyproject.toml constraints-dev.txt contrib/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-    editables=(-e ".[test,train,ray,pettingzoo,atari,mujoco,hub,video,envpool,wandb,mlflow]")
+    editables=(-e ".[test,train,ray,pettingzoo,atari,mujoco,hub,video,envpool,wandb,mlflow,benchmark]")
     for pkg in contrib/*/; do
         # with its test extra: what its tests need (rlmodules-onnx's: onnx, onnxscript)
         [ -f "$pkg/pyproject.toml" ] && editables+=(-e "${pkg%/}[test]")

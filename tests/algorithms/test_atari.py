@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from rlmodules.algorithms import PPOConfig
-from rlmodules.algorithms.presets import NATURE_CNN, preset_for
+from rlmodules.algorithms.presets import preset_for
 from rlmodules.errors import ConfigError
 
 pytest.importorskip("ale_py")
@@ -68,7 +68,10 @@ def test_bad_atari_settings_are_config_errors():
 
 def test_the_atari_preset_trains_the_nature_cnn_on_channels_first_frames():
     preset = preset_for("ALE/Breakout-v5", 10_000)
-    assert preset["rl_module"]["model_config"]["conv_filters"] == NATURE_CNN
+    assert preset["environment"]["env_config"] == {"env_id": "ALE/Breakout-v5"}
+    assert preset["training"]["lr"] == [[0, 2.5e-4], [10_000, 0.0]]
+    assert preset["rl_module"]["model_config"]["conv_filters"] == [  # the Nature CNN
+        [32, 8, 4, "valid"], [64, 4, 2, "valid"], [64, 3, 1, "valid"], [512, 7, 1, "valid"]]
     config = PPOConfig().update_from_dict(preset).env_runners(num_envs_per_env_runner=2)
     config.training(train_batch_size=128, minibatch_size=128, num_epochs=1)
     algo = config.debugging(seed=0).build()

@@ -1,5 +1,5 @@
 """Where the trainer's public names live: its errors in the one error tree, the checked
-reader of algorithm checkpoints, and every algorithm's presets in one table."""
+reader of algorithm checkpoints, and every algorithm's presets in one folder of files."""
 
 import pytest
 import rlmodules.errors as errors
@@ -7,7 +7,7 @@ from rlmodules.algorithms import EnvRunnerError, PPOConfig
 from rlmodules.algorithms.checkpoint import read_algorithm_state
 from rlmodules.algorithms.distributed_learner import LearnerGroupError
 from rlmodules.algorithms.episodes import EpisodeDataError
-from rlmodules.algorithms.presets import PRESETS, preset_for
+from rlmodules.algorithms.presets import preset_for, preset_names
 
 
 def test_the_trainers_errors_are_in_the_one_error_tree():
@@ -36,8 +36,8 @@ def test_read_algorithm_state_checks_what_it_reads(tmp_path):
         read_algorithm_state(tmp_path / "missing")
 
 
-def test_presets_of_every_algorithm_are_one_table():
-    assert set(PRESETS) == {"ppo", "dqn", "sac"}
+def test_presets_of_every_algorithm_are_one_folder_of_files():
+    assert {name.split("/")[0].split("-")[0] for name in preset_names()} == {"ppo", "dqn", "sac"}
     dqn = preset_for("CartPole-v1", 50_000, algo="dqn")
     assert dqn["training"]["training_intensity"] == 32
     assert preset_for("Pendulum-v1", 1_000, algo="sac")["training"]["actor_lr"] == 1e-3
