@@ -35,6 +35,7 @@ from .algorithm_config import AlgorithmConfig
 from .callbacks import make_callbacks
 from .checkpoint import (
     MODULE_COMPONENT,
+    check_module_size,
     load_algorithm,
     restore_algorithm,
     restore_component,
@@ -100,6 +101,7 @@ class Algorithm:
         probe = self.env_creator()
         try:
             self.is_multi_agent = is_parallel_env(probe)
+            check_module_size(lambda: self.build_module(probe))  # restoring: not oversized
             self.module = self.build_module(probe)
             self.obs_normalizer = self.make_obs_normalizer(probe)
         finally:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ from rlmodules.checkpoint import (
     ClassRef,
     TensorSpec,
     atomic_directory,
+    check_build_size,
     check_tensors,
     pins_of,
     provenance,
@@ -41,6 +43,7 @@ from rlmodules.checkpoint import (
     read_tensor_file,
     read_versioned_json,
     resolve_class,
+    stored_elements,
     structure,
     write_json_file,
     write_tensor_file,
@@ -334,6 +337,21 @@ def _loading(path: str | Path, allow_import: bool, trusted_objects: Iterable[Any
             raise CheckpointError(f"the algorithm checkpoint {path}: {exc}") from None
 
 
+#: While :func:`load_algorithm` builds: the elements the checkpoint's module holds, and the
+#: checkpoint for messages (see :func:`check_module_size`).
+_restoring: contextvars.ContextVar[tuple[int, str] | None] = contextvars.ContextVar(
+    "rlmodules_restoring", default=None)
+
+
+def check_module_size(build: Callable[[], Any]) -> None:
+    """While an algorithm is built to restore a checkpoint, refuse a module ``build()``
+    would make far larger than the checkpoint's weights, before it allocates anything (the
+    saved config may have been edited); otherwise do nothing."""
+    restoring = _restoring.get()
+    if restoring is not None:
+        check_build_size(build, *restoring)
+
+
 def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_import: bool,
                    trusted_objects: Iterable[Any] = (), env: Any = None) -> Any:
     """Build the algorithm saved at ``path`` (from its saved config unless ``config`` is
@@ -349,8 +367,13 @@ def load_algorithm(path: str | Path, *, config: AlgorithmConfig | None, allow_im
         config = config.copy().environment(env)
     module_dir = Path(path) / MODULE_COMPONENT
     with _loading(path, allow_import, trusted_objects):
-        pins = pins_of(read_metadata(module_dir)["module"], module_dir)
-    with pinned_action_dists(pins):  # the distributions the module was saved with
-        algo = config.build()
+        node = read_metadata(module_dir)["module"]
+        pins = pins_of(node, module_dir)
+    token = _restoring.set((stored_elements(node), f"the algorithm checkpoint {path}"))
+    try:
+        with pinned_action_dists(pins):  # the distributions the module was saved with
+            algo = config.build()
+    finally:
+        _restoring.reset(token)
     algo.restore_from_path(path)
     return algo

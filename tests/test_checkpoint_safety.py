@@ -254,7 +254,7 @@ def test_an_edited_model_config_is_refused_before_it_allocates(tmp_path):
     assert str(caught.value) == (
         f"checkpoint {tmp_path / 'c'}: its recorded config builds a module of 10,000,900,003 "
         f"weights, but its tensor files hold 131; the metadata does not describe these "
-        f"weights (was it edited?). Save the module again")
+        f"weights (was it edited?); save it again")
     edit_metadata(tmp_path / "c", lambda meta: meta["module"]["model_config"].update(
         fcnet_hiddens=[16]))
     RLModule.from_checkpoint(tmp_path / "c")  # as saved, it loads

@@ -73,7 +73,14 @@ from ._metadata_schema import (
     ModuleNode,
     TensorEntry,
 )
-from ._module import DEFAULT_FORMAT, load_module, restore_module, save_module
+from ._module import (
+    DEFAULT_FORMAT,
+    check_build_size,
+    load_module,
+    restore_module,
+    save_module,
+    stored_elements,
+)
 from ._schema import (
     Count,
     FileName,
@@ -125,6 +132,7 @@ __all__ = [
     "atomic_write_file",
     "build_from_node",
     "check_action_dists",
+    "check_build_size",
     "check_tensors",
     "contained_file",
     "dist_record",
@@ -151,6 +159,7 @@ __all__ = [
     "signed_json",
     "space_mismatch",
     "space_problem",
+    "stored_elements",
     "structure",
     "structure_value",
     "verify_checksum",

@@ -48,7 +48,8 @@ from ._json_file import write_json_file
 from ._metadata import METADATA_FILE, is_container, module_metadata, read_metadata
 from ._tensor_file import read_tensor_file, write_tensor_file
 
-__all__ = ["DEFAULT_FORMAT", "load_module", "restore_module", "save_module"]
+__all__ = ["DEFAULT_FORMAT", "check_build_size", "load_module", "restore_module", "save_module",
+           "stored_elements"]
 
 DEFAULT_FORMAT = "safetensors"
 #: How often a load starts over when the checkpoint was replaced while it was read.
@@ -177,16 +178,20 @@ def load_module(
 
 
 def _check_size(node: dict[str, Any], inference_only: bool | None, root: Path) -> None:
-    """Refuse, before anything is allocated, a module whose recorded config would build far
-    more weights than its tensor files hold (an edited ``model_config`` must not allocate
-    gigabytes). The module is first built on PyTorch's meta device, which allocates nothing;
-    a module that cannot be built there is built as saved."""
+    check_build_size(lambda: build_from_node(node, inference_only=inference_only, root=root),
+                     stored_elements(node), f"checkpoint {root}")
+
+
+def check_build_size(build: Callable[[], Any], stored: int, source: str) -> None:
+    """Refuse, before anything is allocated, a module ``build()`` would make with far more
+    weights than the ``stored`` elements of its checkpoint's tensor files (an edited
+    ``model_config`` must not allocate gigabytes). ``build`` runs on PyTorch's meta device,
+    which allocates nothing; a module that cannot be built there is left to the real build."""
     import torch
 
-    stored = _stored_elements(node)
     try:
         with torch.device("meta"):
-            probe = build_from_node(node, inference_only=inference_only, root=root)
+            probe = build()
     except RLModulesError:
         raise
     except Exception:  # e.g. an initializer the meta device lacks: the real build decides
@@ -196,17 +201,17 @@ def _check_size(node: dict[str, Any], inference_only: bool | None, root: Path) -
     built = sum(t.numel() for t in probe.state_dict().values() if isinstance(t, torch.Tensor))
     if built > 2 * stored + 2**20:
         raise CheckpointError(
-            f"checkpoint {root}: its recorded config builds a module of {built:,} weights, but "
-            f"its tensor files hold {stored:,}; the metadata does not describe these weights "
-            f"(was it edited?). Save the module again"
+            f"{source}: its recorded config builds a module of {built:,} weights, but its "
+            f"tensor files hold {stored:,}; the metadata does not describe these weights "
+            f"(was it edited?); save it again"
         )
 
 
-def _stored_elements(node: Mapping[str, Any]) -> int:
+def stored_elements(node: Mapping[str, Any]) -> int:
     """Elements of every tensor file in ``node``'s tree, as its (checked) metadata records."""
     tensors = node.get("tensors") or {}
     return int(tensors.get("num_elements", 0)) + sum(
-        _stored_elements(child) for child in (node.get("components") or {}).values())
+        stored_elements(child) for child in (node.get("components") or {}).values())
 
 
 def _consistent_read(root: Path, read: Callable[[], _T]) -> _T:

@@ -111,3 +111,19 @@ def test_saved_env_names_the_trained_env_or_says_why_it_cannot(tmp_path):
     algo.stop()
     with pytest.raises(CheckpointError, match="holds no env name .*lambda or a local function"):
         saved_env(path)
+
+
+def test_an_edited_model_config_is_refused_before_the_algorithm_allocates(tmp_path):
+    from rlmodules.checkpoint import read_json_file, write_json_file
+
+    algo = _small_config().build()
+    path = algo.save_to_path(tmp_path / "ckpt")
+    algo.stop()
+    state = read_json_file(path / "algorithm_state.json", verify=False)
+    state["config"]["model_config"] = {"fcnet_hiddens": [100_000, 100_000]}
+    write_json_file(path / "algorithm_state.json", state)  # re-signed, as an attacker would
+    with pytest.raises(CheckpointError, match=r"the algorithm checkpoint .*: its recorded config "
+                                              r"builds a module of 10,000,\d{3},\d{3} weights, "
+                                              r"but its tensor files hold [\d,]+; the metadata "
+                                              r"does not describe these weights"):
+        Algorithm.from_checkpoint(path)
