@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def print_evaluation(env: str, result: dict[str, Any], explore: bool) -> None:
 
 
 def record_gif(multi_module: Any, env: Any, env_config: dict[str, Any], gif: Path, *,
-               seed: int | None, preprocess: Any = None) -> None:
+               seed: int | None, preprocess: Callable[[Any], Any] | None = None) -> None:
     """A GIF of one greedy episode (``preprocess`` maps observations, e.g. frozen
     normalisation)."""
     from rlmodules.algorithms.recording import record_frames

@@ -165,7 +165,9 @@ def load_module(
             node = _walk_node(node, component, root)
         with untrusted_input(root, allow_import=allow_import,
                              trusted_objects=trusted_objects), skipped_initializers():
-            _check_size(node, inference_only, root)
+            check_build_size(  # before the real build allocates anything
+                lambda: build_from_node(node, inference_only=inference_only, root=root),
+                stored_elements(node), f"checkpoint {root}")
             # skipped: set_state below overwrites every weight, strictly
             module = build_from_node(node, inference_only=inference_only, root=root)
         check_action_dists(node, module, root)
@@ -175,11 +177,6 @@ def load_module(
         return module
 
     return _consistent_read(root, read)
-
-
-def _check_size(node: dict[str, Any], inference_only: bool | None, root: Path) -> None:
-    check_build_size(lambda: build_from_node(node, inference_only=inference_only, root=root),
-                     stored_elements(node), f"checkpoint {root}")
 
 
 def check_build_size(build: Callable[[], Any], stored: int, source: str) -> None:
